@@ -1,0 +1,21 @@
+import { networkClaims } from './network.js';
+import type { Claim } from './types.js';
+
+/** Every claim podproof can prove, in report order. */
+export const claims: readonly Claim[] = [...networkClaims];
+
+/** A claim by id, or undefined. */
+export function findClaim(id: string): Claim | undefined {
+  return claims.find((c) => c.id === id);
+}
+
+/** Unknown ids among `ids` (for a clear CLI error). */
+export function unknownClaimIds(ids: readonly string[]): string[] {
+  return ids.filter((id) => !findClaim(id) && !claims.some((c) => c.id.startsWith(`${id}.`)));
+}
+
+/** Claims selected by ids; an id may name an area (`network`) for all its claims. */
+export function selectClaims(ids?: readonly string[]): Claim[] {
+  if (!ids?.length) return [...claims];
+  return claims.filter((c) => ids.some((id) => c.id === id || c.id.startsWith(`${id}.`)));
+}

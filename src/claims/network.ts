@@ -1,0 +1,53 @@
+import { BUSYBOX } from '../fixtures/images.js';
+import { probe } from '../probe/probe.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+import type { Claim } from './types.js';
+import { decide, type Observation, type Side } from './verdict.js';
+
+function describeInterfaces(s: ProbeSnapshot): string {
+  return (
+    s.interfaces.map((i) => `${i.name} ${i.addresses.join(' ') || '(no address)'}`.trim()).join(', ') ||
+    'no interfaces'
+  );
+}
+
+/**
+ * Treatment check for `network.loopback-only` (pure): exactly one interface, the loopback
+ * device, with 127.0.0.1/8 and (where the kernel has IPv6) ::1/128 and nothing else.
+ */
+export function checkLoopbackOnly(s: ProbeSnapshot): Observation {
+  const expected = s.ipv6 ? ['127.0.0.1/8', '::1/128'] : ['127.0.0.1/8'];
+  const only = s.interfaces.length === 1 ? s.interfaces[0] : undefined;
+  const addrs = only ? [...only.addresses].sort() : [];
+  const holds =
+    only !== undefined &&
+    only.loopback &&
+    addrs.length === expected.length &&
+    expected.every((a) => addrs.includes(a));
+  return { holds, observed: `interfaces: ${describeInterfaces(s)}` };
+}
+
+/** Control check: the default network adds at least one interface besides loopback (pure). */
+export function checkHasOtherInterface(s: ProbeSnapshot): Observation {
+  const others = s.interfaces.filter((i) => !i.loopback);
+  return { holds: others.length > 0, observed: `interfaces: ${describeInterfaces(s)}` };
+}
+
+export const loopbackOnly: Claim = {
+  id: 'network.loopback-only',
+  title: 'a --network=none container has only the loopback interface',
+  source: 'podman run --network=none: `ip -brief addr` shows only `lo 127.0.0.1/8 ::1/128`',
+  identities: ['rootful', 'rootless'],
+  async run(ctx) {
+    const image = await ctx.image(BUSYBOX);
+    const [treatment, control] = await Promise.all([
+      probe(ctx.podman, image, { flags: ['--network=none'], purpose: 'treatment' }),
+      probe(ctx.podman, image, { flags: [], purpose: 'control' }),
+    ]);
+    const side = (o: typeof treatment, check: (s: ProbeSnapshot) => Observation): Side =>
+      o.ok ? { ok: true, value: check(o.snapshot) } : { ok: false, error: o.error };
+    return decide(side(treatment, checkLoopbackOnly), side(control, checkHasOtherInterface));
+  },
+};
+
+export const networkClaims: Claim[] = [loopbackOnly];

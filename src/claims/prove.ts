@@ -1,0 +1,196 @@
+import { availableParallelism } from 'node:os';
+import { EvidenceLog } from '../exec/evidence.js';
+import type { IdentityName } from '../exec/identity.js';
+import { IDENTITY_NAMES } from '../exec/identity.js';
+import { Session } from '../exec/session.js';
+import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.js';
+import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
+import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import { selectClaims, unknownClaimIds } from './catalog.js';
+import type { Claim, ClaimResult, Outcome } from './types.js';
+
+/** Options for {@link prove}. */
+export interface ProveOptions {
+  /** Claim ids or areas (`network`); default all. */
+  only?: readonly string[];
+  /** Identities to run (default both). */
+  identities?: readonly IdentityName[];
+  /** podman binary (default `PODPROOF_PODMAN`, else `podman` on PATH). */
+  podman?: string;
+  /** Run this image instead of the built fixtures (it needs `sh` and `cat`). */
+  image?: string;
+  /** Rootless user when running as root (default `PODPROOF_ROOTLESS_USER` or `podproof`). */
+  rootlessUser?: string;
+  /** Claims run at once (default: number of CPUs). */
+  concurrency?: number;
+  /** Deadline per claim x identity (default 180 s). */
+  claimTimeoutMs?: number;
+  /** Storage: podproof's own per identity (default) or the identity's default. */
+  storage?: StorageMode;
+  /** Use this session (its teardown is then the caller's); default a new one torn down at the end. */
+  session?: Session;
+  /** Called as each result is ready. */
+  onResult?: (r: ClaimResult) => void;
+  /** Progress lines (fixture builds, phases). */
+  onProgress?: (line: string) => void;
+}
+
+/** The machine-readable report (`--json`). */
+export interface Report {
+  host: HostProfile;
+  session: string;
+  startedAt: string;
+  durationMs: number;
+  results: ClaimResult[];
+  /** Every command the run started, claims and harness alike (for benchmarks). */
+  commands: { count: number; podmanCount: number; podmanMs: number };
+}
+
+/** A bad argument to prove() (unknown claim id, unknown identity): message for the user, no stack. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Run the selected claims on each identity and return the report. */
+export async function prove(opts: ProveOptions = {}): Promise<Report> {
+  const unknown = unknownClaimIds(opts.only ?? []);
+  if (unknown.length) throw new UsageError(`unknown claim id: ${unknown.join(', ')} (see \`podproof list\`)`);
+  const badIdentity = (opts.identities ?? []).filter((i) => !IDENTITY_NAMES.includes(i));
+  if (badIdentity.length)
+    throw new UsageError(`unknown identity: ${badIdentity.join(', ')} (rootful or rootless)`);
+  const binary = resolvePodmanBinary(opts.podman);
+  const selected = selectClaims(opts.only);
+  const wanted = opts.identities?.length ? opts.identities : IDENTITY_NAMES;
+  const session = opts.session ?? new Session();
+  const ownsSession = !opts.session;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const log = new EvidenceLog();
+  try {
+    const resolutions = await resolveIdentities(opts.rootlessUser);
+    opts.onProgress?.('detecting the host');
+    const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
+    const tasks: Array<() => Promise<ClaimResult>> = [];
+    for (const identityName of wanted) {
+      const resolution = resolutions[identityName];
+      const profile = host.identities[identityName];
+      const claimsHere = selected.filter((c) => c.identities.includes(identityName));
+      if (!resolution.ok || !profile.available) {
+        const reason = resolution.ok ? (profile.reason ?? 'unavailable') : resolution.reason;
+        for (const c of claimsHere)
+          tasks.push(async () => skippedResult(c, identityName, `${identityName}: ${reason}`));
+        continue;
+      }
+      const identity = resolution.identity;
+      const shared = new Podman({ binary, identity, session, log, storage: opts.storage });
+      session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
+        await shared.removeLabelled(session.id);
+      });
+      const image = (spec: ImageSpec) => {
+        if (opts.image) return Promise.resolve(opts.image);
+        opts.onProgress?.(`fixture ${spec.name} for ${identityName}`);
+        return fixtureImage(shared, spec);
+      };
+      for (const claim of claimsHere) {
+        tasks.push(async () => {
+          const skip = claim.needs?.(host, identity);
+          if (skip) return skippedResult(claim, identityName, skip);
+          const claimLog = new EvidenceLog();
+          const deadline = AbortSignal.timeout(opts.claimTimeoutMs ?? 180_000);
+          const signal = AbortSignal.any([session.signal, deadline]);
+          const podman = new Podman({
+            binary,
+            identity,
+            session,
+            log: teeLog(claimLog, log),
+            storage: opts.storage,
+            signal,
+          });
+          const t0 = performance.now();
+          const outcome = await runClaim(claim, { identity, podman, host, session, image, signal });
+          return {
+            claim: claim.id,
+            title: claim.title,
+            identity: identityName,
+            ...(deadline.aborted && outcome.verdict !== 'proven'
+              ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` }
+              : outcome),
+            durationMs: Math.round(performance.now() - t0),
+            evidence: claimLog.entries,
+          };
+        });
+      }
+    }
+    const results = await pool(tasks, opts.concurrency ?? availableParallelism(), opts.onResult);
+    const podmanRuns = log.entries.filter((e) => e.argv[0] === binary);
+    return {
+      host,
+      session: session.id,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+      results,
+      commands: {
+        count: log.count,
+        podmanCount: podmanRuns.length,
+        podmanMs: podmanRuns.reduce((s, e) => s + e.durationMs, 0),
+      },
+    };
+  } finally {
+    if (ownsSession) {
+      const failures = await session.teardown();
+      for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
+    }
+  }
+}
+
+async function runClaim(claim: Claim, ctx: Parameters<Claim['run']>[0]): Promise<Outcome> {
+  try {
+    return await claim.run(ctx);
+  } catch (err) {
+    if (err instanceof FixtureError && /needs .*: install/.test(err.message)) {
+      return { verdict: 'skipped', reason: err.message };
+    }
+    return { verdict: 'error', reason: `harness error: ${(err as Error).message}` };
+  }
+}
+
+function skippedResult(claim: Claim, identity: IdentityName, reason: string): ClaimResult {
+  return {
+    claim: claim.id,
+    title: claim.title,
+    identity,
+    verdict: 'skipped',
+    reason,
+    durationMs: 0,
+    evidence: [],
+  };
+}
+
+function teeLog(a: EvidenceLog, b: EvidenceLog): EvidenceLog {
+  const tee = new EvidenceLog();
+  tee.add = (e) => {
+    a.add(e);
+    b.add(e);
+  };
+  return tee;
+}
+
+/** Run tasks with at most `limit` at once; results keep the tasks' order. */
+async function pool<T>(tasks: Array<() => Promise<T>>, limit: number, each?: (r: T) => void): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      const task = tasks[i];
+      if (!task) continue;
+      results[i] = await task();
+      each?.(results[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  return results;
+}

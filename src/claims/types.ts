@@ -1,0 +1,63 @@
+import type { Evidence } from '../exec/evidence.js';
+import type { Identity, IdentityName } from '../exec/identity.js';
+import type { Session } from '../exec/session.js';
+import type { ImageSpec } from '../fixtures/images.js';
+import type { HostProfile } from '../host/profile.js';
+import type { Podman } from '../podman/podman.js';
+
+/**
+ * - `proven`: the treatment shows the claimed property and the control shows the contrast.
+ * - `refuted`: the treatment does not show the property (this host breaks the claim).
+ * - `inconclusive`: the control shows no contrast, so this host cannot tell.
+ * - `skipped`: the host lacks what the claim needs; the reason says what.
+ * - `error`: the harness itself failed (crash, timeout, missing binary); never counted as proven.
+ */
+export type Verdict = 'proven' | 'refuted' | 'inconclusive' | 'skipped' | 'error';
+export const VERDICTS: readonly Verdict[] = ['proven', 'refuted', 'inconclusive', 'skipped', 'error'];
+
+/** What a claim's run returns: a verdict and a one-line reason. */
+export interface Outcome {
+  verdict: Verdict;
+  reason: string;
+}
+
+/** What a claim gets to run its experiment with. */
+export interface ClaimContext {
+  identity: Identity;
+  /** A podman handle for this identity whose calls are recorded as this claim's evidence. */
+  podman: Podman;
+  host: HostProfile;
+  session: Session;
+  /** The image to run for a fixture spec: the user's `--image` when given, else the built fixture. */
+  image(spec: ImageSpec): Promise<string>;
+  /** Aborted on SIGINT or when the claim's deadline passes. */
+  signal: AbortSignal;
+}
+
+/** One sentence from a security article, turned into an experiment. */
+export interface Claim {
+  /** Stable id, `area.what`. */
+  id: string;
+  /** The claim as a sentence. */
+  title: string;
+  /** Where the claim comes from. */
+  source: string;
+  /** Identities the claim applies to. */
+  identities: readonly IdentityName[];
+  /** A skip reason when this host or identity lacks what the claim needs, else undefined. */
+  needs?(host: HostProfile, identity: Identity): string | undefined;
+  /** Run treatment and control, and decide. */
+  run(ctx: ClaimContext): Promise<Outcome>;
+}
+
+/** One row of the report: a claim on one identity. */
+export interface ClaimResult {
+  claim: string;
+  title: string;
+  identity: IdentityName;
+  verdict: Verdict;
+  reason: string;
+  durationMs: number;
+  /** The commands behind the verdict. */
+  evidence: Evidence[];
+}

@@ -1,0 +1,46 @@
+/** What one process did: the record every claim's verdict points back to. */
+export interface Evidence {
+  /** The command as the harness meant it (identity prefix such as setpriv/sudo not included). */
+  argv: string[];
+  /** Identity the command ran as (`rootful`, `rootless`, or `host` for harness-side helpers). */
+  identity: string;
+  /** The OS user that ran it. */
+  user: string;
+  /** Why the harness ran it, e.g. `treatment` or `control`. */
+  purpose?: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  startedAt: string;
+  /** Set when the process did not run to a normal exit. */
+  failure?: ExecFailure;
+}
+
+/** Why a process did not give a usable exit: these are harness errors, never evidence for a claim. */
+export type ExecFailure = 'missing-binary' | 'timeout' | 'aborted' | 'spawn-error';
+
+/** Collects evidence in order; one per prove() run, shared by all claims (each keeps its own slice too). */
+export class EvidenceLog {
+  readonly entries: Evidence[] = [];
+  add(entry: Evidence): void {
+    this.entries.push(entry);
+  }
+  /** Commands that ran podman, for the benchmark's podman-time figure. */
+  get count(): number {
+    return this.entries.length;
+  }
+}
+
+/** One line that says what happened, for reasons and failure messages. */
+export function describeEvidence(e: Evidence): string {
+  const how = e.failure ? e.failure : e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`;
+  const last = lastLine(e.stderr) || lastLine(e.stdout);
+  return `\`${e.argv.join(' ')}\` (${e.identity}): ${how}${last ? `: ${last}` : ''}`;
+}
+
+export function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return (lines[lines.length - 1] ?? '').trim().slice(0, 300);
+}

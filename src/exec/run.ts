@@ -1,0 +1,95 @@
+import { execa } from 'execa';
+import type { Evidence, EvidenceLog, ExecFailure } from './evidence.js';
+import { type Identity, launchAs } from './identity.js';
+
+export interface ExecOptions {
+  /** Run as this identity (default: the harness process itself). */
+  identity?: Identity;
+  /** Kill the process after this long (default 120 s); the evidence says `timeout`. */
+  timeoutMs?: number;
+  /** Abort (SIGINT, a claim's deadline): the process is killed and the evidence says `aborted`. */
+  signal?: AbortSignal;
+  /** Text written to standard input. */
+  input?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Working directory (default: the identity's home for another user, else the current one). */
+  cwd?: string;
+  /** Where the evidence is recorded (besides being returned). */
+  log?: EvidenceLog;
+  /** Why the harness runs this, recorded in the evidence. */
+  purpose?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * The one function that starts processes. `argv` is an array, never a shell string. It never
+ * throws for a failing command: the exit code, signal, output and any harness-level failure
+ * (missing binary, timeout, abort) are all in the returned evidence.
+ */
+export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evidence> {
+  if (argv.length === 0 || !argv[0]) throw new Error('exec: empty argv');
+  const launch = launchAs(opts.identity, argv, opts.env);
+  const startedAt = new Date();
+  const started = performance.now();
+  const result = await execa(launch.file, launch.args, {
+    reject: false,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: 3000,
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : undefined,
+    env: launch.env,
+    cwd: opts.cwd ?? launch.cwd,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  });
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  const evidence: Evidence = {
+    argv,
+    identity: opts.identity?.name ?? 'host',
+    user: opts.identity?.user ?? currentUserName(),
+    purpose: opts.purpose,
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    stdout,
+    stderr,
+    durationMs: Math.round(performance.now() - started),
+    startedAt: startedAt.toISOString(),
+  };
+  const failure = classifyFailure(result, launch.file !== argv[0], stderr);
+  if (failure) evidence.failure = failure;
+  if (failure === 'missing-binary' && !stderr) evidence.stderr = `${argv[0]}: command not found`;
+  opts.log?.add(evidence);
+  return evidence;
+}
+
+function classifyFailure(
+  result: { timedOut?: boolean; isCanceled?: boolean; exitCode?: number; cause?: unknown },
+  wrapped: boolean,
+  stderr: string,
+): ExecFailure | undefined {
+  if (result.timedOut) return 'timeout';
+  if (result.isCanceled) return 'aborted';
+  const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'missing-binary';
+  if (result.exitCode === undefined) return 'spawn-error';
+  // Through setpriv/sudo env, a missing command is exit 127 from `env`.
+  if (wrapped && result.exitCode === 127 && /No such file or directory|command not found/.test(stderr)) {
+    return 'missing-binary';
+  }
+  return undefined;
+}
+
+let cachedUser: string | undefined;
+function currentUserName(): string {
+  cachedUser ??= process.env.USER || String(process.getuid?.() ?? '');
+  return cachedUser;
+}
+
+/** True when the command ran to a normal exit with code 0. */
+export function succeeded(e: Evidence): boolean {
+  return !e.failure && e.exitCode === 0;
+}

@@ -1,0 +1,92 @@
+/** Pure parsers for host facts. */
+
+/** One /etc/subuid or /etc/subgid range. */
+export interface SubidRange {
+  user: string;
+  start: number;
+  count: number;
+}
+
+export function parseSubid(text: string): SubidRange[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(':'))
+    .filter((f) => f.length === 3 && f[0] && !f[0].startsWith('#'))
+    .map(([user = '', start = '', count = '']) => ({ user, start: Number(start), count: Number(count) }))
+    .filter((r) => Number.isInteger(r.start) && Number.isInteger(r.count));
+}
+
+/** Ranges for a user, matched by name or uid (shadow-utils accepts both). */
+export function subidRangesFor(ranges: SubidRange[], user: string, uid: number): SubidRange[] {
+  return ranges.filter((r) => r.user === user || r.user === String(uid));
+}
+
+/** `podman version` text -> "4.3.1" (client version). */
+export function parsePodmanVersion(text: string): string | undefined {
+  return /^\s*Version:\s*(\S+)/m.exec(text)?.[1] ?? /podman version (\S+)/.exec(text)?.[1];
+}
+
+/** Compare dotted versions: negative, zero, positive. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
+}
+
+/** Bit set in a /proc/PID/status Cap* hex mask. */
+export function hasCapBit(hexMask: string, bit: number): boolean {
+  return ((BigInt(`0x${hexMask || '0'}`) >> BigInt(bit)) & 1n) === 1n;
+}
+
+/** `CapEff:` value from /proc/self/status text. */
+export function statusField(status: string, field: string): string | undefined {
+  return new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(status)?.[1];
+}
+
+/** The subset of `podman info --format json` podproof uses. */
+export interface PodmanInfoSummary {
+  version?: string;
+  rootless?: boolean;
+  ociRuntime?: string;
+  networkBackend?: string;
+  /** slirp4netns or pasta: how a rootless container gets a default network. */
+  rootlessNetworkCmd?: string;
+  cgroupVersion?: string;
+  cgroupManager?: string;
+  graphDriver?: string;
+  defaultCapabilities?: string[];
+}
+
+/** Read the fields podproof needs from `podman info` JSON (pure; tolerant of 3.x-5.x shapes). */
+export function summarizePodmanInfo(json: string): PodmanInfoSummary {
+  // biome-ignore lint/suspicious/noExplicitAny: podman info's shape varies by version
+  const info: any = JSON.parse(json);
+  const host = info?.host ?? {};
+  const version: string | undefined = info?.version?.Version;
+  let rootlessNetworkCmd: string | undefined = host.rootlessNetworkCmd;
+  if (!rootlessNetworkCmd) {
+    // podman < 5 has no such field: slirp4netns is the default there, pasta from 5.0
+    rootlessNetworkCmd = version && compareVersions(version, '5.0.0') >= 0 ? 'pasta' : 'slirp4netns';
+  }
+  const caps: string | undefined = host.security?.capabilities;
+  return {
+    version,
+    rootless: host.security?.rootless,
+    ociRuntime: host.ociRuntime?.name,
+    networkBackend: host.networkBackend,
+    rootlessNetworkCmd,
+    cgroupVersion: host.cgroupVersion,
+    cgroupManager: host.cgroupManager,
+    graphDriver: info?.store?.graphDriverName,
+    defaultCapabilities: caps
+      ? caps
+          .split(',')
+          .map((c: string) => c.trim())
+          .filter(Boolean)
+      : undefined,
+  };
+}

@@ -1,0 +1,174 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { describeEvidence } from '../exec/evidence.js';
+import type { Identity, IdentityName, IdentityResolution } from '../exec/identity.js';
+import { defaultRootlessUser, IDENTITY_NAMES, resolveIdentity } from '../exec/identity.js';
+import { exec, succeeded } from '../exec/run.js';
+import type { Session } from '../exec/session.js';
+import { Podman } from '../podman/podman.js';
+import {
+  hasCapBit,
+  type PodmanInfoSummary,
+  parsePodmanVersion,
+  parseSubid,
+  type SubidRange,
+  statusField,
+  subidRangesFor,
+  summarizePodmanInfo,
+} from './parse.js';
+
+/** What podproof knows about one identity on this host. */
+export interface IdentityProfile {
+  name: IdentityName;
+  available: boolean;
+  /** Why the identity cannot be used (when not available). */
+  reason?: string;
+  user?: string;
+  uid?: number;
+  /** From `podman info` run as this identity. */
+  podman?: PodmanInfoSummary;
+  /** Rootless readiness: subordinate ranges and the setuid/file-cap helpers. */
+  subuid?: SubidRange[];
+  subgid?: SubidRange[];
+  newuidmap?: string;
+  /** `systemctl --user is-system-running` as this identity (rootless only). */
+  systemdUser?: string;
+}
+
+/** Everything podproof detected about the host, printed by `podproof doctor`. */
+export interface HostProfile {
+  podman: { path: string; version?: string; error?: string };
+  kernel: string;
+  cgroup: { version: 'v1' | 'v2' | 'hybrid' | 'unknown' };
+  /** PID 1 is systemd (the system manager is available for rootful units). */
+  systemdPid1: boolean;
+  loginuid: { value: number | undefined; unset: boolean; canSet: boolean };
+  /** Ubuntu 23.10+: kernel.apparmor_restrict_unprivileged_userns = 1. */
+  apparmorRestrictsUserns: boolean;
+  /** /dev/net/tun mode (rootless slirp4netns needs it world-readable). */
+  tunMode?: string;
+  identities: Record<IdentityName, IdentityProfile>;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Identity resolution as podproof uses it (checks `sudo -n` only when not root). */
+export async function resolveIdentities(
+  rootlessUser?: string,
+): Promise<Record<IdentityName, IdentityResolution>> {
+  const isRoot = process.getuid?.() === 0;
+  const sudoAllowed = isRoot
+    ? false
+    : succeeded(await exec(['sudo', '-n', 'true'], { timeoutMs: 10_000, purpose: 'sudo -n?' }));
+  const out = {} as Record<IdentityName, IdentityResolution>;
+  for (const name of IDENTITY_NAMES) out[name] = resolveIdentity(name, { sudoAllowed, rootlessUser });
+  return out;
+}
+
+/** Detect the host: podman, runtime, network backend, cgroups, rootless readiness, systemd, loginuid, AppArmor. */
+export async function detectHost(opts: {
+  podmanBinary: string;
+  session: Session;
+  identities?: Record<IdentityName, IdentityResolution>;
+}): Promise<HostProfile> {
+  const identities = opts.identities ?? (await resolveIdentities());
+  const version = await exec([opts.podmanBinary, 'version'], {
+    timeoutMs: 30_000,
+    purpose: 'podman version',
+  });
+  const cgroupFs = existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? 'v2'
+    : existsSync('/sys/fs/cgroup/unified/cgroup.controllers')
+      ? 'hybrid'
+      : existsSync('/sys/fs/cgroup')
+        ? 'v1'
+        : 'unknown';
+  const loginuidText = read('/proc/self/loginuid')?.trim();
+  const loginuid = loginuidText ? Number(loginuidText) : undefined;
+  const capEff = statusField(read('/proc/self/status') ?? '', 'CapEff') ?? '0';
+  const unset = loginuid === undefined || loginuid === 4294967295;
+  let tunMode: string | undefined;
+  try {
+    tunMode = (statSync('/dev/net/tun').mode & 0o777).toString(8).padStart(4, '0');
+  } catch {}
+
+  const profiles = {} as Record<IdentityName, IdentityProfile>;
+  const subuid = parseSubid(read('/etc/subuid') ?? '');
+  const subgid = parseSubid(read('/etc/subgid') ?? '');
+  await Promise.all(
+    IDENTITY_NAMES.map(async (name) => {
+      const r = identities[name];
+      if (!r.ok) {
+        profiles[name] = { name, available: false, reason: r.reason };
+        return;
+      }
+      profiles[name] = await profileIdentity(r.identity, opts.podmanBinary, opts.session, subuid, subgid);
+    }),
+  );
+  return {
+    podman: {
+      path: opts.podmanBinary,
+      version: parsePodmanVersion(version.stdout),
+      error: succeeded(version) ? undefined : describeEvidence(version),
+    },
+    kernel: read('/proc/sys/kernel/osrelease')?.trim() ?? 'unknown',
+    cgroup: { version: cgroupFs },
+    systemdPid1: read('/proc/1/comm')?.trim() === 'systemd',
+    // root may set an unset loginuid once per process with CAP_AUDIT_CONTROL (bit 30)
+    loginuid: { value: loginuid, unset, canSet: unset && hasCapBit(capEff, 30) },
+    apparmorRestrictsUserns: read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim() === '1',
+    tunMode,
+    identities: profiles,
+  };
+}
+
+async function profileIdentity(
+  identity: Identity,
+  podmanBinary: string,
+  session: Session,
+  subuid: SubidRange[],
+  subgid: SubidRange[],
+): Promise<IdentityProfile> {
+  const podman = new Podman({ binary: podmanBinary, identity, session });
+  const info = await podman.cmd(['info', '--format', 'json'], { timeoutMs: 60_000, purpose: 'podman info' });
+  const profile: IdentityProfile = {
+    name: identity.name,
+    available: true,
+    user: identity.user,
+    uid: identity.uid,
+  };
+  if (succeeded(info)) {
+    try {
+      profile.podman = summarizePodmanInfo(info.stdout);
+    } catch (err) {
+      profile.available = false;
+      profile.reason = `podman info printed no JSON: ${(err as Error).message}`;
+    }
+  } else {
+    profile.available = false;
+    profile.reason = `podman does not work as ${identity.user}: ${describeEvidence(info)}`;
+  }
+  if (identity.name === 'rootless') {
+    profile.subuid = subidRangesFor(subuid, identity.user, identity.uid);
+    profile.subgid = subidRangesFor(subgid, identity.user, identity.uid);
+    profile.newuidmap = ['/usr/bin/newuidmap', '/bin/newuidmap'].find((p) => existsSync(p));
+    const sd = await exec(['systemctl', '--user', 'is-system-running'], {
+      identity,
+      timeoutMs: 15_000,
+      purpose: 'systemd user manager?',
+    });
+    profile.systemdUser = sd.failure ? sd.failure : sd.stdout.trim() || 'no answer';
+    if (profile.available && !profile.subuid.length) {
+      profile.available = false;
+      profile.reason = `no /etc/subuid range for ${identity.user} (run scripts/prepare-host)`;
+    }
+  }
+  return profile;
+}
+
+export { defaultRootlessUser };

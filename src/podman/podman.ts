@@ -1,0 +1,183 @@
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { Evidence, EvidenceLog } from '../exec/evidence.js';
+import type { Identity } from '../exec/identity.js';
+import { type ExecOptions, exec } from '../exec/run.js';
+import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
+
+/** Where a podman handle keeps images and containers. */
+export type StorageMode = 'podproof' | 'host';
+
+export interface PodmanOptions {
+  /** Absolute path of the podman binary (see {@link resolvePodmanBinary}). */
+  binary: string;
+  identity: Identity;
+  session: Session;
+  log?: EvidenceLog;
+  /**
+   * `podproof` (default): a storage of the harness's own per identity (`--root/--runroot/--tmpdir`),
+   * away from the user's images and containers. `host`: the identity's default storage.
+   */
+  storage?: StorageMode;
+  /** Abort signal for every call (default: the session's). */
+  signal?: AbortSignal;
+}
+
+/** Per-identity storage of the harness's own. containers.conf, the runtime and subuid still come from the host. */
+export function storagePaths(identity: Identity): { root: string; runroot: string; tmpdir: string } {
+  const run = identity.uid === 0 ? '/run/podproof' : join(identity.runtimeDir, 'podproof');
+  return {
+    root: join(identity.home, '.cache', 'podproof', 'storage'),
+    runroot: join(run, 'storage'),
+    tmpdir: join(run, 'libpod'),
+  };
+}
+
+/** Options for one `podman run`. */
+export interface RunContainer {
+  image: string;
+  /** Command and arguments inside the container. */
+  command: string[];
+  /** Flags the experiment is about (`--network=none`, `--cap-drop=all`, ...). */
+  flags?: string[];
+  purpose?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  input?: string;
+}
+
+/** A typed handle on the podman CLI for one identity. Argv arrays only; every call is evidence. */
+export class Podman {
+  readonly binary: string;
+  readonly identity: Identity;
+  readonly session: Session;
+  readonly storage: StorageMode;
+  private readonly log: EvidenceLog | undefined;
+  private readonly signal: AbortSignal;
+
+  constructor(opts: PodmanOptions) {
+    this.signal = opts.signal ?? opts.session.signal;
+    this.binary = opts.binary;
+    this.identity = opts.identity;
+    this.session = opts.session;
+    this.log = opts.log;
+    this.storage = opts.storage ?? 'podproof';
+  }
+
+  /** Global flags that come before the subcommand. */
+  globalFlags(): string[] {
+    if (this.storage === 'host') return [];
+    const s = storagePaths(this.identity);
+    return ['--root', s.root, '--runroot', s.runroot, '--tmpdir', s.tmpdir];
+  }
+
+  /** Full argv for `podman ARGS`. */
+  argv(args: string[]): string[] {
+    return [this.binary, ...this.globalFlags(), ...args];
+  }
+
+  /** Run `podman ARGS` as this handle's identity. */
+  cmd(args: string[], opts: Omit<ExecOptions, 'identity' | 'log'> = {}): Promise<Evidence> {
+    return exec(this.argv(args), {
+      ...opts,
+      identity: this.identity,
+      log: this.log,
+      signal: opts.signal ?? this.signal,
+    });
+  }
+
+  /** `podman run --rm` with the session label and a unique name. */
+  run(spec: RunContainer): Promise<Evidence> {
+    const name = this.session.name(spec.purpose ?? 'run');
+    return this.cmd(
+      [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        '--label',
+        this.session.label,
+        '--pull=never',
+        ...(spec.input !== undefined ? ['-i'] : []),
+        ...(spec.flags ?? []),
+        spec.image,
+        ...spec.command,
+      ],
+      { purpose: spec.purpose, timeoutMs: spec.timeoutMs ?? 60_000, signal: spec.signal, input: spec.input },
+    );
+  }
+
+  /**
+   * Remove what carries the session label (`sessionId`), or any podproof session label when
+   * `sessionId` is undefined (`podproof clean`). Fixture images are kept unless `images` is true.
+   */
+  async removeLabelled(sessionId: string | undefined, images = false): Promise<Evidence[]> {
+    const filter = sessionId ? `label=${SESSION_LABEL}=${sessionId}` : `label=${SESSION_LABEL}`;
+    const out: Evidence[] = [];
+    const opts = { purpose: 'cleanup', timeoutMs: 60_000, signal: new AbortController().signal };
+    const listThenRemove = async (list: string[], remove: string[]) => {
+      const ls = await this.cmd(list, opts);
+      out.push(ls);
+      const ids = ls.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      if (ids.length) out.push(await this.cmd([...remove, ...ids], opts));
+    };
+    await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
+    await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
+    await listThenRemove(['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
+    await listThenRemove(['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);
+    await listThenRemove(['images', '-q', '--filter', filter], ['rmi', '-f']);
+    if (images) await listThenRemove(['images', '-q', '--filter', `label=${FIXTURE_LABEL}`], ['rmi', '-f']);
+    return out;
+  }
+
+  /** The objects that carry a podproof session label (what `removeLabelled` would remove). */
+  async listLabelled(sessionId?: string): Promise<string[]> {
+    const filter = sessionId ? `label=${SESSION_LABEL}=${sessionId}` : `label=${SESSION_LABEL}`;
+    const found: string[] = [];
+    for (const [kind, args] of [
+      ['container', ['ps', '-a', '--format', '{{.ID}} {{.Names}}', '--filter', filter]],
+      ['pod', ['pod', 'ps', '--format', '{{.ID}} {{.Name}}', '--filter', filter]],
+      ['image', ['images', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}', '--filter', filter]],
+      ['volume', ['volume', 'ls', '--format', '{{.Name}}', '--filter', filter]],
+    ] as const) {
+      const e = await this.cmd([...args], { purpose: 'list', timeoutMs: 60_000 });
+      if (e.exitCode !== 0) throw new Error(`podman ${args[0]} failed: ${e.stderr.trim()}`);
+      for (const line of e.stdout.split('\n')) if (line.trim()) found.push(`${kind} ${line.trim()}`);
+    }
+    return found;
+  }
+}
+
+/**
+ * The podman binary every call uses: `--podman PATH`, else `PODPROOF_PODMAN`, else `podman` on
+ * PATH. Resolved to an absolute path so every identity runs the same binary (a wrapper included).
+ */
+export function resolvePodmanBinary(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const wanted = explicit || env.PODPROOF_PODMAN || 'podman';
+  const candidates =
+    isAbsolute(wanted) || wanted.includes('/')
+      ? [wanted]
+      : (env.PATH ?? '').split(delimiter).map((d) => join(d || '.', wanted));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return isAbsolute(c) ? c : realpathSync(c);
+    } catch {}
+  }
+  throw new PodmanNotFoundError(wanted);
+}
+
+/** podman could not be found; the message says where podproof looked. */
+export class PodmanNotFoundError extends Error {
+  constructor(readonly wanted: string) {
+    super(
+      wanted.includes('/')
+        ? `podman binary ${wanted} does not exist or is not executable`
+        : `podman not found on PATH (install podman, or pass --podman PATH / set PODPROOF_PODMAN)`,
+    );
+    this.name = 'PodmanNotFoundError';
+  }
+}

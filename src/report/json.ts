@@ -1,0 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import type { Report } from '../claims/prove.js';
+
+/** Write the JSON report: `{host, startedAt, durationMs, results: [{claim, identity, verdict, reason, evidence}]}`. */
+export function writeJsonReport(file: string, report: Report): void {
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}

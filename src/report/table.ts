@@ -1,0 +1,80 @@
+import type { Report } from '../claims/prove.js';
+import type { ClaimResult, Verdict } from '../claims/types.js';
+import type { Evidence } from '../exec/evidence.js';
+import { lastLine } from '../exec/evidence.js';
+
+const COLOURS: Record<Verdict, string> = {
+  proven: '\x1b[32m',
+  refuted: '\x1b[31m',
+  inconclusive: '\x1b[33m',
+  skipped: '\x1b[90m',
+  error: '\x1b[35m',
+};
+
+/** The human report: one row per claim x identity, then the evidence of anything not proven. */
+export function formatTable(report: Report, opts: { colour?: boolean } = {}): string {
+  const paint = (v: Verdict) => (opts.colour ? `${COLOURS[v]}${v}\x1b[0m` : v);
+  const rows = report.results.map((r) => [r.claim, r.identity, r.verdict, oneLine(r.reason)]);
+  const w0 = Math.max(5, ...rows.map((r) => (r[0] ?? '').length));
+  const w1 = Math.max(8, ...rows.map((r) => (r[1] ?? '').length));
+  const lines = [`${'claim'.padEnd(w0)}  ${'identity'.padEnd(w1)}  ${'verdict'.padEnd(12)}  reason`];
+  for (const r of report.results) {
+    lines.push(
+      `${r.claim.padEnd(w0)}  ${r.identity.padEnd(w1)}  ${paint(r.verdict)}${' '.repeat(Math.max(1, 12 - r.verdict.length))}  ${oneLine(r.reason)}`,
+    );
+  }
+  const bad = report.results.filter((r) => r.verdict !== 'proven' && r.verdict !== 'skipped');
+  for (const r of bad) lines.push('', ...evidenceLines(r));
+  const counts = countVerdicts(report.results);
+  lines.push(
+    '',
+    `${
+      Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([v, n]) => `${n} ${v}`)
+        .join(', ') || 'no results'
+    } in ${(report.durationMs / 1000).toFixed(1)} s (session ${report.session})`,
+  );
+  return lines.join('\n');
+}
+
+function evidenceLines(r: ClaimResult): string[] {
+  const out = [`${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`];
+  for (const e of r.evidence.filter(relevant)) out.push(...describeCommand(e).map((l) => `  ${l}`));
+  return out;
+}
+
+function relevant(e: Evidence): boolean {
+  return e.purpose !== 'list' && e.purpose !== 'cleanup';
+}
+
+function describeCommand(e: Evidence): string[] {
+  const how = e.failure ?? (e.signal ? `signal ${e.signal}` : `exit ${e.exitCode}`);
+  const lines = [
+    `$ ${e.argv.map(quoteArg).join(' ')}   [${e.identity}, ${e.purpose ?? ''}, ${how}, ${e.durationMs} ms]`,
+  ];
+  const err = lastLine(e.stderr);
+  if (err) lines.push(`  stderr: ${err}`);
+  return lines;
+}
+
+function quoteArg(a: string): string {
+  if (a.length > 80) return `'${a.slice(0, 40).replace(/\n/g, ' ')}...'`;
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}
+
+export function countVerdicts(results: ClaimResult[]): Record<Verdict, number> {
+  const counts: Record<Verdict, number> = { proven: 0, refuted: 0, inconclusive: 0, skipped: 0, error: 0 };
+  for (const r of results) counts[r.verdict]++;
+  return counts;
+}
+
+/** Exit code of `podproof prove`: 1 when anything is refuted or an error, else 0. */
+export function exitCodeFor(results: ClaimResult[]): number {
+  return results.some((r) => r.verdict === 'refuted' || r.verdict === 'error') ? 1 : 0;
+}
