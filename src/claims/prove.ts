@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { EvidenceLog } from '../exec/evidence.js';
+import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
 import type { IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
+import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.js';
 import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
@@ -87,7 +88,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       const identity = resolution.identity;
       const shared = new Podman({ binary, identity, session, log, storage: opts.storage });
       session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
-        await shared.removeLabelled(session.id);
+        const failed = (await shared.removeLabelled(session.id)).filter((e) => !succeeded(e));
+        if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
       });
       const image = (spec: ImageSpec) => {
         if (opts.image) return Promise.resolve(opts.image);

@@ -37,10 +37,20 @@ export class EvidenceLog {
 export function describeEvidence(e: Evidence): string {
   const how = e.failure ? e.failure : e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`;
   const last = lastLine(e.stderr) || lastLine(e.stdout);
-  return `\`${e.argv.join(' ')}\` (${e.identity}): ${how}${last ? `: ${last}` : ''}`;
+  return `\`${formatArgv(e.argv)}\` (${e.identity}): ${how}${last ? `: ${last}` : ''}`;
 }
 
 export function lastLine(text: string): string {
   const lines = text.trim().split('\n');
   return (lines[lines.length - 1] ?? '').trim().slice(0, 300);
+}
+
+/** An argv as a readable command line: shell-quoted where needed, long arguments (scripts) cut short. */
+export function formatArgv(argv: string[]): string {
+  return argv.map(quoteArg).join(' ');
+}
+
+function quoteArg(a: string): string {
+  const flat = a.length > 60 ? `${a.slice(0, 40).replace(/\s+/g, ' ')}...` : a;
+  return /^[\w@%+=:,./-]+$/.test(flat) ? flat : `'${flat.replace(/'/g, `'\\''`)}'`;
 }

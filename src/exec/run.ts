@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import type { Evidence, EvidenceLog, ExecFailure } from './evidence.js';
+import { describeEvidence, type Evidence, type EvidenceLog, type ExecFailure } from './evidence.js';
 import { type Identity, launchAs } from './identity.js';
 
 export interface ExecOptions {
@@ -63,11 +63,13 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   if (failure) evidence.failure = failure;
   if (failure === 'missing-binary' && !stderr) evidence.stderr = `${argv[0]}: command not found`;
   opts.log?.add(evidence);
+  if (process.env.PODPROOF_DEBUG)
+    console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
   return evidence;
 }
 
 function classifyFailure(
-  result: { timedOut?: boolean; isCanceled?: boolean; exitCode?: number; cause?: unknown },
+  result: { timedOut?: boolean; isCanceled?: boolean; exitCode?: number; signal?: string; cause?: unknown },
   wrapped: boolean,
   stderr: string,
 ): ExecFailure | undefined {
@@ -75,7 +77,7 @@ function classifyFailure(
   if (result.isCanceled) return 'aborted';
   const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'missing-binary';
-  if (result.exitCode === undefined) return 'spawn-error';
+  if (result.exitCode === undefined && !result.signal) return 'spawn-error';
   // Through setpriv/sudo env, a missing command is exit 127 from `env`.
   if (wrapped && result.exitCode === 127 && /No such file or directory|command not found/.test(stderr)) {
     return 'missing-binary';

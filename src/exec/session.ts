@@ -61,6 +61,7 @@ export class Session {
     this.tornDown ??= (async () => {
       const failures: string[] = [];
       for (const t of this.teardowns.splice(0).reverse()) {
+        if (process.env.PODPROOF_DEBUG) console.error(`podproof[debug]: teardown: ${t.name}`);
         try {
           await t.fn();
         } catch (err) {
@@ -76,14 +77,24 @@ export class Session {
    * On SIGINT/SIGTERM: abort running commands, tear down, exit 130/143. Returns a function that
    * removes the handlers again.
    */
-  installSignalHandlers(onSignal?: (sig: NodeJS.Signals) => void): () => void {
+  installSignalHandlers(
+    onSignal?: (sig: NodeJS.Signals) => void,
+    onFailure: (failure: string) => void = (f) => console.error(`podproof: cleanup failed: ${f}`),
+  ): () => void {
+    // Stay registered while tearing down: execa's signal-exit re-raises the signal (killing
+    // the process mid-cleanup) as soon as it sees no other listener.
+    let received: NodeJS.Signals | undefined;
     const handler = (sig: NodeJS.Signals) => {
+      if (received) return; // a second Ctrl-C while cleaning up: keep cleaning up
+      received = sig;
       onSignal?.(sig);
       this.abort.abort(new Error(`interrupted by ${sig}`));
-      void this.teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+      void this.teardown()
+        .then((failures) => failures.forEach(onFailure))
+        .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
     };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
     return () => {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);

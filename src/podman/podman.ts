@@ -125,6 +125,8 @@ export class Podman {
       if (ids.length) out.push(await this.cmd([...remove, ...ids], opts));
     };
     await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
+    // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4)
+    await listThenRemove(['ps', '-q', '--filter', filter], ['kill']);
     await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
     await listThenRemove(['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
     await listThenRemove(['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);

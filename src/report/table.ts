@@ -1,7 +1,7 @@
 import type { Report } from '../claims/prove.js';
 import type { ClaimResult, Verdict } from '../claims/types.js';
 import type { Evidence } from '../exec/evidence.js';
-import { lastLine } from '../exec/evidence.js';
+import { formatArgv, lastLine } from '../exec/evidence.js';
 
 const COLOURS: Record<Verdict, string> = {
   proven: '\x1b[32m',
@@ -50,17 +50,10 @@ function relevant(e: Evidence): boolean {
 
 function describeCommand(e: Evidence): string[] {
   const how = e.failure ?? (e.signal ? `signal ${e.signal}` : `exit ${e.exitCode}`);
-  const lines = [
-    `$ ${e.argv.map(quoteArg).join(' ')}   [${e.identity}, ${e.purpose ?? ''}, ${how}, ${e.durationMs} ms]`,
-  ];
+  const lines = [`$ ${formatArgv(e.argv)}   [${e.identity}, ${e.purpose ?? ''}, ${how}, ${e.durationMs} ms]`];
   const err = lastLine(e.stderr);
   if (err) lines.push(`  stderr: ${err}`);
   return lines;
-}
-
-function quoteArg(a: string): string {
-  if (a.length > 80) return `'${a.slice(0, 40).replace(/\n/g, ' ')}...'`;
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 function oneLine(s: string): string {

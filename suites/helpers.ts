@@ -1,0 +1,71 @@
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Report } from '../src/claims/prove.js';
+import type { Evidence } from '../src/exec/evidence.js';
+import { type Identity, type IdentityName, resolveIdentity } from '../src/exec/identity.js';
+import { exec } from '../src/exec/run.js';
+import { Session } from '../src/exec/session.js';
+import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
+
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const realPodman = resolvePodmanBinary();
+
+/** A session for the test's own files (wrapper scripts, reports). */
+export const testSession = new Session();
+
+/** The identities usable here, with the reason for those that are not. */
+export function identity(name: IdentityName): { identity?: Identity; skip?: string } {
+  if (name === 'rootful' && process.getuid?.() !== 0) return { skip: 'suites run rootful only as root' };
+  const r = resolveIdentity(name);
+  return r.ok ? { identity: r.identity } : { skip: r.reason };
+}
+
+/**
+ * A fake podman that stands for a broken host: a bash script that edits the arguments of
+ * `podman run` and then execs the real podman. `editRun` is bash that may change "${args[@]}".
+ */
+export function podmanWrapper(name: string, editRun: string): string {
+  const dir = testSession.tempDir(`wrapper-${name}`);
+  const file = join(dir, 'podman');
+  writeFileSync(
+    file,
+    `#!/bin/bash
+# podproof test wrapper "${name}": simulates a broken host
+args=("$@")
+is_run=0
+for a in "$@"; do [[ $a == run ]] && is_run=1 && break; done
+if ((is_run)); then
+${editRun}
+fi
+exec ${realPodman} "\${args[@]}"
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** Run the built CLI; returns the evidence and, with `--json`, the parsed report. */
+export async function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<{ run: Evidence; report?: Report }> {
+  const dir = testSession.tempDir('report');
+  const json = join(dir, 'r.json');
+  const run = await exec([process.execPath, CLI, ...args, '--json', json], {
+    env: { NO_COLOR: '1', ...opts.env },
+    timeoutMs: 280_000,
+    signal: opts.signal,
+  });
+  let report: Report | undefined;
+  try {
+    report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  } catch {}
+  return { run, report };
+}
+
+/** Objects labelled by any podproof session (or one) in an identity's podproof storage. */
+export async function leftovers(identity: Identity, sessionId?: string): Promise<string[]> {
+  const podman = new Podman({ binary: realPodman, identity, session: testSession });
+  return podman.listLabelled(sessionId);
+}

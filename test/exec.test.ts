@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EvidenceLog } from '../src/exec/evidence.js';
+import { exec, succeeded } from '../src/exec/run.js';
+import { Session } from '../src/exec/session.js';
+
+describe('exec', () => {
+  it('records argv, exit code, output and duration as evidence', async () => {
+    const log = new EvidenceLog();
+    const e = await exec(['sh', '-c', 'echo out; echo err >&2; exit 3'], { log, purpose: 'test' });
+    expect(e).toMatchObject({
+      argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+      exitCode: 3,
+      stdout: 'out\n',
+      stderr: 'err\n',
+      purpose: 'test',
+      identity: 'host',
+    });
+    expect(e.durationMs).toBeGreaterThanOrEqual(0);
+    expect(log.entries).toEqual([e]);
+    expect(succeeded(e)).toBe(false);
+  });
+  it('a missing binary is a harness failure, not an exit code', async () => {
+    const e = await exec(['/nonexistent/podman', 'info']);
+    expect(e.failure).toBe('missing-binary');
+    expect(succeeded(e)).toBe(false);
+  });
+  it('a timeout kills the process and says so', async () => {
+    const e = await exec(['sleep', '30'], { timeoutMs: 200 });
+    expect(e.failure).toBe('timeout');
+  });
+  it('an abort kills the process and says so', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const e = await exec(['sleep', '30'], { signal: ac.signal });
+    expect(e.failure).toBe('aborted');
+  });
+  it('a crash keeps its signal', async () => {
+    const e = await exec(['sh', '-c', 'kill -SEGV $$']);
+    expect(e.signal).toBe('SIGSEGV');
+    expect(succeeded(e)).toBe(false);
+  });
+  it('passes standard input', async () => {
+    expect((await exec(['cat'], { input: 'hello' })).stdout).toBe('hello');
+  });
+});
+
+describe('Session', () => {
+  it('labels with its id and tears down temp dirs once, in reverse order', async () => {
+    const s = new Session('abc123');
+    expect(s.label).toBe('io.podproof.session=abc123');
+    expect(s.name('probe')).toMatch(/^podproof-abc123-probe-\d+$/);
+    const dir = s.tempDir('t');
+    const order: string[] = [];
+    s.onTeardown('first', () => void order.push('first'));
+    s.onTeardown('second', () => void order.push('second'));
+    s.onTeardown('broken', () => {
+      throw new Error('boom');
+    });
+    expect(await s.teardown()).toEqual(['broken: boom']);
+    expect(order).toEqual(['second', 'first']);
+    expect(existsSync(dir)).toBe(false);
+    expect(await s.teardown()).toEqual(['broken: boom']);
+  });
+  it('rejects ids that cannot be labels or unit names', () => {
+    expect(() => new Session('a b')).toThrow();
+  });
+});

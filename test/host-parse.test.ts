@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseLdd } from '../src/fixtures/ldd.js';
+import {
+  compareVersions,
+  hasCapBit,
+  parsePodmanVersion,
+  parseSubid,
+  subidRangesFor,
+  summarizePodmanInfo,
+} from '../src/host/parse.js';
+
+const captured = (name: string) => readFileSync(new URL(`./captured/${name}`, import.meta.url), 'utf8');
+
+describe('host parsers', () => {
+  it('reads /etc/subuid by name or uid', () => {
+    const r = parseSubid('podproof:100000:65536\n1002:165536:65536\n# comment\nbad line\n');
+    expect(subidRangesFor(r, 'podproof', 1001)).toEqual([{ user: 'podproof', start: 100000, count: 65536 }]);
+    expect(subidRangesFor(r, 'bob', 1002)).toHaveLength(1);
+  });
+  it('reads podman version text', () => {
+    expect(
+      parsePodmanVersion('Client:       Podman Engine\nVersion:      4.3.1\nAPI Version:  4.3.1\n'),
+    ).toBe('4.3.1');
+    expect(parsePodmanVersion('podman version 3.4.4\n')).toBe('3.4.4');
+  });
+  it('compares versions', () => {
+    expect(compareVersions('4.9.3', '5.0.0')).toBeLessThan(0);
+    expect(compareVersions('5.0.0', '5.0')).toBe(0);
+  });
+  it('tests a capability bit', () => {
+    expect(hasCapBit('000001ffffffffff', 30)).toBe(true);
+    expect(hasCapBit('00000000800405fb', 30)).toBe(false);
+  });
+  it('summarizes podman 4.3 info (rootful and rootless)', () => {
+    const rootful = summarizePodmanInfo(captured('podman-info-4.3-rootful.json'));
+    expect(rootful).toMatchObject({
+      version: '4.3.1',
+      rootless: false,
+      networkBackend: 'netavark',
+      rootlessNetworkCmd: 'slirp4netns',
+    });
+    expect(rootful.defaultCapabilities).toContain('CAP_NET_BIND_SERVICE');
+    expect(summarizePodmanInfo(captured('podman-info-4.3-rootless.json'))).toMatchObject({
+      rootless: true,
+      graphDriver: 'overlay',
+    });
+  });
+  it('takes podman 5 rootless network from the info, or infers pasta from the version', () => {
+    expect(
+      summarizePodmanInfo('{"host":{"rootlessNetworkCmd":"slirp4netns"},"version":{"Version":"5.2.0"}}')
+        .rootlessNetworkCmd,
+    ).toBe('slirp4netns');
+    expect(summarizePodmanInfo('{"host":{},"version":{"Version":"5.0.1"}}').rootlessNetworkCmd).toBe('pasta');
+  });
+});
+
+describe('parseLdd', () => {
+  it('lists the closure of a dynamic binary, loader included', () => {
+    const text =
+      '\tlinux-vdso.so.1 (0x00007ffc)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n';
+    expect(parseLdd(text)).toEqual({
+      libraries: ['/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'],
+      missing: [],
+    });
+  });
+  it('static binaries have none; missing libraries are reported', () => {
+    expect(parseLdd('\tnot a dynamic executable\n').libraries).toEqual([]);
+    expect(parseLdd('\tlibfoo.so.1 => not found\n').missing).toEqual(['libfoo.so.1']);
+  });
+});
