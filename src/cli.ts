@@ -3,9 +3,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { claims } from './claims/catalog.js';
-import { prove, UsageError } from './claims/prove.js';
-import type { IdentityName } from './exec/identity.js';
-import { IDENTITY_NAMES } from './exec/identity.js';
+import { checkIdentities, identitiesFromEnv, prove, UsageError } from './claims/prove.js';
 import { Session } from './exec/session.js';
 import { detectHost, resolveIdentities } from './host/profile.js';
 import { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
@@ -29,6 +27,12 @@ common options:
   --podman PATH        podman binary (default: PODPROOF_PODMAN, else podman on PATH)
   --rootless-user U    rootless user when running as root (default: PODPROOF_ROOTLESS_USER or podproof)
   --host-storage       use each identity's default podman storage instead of podproof's own
+
+environment:
+  PODPROOF_PODMAN          podman binary (a wrapper can simulate a broken host)
+  PODPROOF_IDENTITIES      default identities, comma-separated (rootful,rootless)
+  PODPROOF_ROOTLESS_USER   rootless user when running as root
+  PODPROOF_DEBUG=1         print every command podproof runs
   -h, --help
 
 exit codes: 0 ok, 1 a claim refuted or errored, 2 bad usage or host, 130 interrupted`;
@@ -55,9 +59,8 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const storage: StorageMode = values['host-storage'] ? 'host' : 'podproof';
-  const identities = (values.identity ?? []).flatMap((i) => i.split(',')) as IdentityName[];
-  const bad = identities.filter((i) => !IDENTITY_NAMES.includes(i));
-  if (bad.length) throw new UsageError(`unknown identity: ${bad.join(', ')} (rootful or rootless)`);
+  const given = (values.identity ?? []).flatMap((i) => i.split(','));
+  const identities = given.length ? checkIdentities(given) : identitiesFromEnv();
 
   switch (command) {
     case 'list':
@@ -107,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       const binary = resolvePodmanBinary(values.podman);
       const resolutions = await resolveIdentities(values['rootless-user']);
       let failed = 0;
-      for (const name of identities.length ? identities : IDENTITY_NAMES) {
+      for (const name of identities) {
         const r = resolutions[name];
         if (!r.ok) {
           console.log(`${name}: skipped (${r.reason})`);

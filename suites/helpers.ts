@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Report } from '../src/claims/prove.js';
 import type { Evidence } from '../src/exec/evidence.js';
-import { type Identity, type IdentityName, resolveIdentity } from '../src/exec/identity.js';
+import type { Identity, IdentityName } from '../src/exec/identity.js';
+import { resolveIdentities } from '../src/host/profile.js';
+import { identitiesFromEnv } from '../src/claims/prove.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
@@ -14,10 +16,13 @@ export const realPodman = resolvePodmanBinary();
 /** A session for the test's own files (wrapper scripts, reports). */
 export const testSession = new Session();
 
-/** The identities usable here, with the reason for those that are not. */
+const resolutions = await resolveIdentities();
+const selected = identitiesFromEnv();
+
+/** An identity usable here, or the reason it is not (unavailable, or left out by PODPROOF_IDENTITIES). */
 export function identity(name: IdentityName): { identity?: Identity; skip?: string } {
-  if (name === 'rootful' && process.getuid?.() !== 0) return { skip: 'suites run rootful only as root' };
-  const r = resolveIdentity(name);
+  if (!selected.includes(name)) return { skip: `${name} left out by PODPROOF_IDENTITIES=${process.env.PODPROOF_IDENTITIES}` };
+  const r = resolutions[name];
   return r.ok ? { identity: r.identity } : { skip: r.reason };
 }
 

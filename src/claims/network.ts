@@ -20,10 +20,7 @@ export function checkLoopbackOnly(s: ProbeSnapshot): Observation {
   const only = s.interfaces.length === 1 ? s.interfaces[0] : undefined;
   const addrs = only ? [...only.addresses].sort() : [];
   const holds =
-    only !== undefined &&
-    only.loopback &&
-    addrs.length === expected.length &&
-    expected.every((a) => addrs.includes(a));
+    only?.loopback === true && addrs.length === expected.length && expected.every((a) => addrs.includes(a));
   return { holds, observed: `interfaces: ${describeInterfaces(s)}` };
 }
 

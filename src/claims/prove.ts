@@ -14,11 +14,14 @@ import type { Claim, ClaimResult, Outcome } from './types.js';
 export interface ProveOptions {
   /** Claim ids or areas (`network`); default all. */
   only?: readonly string[];
-  /** Identities to run (default both). */
+  /** Identities to run (default: `PODPROOF_IDENTITIES`, comma-separated, else both). */
   identities?: readonly IdentityName[];
   /** podman binary (default `PODPROOF_PODMAN`, else `podman` on PATH). */
   podman?: string;
-  /** Run this image instead of the built fixtures (it needs `sh` and `cat`). */
+  /**
+   * Run this image instead of the built fixtures (it needs `sh` and `cat`). It is looked up in
+   * each identity's default storage, so `image` implies `storage: 'host'`.
+   */
   image?: string;
   /** Rootless user when running as root (default `PODPROOF_ROOTLESS_USER` or `podproof`). */
   rootlessUser?: string;
@@ -59,12 +62,9 @@ export class UsageError extends Error {
 export async function prove(opts: ProveOptions = {}): Promise<Report> {
   const unknown = unknownClaimIds(opts.only ?? []);
   if (unknown.length) throw new UsageError(`unknown claim id: ${unknown.join(', ')} (see \`podproof list\`)`);
-  const badIdentity = (opts.identities ?? []).filter((i) => !IDENTITY_NAMES.includes(i));
-  if (badIdentity.length)
-    throw new UsageError(`unknown identity: ${badIdentity.join(', ')} (rootful or rootless)`);
+  const wanted = opts.identities?.length ? checkIdentities(opts.identities) : identitiesFromEnv();
   const binary = resolvePodmanBinary(opts.podman);
   const selected = selectClaims(opts.only);
-  const wanted = opts.identities?.length ? opts.identities : IDENTITY_NAMES;
   const session = opts.session ?? new Session();
   const ownsSession = !opts.session;
   const started = performance.now();
@@ -72,6 +72,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
   const log = new EvidenceLog();
   try {
     const resolutions = await resolveIdentities(opts.rootlessUser);
+    const rootless = resolutions.rootless;
+    if (opts.rootlessUser && !rootless.ok && wanted.includes('rootless')) throw new UsageError(rootless.reason);
+    const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
     opts.onProgress?.('detecting the host');
     const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
     const tasks: Array<() => Promise<ClaimResult>> = [];
@@ -86,7 +89,11 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         continue;
       }
       const identity = resolution.identity;
-      const shared = new Podman({ binary, identity, session, log, storage: opts.storage });
+      const shared = new Podman({ binary, identity, session, log, storage });
+      if (opts.image) {
+        const exists = await shared.cmd(['image', 'exists', opts.image], { purpose: 'user image?', timeoutMs: 30_000 });
+        if (exists.exitCode === 1) throw new UsageError(`image ${opts.image} does not exist for ${identityName} (${identity.user})`);
+      }
       session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
         const failed = (await shared.removeLabelled(session.id)).filter((e) => !succeeded(e));
         if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
@@ -108,7 +115,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
             identity,
             session,
             log: teeLog(claimLog, log),
-            storage: opts.storage,
+            storage,
             signal,
           });
           const t0 = performance.now();
@@ -195,4 +202,17 @@ async function pool<T>(tasks: Array<() => Promise<T>>, limit: number, each?: (r:
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
   return results;
+}
+
+/** Identities named by `PODPROOF_IDENTITIES` (comma-separated), else both. Unknown names are a UsageError. */
+export function identitiesFromEnv(env: NodeJS.ProcessEnv = process.env): readonly IdentityName[] {
+  const names = (env.PODPROOF_IDENTITIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return names.length ? checkIdentities(names) : IDENTITY_NAMES;
+}
+
+/** Narrow user-given names to identities, or throw a UsageError naming the bad ones. */
+export function checkIdentities(names: readonly string[]): IdentityName[] {
+  const bad = names.filter((n) => !(IDENTITY_NAMES as readonly string[]).includes(n));
+  if (bad.length) throw new UsageError(`unknown identity: ${bad.join(', ')} (rootful or rootless)`);
+  return names as IdentityName[];
 }

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exec } from '../src/exec/run.js';
+
+// These run the built CLI on bad input; none of them reaches podman.
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  exec([process.execPath, CLI, ...args], { env: { NO_COLOR: '1', ...env }, timeoutMs: 60_000 });
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+});
+
+describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', () => {
+  it.each([
+    [['prove', '--only', 'no.such-claim'], /unknown claim id: no\.such-claim/],
+    [['prove', '--identity', 'superuser'], /unknown identity: superuser/],
+    [['prove', '--podman', '/nonexistent/podman'], /podman binary \/nonexistent\/podman does not exist/],
+    [['prove', '--json', '/nonexistent-dir/r.json'], /cannot write report \/nonexistent-dir\/r\.json/],
+    [['prove', '--bogus-flag'], /Unknown option '--bogus-flag'/],
+    [['frobnicate'], /unknown command: frobnicate/],
+  ])('%j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('podman missing from PATH', async () => {
+    const r = await cli(['prove'], { PATH: '/nonexistent', PODPROOF_PODMAN: '' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/podman not found on PATH/);
+  });
+
+  it('an unknown identity in PODPROOF_IDENTITIES', async () => {
+    const r = await cli(['prove'], { PODPROOF_IDENTITIES: 'rootful,admin' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/unknown identity: admin/);
+  });
+});
+
+describe('podproof list and help', () => {
+  it('lists the catalog', async () => {
+    const r = await cli(['list']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^network\.loopback-only\s+rootful,rootless\s+/m);
+  });
+  it('prints usage with no command, exit 2; with --help, exit 0', async () => {
+    expect((await cli([])).exitCode).toBe(2);
+    const help = await cli(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/usage: podproof/);
+  });
+});
