@@ -21,6 +21,7 @@ commands:
   doctor   print what podproof detects about this host
   clean    remove containers, pods, volumes and images left by any podproof session
              --images       also remove the cached fixture images
+             --check        only list leftovers; exit 1 when there are any
   list     list the claims
 
 common options:
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       'rootless-user': { type: 'string' },
       'host-storage': { type: 'boolean' },
       images: { type: 'boolean' },
+      check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -118,6 +120,12 @@ async function main(argv: string[]): Promise<number> {
         }
         const podman = new Podman({ binary, identity: r.identity, session, storage });
         const before = await podman.listLabelled();
+        if (values.check) {
+          console.log(`${name}: ${before.length} leftover object(s)`);
+          for (const l of before) console.log(`  ${l}`);
+          failed += before.length;
+          continue;
+        }
         const runs = await podman.removeLabelled(undefined, values.images === true);
         const errors = runs.filter((e) => e.exitCode !== 0);
         failed += errors.length;

@@ -2,12 +2,12 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Report } from '../src/claims/prove.js';
+import { identitiesFromEnv } from '../src/claims/prove.js';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
-import { resolveIdentities } from '../src/host/profile.js';
-import { identitiesFromEnv } from '../src/claims/prove.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
+import { resolveIdentities } from '../src/host/profile.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -21,7 +21,8 @@ const selected = identitiesFromEnv();
 
 /** An identity usable here, or the reason it is not (unavailable, or left out by PODPROOF_IDENTITIES). */
 export function identity(name: IdentityName): { identity?: Identity; skip?: string } {
-  if (!selected.includes(name)) return { skip: `${name} left out by PODPROOF_IDENTITIES=${process.env.PODPROOF_IDENTITIES}` };
+  if (!selected.includes(name))
+    return { skip: `${name} left out by PODPROOF_IDENTITIES=${process.env.PODPROOF_IDENTITIES}` };
   const r = resolutions[name];
   return r.ok ? { identity: r.identity } : { skip: r.reason };
 }

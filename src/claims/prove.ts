@@ -73,7 +73,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
   try {
     const resolutions = await resolveIdentities(opts.rootlessUser);
     const rootless = resolutions.rootless;
-    if (opts.rootlessUser && !rootless.ok && wanted.includes('rootless')) throw new UsageError(rootless.reason);
+    if (opts.rootlessUser && !rootless.ok && wanted.includes('rootless'))
+      throw new UsageError(rootless.reason);
     const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
     opts.onProgress?.('detecting the host');
     const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
@@ -91,8 +92,12 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       const identity = resolution.identity;
       const shared = new Podman({ binary, identity, session, log, storage });
       if (opts.image) {
-        const exists = await shared.cmd(['image', 'exists', opts.image], { purpose: 'user image?', timeoutMs: 30_000 });
-        if (exists.exitCode === 1) throw new UsageError(`image ${opts.image} does not exist for ${identityName} (${identity.user})`);
+        const exists = await shared.cmd(['image', 'exists', opts.image], {
+          purpose: 'user image?',
+          timeoutMs: 30_000,
+        });
+        if (exists.exitCode === 1)
+          throw new UsageError(`image ${opts.image} does not exist for ${identityName} (${identity.user})`);
       }
       session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
         const failed = (await shared.removeLabelled(session.id)).filter((e) => !succeeded(e));
@@ -206,7 +211,10 @@ async function pool<T>(tasks: Array<() => Promise<T>>, limit: number, each?: (r:
 
 /** Identities named by `PODPROOF_IDENTITIES` (comma-separated), else both. Unknown names are a UsageError. */
 export function identitiesFromEnv(env: NodeJS.ProcessEnv = process.env): readonly IdentityName[] {
-  const names = (env.PODPROOF_IDENTITIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (env.PODPROOF_IDENTITIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return names.length ? checkIdentities(names) : IDENTITY_NAMES;
 }
 
