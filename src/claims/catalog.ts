@@ -1,8 +1,9 @@
+import { capsClaims } from './caps.js';
 import { networkClaims } from './network.js';
 import type { Claim } from './types.js';
 
 /** Every claim podproof can prove, in report order. */
-export const claims: readonly Claim[] = [...networkClaims];
+export const claims: readonly Claim[] = [...networkClaims, ...capsClaims];
 
 /** A claim by id, or undefined. */
 export function findClaim(id: string): Claim | undefined {

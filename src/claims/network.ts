@@ -2,7 +2,7 @@ import { BUSYBOX } from '../fixtures/images.js';
 import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Claim } from './types.js';
-import { decide, type Observation, type Side } from './verdict.js';
+import { decide, type Observation, sideOf } from './verdict.js';
 
 function describeInterfaces(s: ProbeSnapshot): string {
   return (
@@ -41,9 +41,7 @@ export const loopbackOnly: Claim = {
       probe(ctx.podman, image, { flags: ['--network=none'], purpose: 'treatment' }),
       probe(ctx.podman, image, { flags: [], purpose: 'control' }),
     ]);
-    const side = (o: typeof treatment, check: (s: ProbeSnapshot) => Observation): Side =>
-      o.ok ? { ok: true, value: check(o.snapshot) } : { ok: false, error: o.error };
-    return decide(side(treatment, checkLoopbackOnly), side(control, checkHasOtherInterface));
+    return decide(sideOf(treatment, checkLoopbackOnly), sideOf(control, checkHasOtherInterface));
   },
 };
 

@@ -2,13 +2,13 @@ import { availableParallelism } from 'node:os';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
 import type { IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
-import { succeeded } from '../exec/run.js';
+import { exec, succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.js';
 import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { selectClaims, unknownClaimIds } from './catalog.js';
-import type { Claim, ClaimResult, Outcome } from './types.js';
+import type { Claim, ClaimContext, ClaimResult, Outcome } from './types.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
@@ -115,16 +115,20 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           const claimLog = new EvidenceLog();
           const deadline = AbortSignal.timeout(opts.claimTimeoutMs ?? 180_000);
           const signal = AbortSignal.any([session.signal, deadline]);
-          const podman = new Podman({
-            binary,
-            identity,
-            session,
-            log: teeLog(claimLog, log),
-            storage,
-            signal,
-          });
+          const claimLogs = teeLog(claimLog, log);
+          const podman = new Podman({ binary, identity, session, log: claimLogs, storage, signal });
+          const run: ClaimContext['exec'] = (argv, o = {}) =>
+            exec(argv, { ...o, identity, log: claimLogs, signal });
           const t0 = performance.now();
-          const outcome = await runClaim(claim, { identity, podman, host, session, image, signal });
+          const outcome = await runClaim(claim, {
+            identity,
+            podman,
+            host,
+            session,
+            image,
+            signal,
+            exec: run,
+          });
           return {
             claim: claim.id,
             title: claim.title,

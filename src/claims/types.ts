@@ -1,5 +1,6 @@
 import type { Evidence } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
+import type { ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import type { ImageSpec } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
@@ -30,6 +31,8 @@ export interface ClaimContext {
   session: Session;
   /** The image to run for a fixture spec: the user's `--image` when given, else the built fixture. */
   image(spec: ImageSpec): Promise<string>;
+  /** Run a host command as this identity, recorded as this claim's evidence. */
+  exec(argv: string[], opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'>): Promise<Evidence>;
   /** Aborted on SIGINT or when the claim's deadline passes. */
   signal: AbortSignal;
 }

@@ -1,3 +1,5 @@
+import type { ProbeOutcome } from '../probe/probe.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Outcome } from './types.js';
 
 /** What the treatment showed: does the claimed property hold, and what was seen. */
@@ -22,4 +24,24 @@ export function decide(treatment: Side, control: Side): Outcome {
     return { verdict: 'inconclusive', reason: `control shows no contrast: ${control.value.observed}` };
   }
   return { verdict: 'proven', reason: `${treatment.value.observed}; control: ${control.value.observed}` };
+}
+
+/** A probe's outcome judged by a check: the check's observation, or the probe's error. */
+export function sideOf(outcome: ProbeOutcome, check: (s: ProbeSnapshot) => Observation): Side {
+  return outcome.ok ? { ok: true, value: check(outcome.snapshot) } : { ok: false, error: outcome.error };
+}
+
+/** Several sides that must all hold: the first error wins, else holds when every one holds. */
+export function allOf(sides: Side[]): Side {
+  const failed = sides.find((s) => !s.ok);
+  if (failed) return failed;
+  const values = sides.map((s) => (s as { ok: true; value: Observation }).value);
+  const broken = values.filter((v) => !v.holds);
+  return {
+    ok: true,
+    value: {
+      holds: broken.length === 0,
+      observed: (broken.length ? broken : values).map((v) => v.observed).join('; '),
+    },
+  };
 }

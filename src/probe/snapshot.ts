@@ -1,3 +1,4 @@
+import { type CapabilitySets, parseCapabilities, parseSecurityStatus } from './caps.js';
 import {
   IFF_LOOPBACK,
   ipv4Addresses,
@@ -26,6 +27,11 @@ export interface ProbeSnapshot {
   /** /proc/self/loginuid as printed (4294967295 = unset). */
   loginuid: number | undefined;
   hostname: string | undefined;
+  /** Cap{Inh,Prm,Eff,Bnd,Amb} of the probe's shell, decoded to names. */
+  capabilities: CapabilitySets | undefined;
+  noNewPrivs: boolean | undefined;
+  /** 0 disabled, 1 strict, 2 filter. */
+  seccomp: number | undefined;
   /** PIDs listed in the container's /proc. */
   pids: number[];
   /** Raw sections, for evidence and for parsers added later. */
@@ -92,6 +98,8 @@ export function parseSnapshot(output: string): ProbeSnapshot {
   const orphans = v4.filter((a) => !names.includes(a.iface));
   if (orphans.length) interfaces.push({ name: '?', loopback: false, addresses: orphans.map((a) => a.cidr) });
   const loginuid = ok('/proc/self/loginuid')?.trim();
+  const status = ok('/proc/self/status') ?? '';
+  const security = parseSecurityStatus(status);
   const raw: Record<string, Section> = {};
   for (const [k, v] of sections) raw[k] = v;
   return {
@@ -101,6 +109,9 @@ export function parseSnapshot(output: string): ProbeSnapshot {
     gidMap: parseIdMap(ok('/proc/self/gid_map') ?? ''),
     loginuid: loginuid ? Number(loginuid) : undefined,
     hostname: ok('/proc/sys/kernel/hostname')?.trim(),
+    capabilities: parseCapabilities(status),
+    noNewPrivs: security.noNewPrivs,
+    seccomp: security.seccomp,
     pids: (ok('pids') ?? '')
       .trim()
       .split(/\s+/)
