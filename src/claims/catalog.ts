@@ -1,9 +1,10 @@
 import { capsClaims } from './caps.js';
 import { networkClaims } from './network.js';
+import { pidClaims } from './pid.js';
 import type { Claim } from './types.js';
 
 /** Every claim podproof can prove, in report order. */
-export const claims: readonly Claim[] = [...networkClaims, ...capsClaims];
+export const claims: readonly Claim[] = [...networkClaims, ...capsClaims, ...pidClaims];
 
 /** A claim by id, or undefined. */
 export function findClaim(id: string): Claim | undefined {

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
-import type { IdentityName } from '../exec/identity.js';
+import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
-import { exec, succeeded } from '../exec/run.js';
+import { type BackgroundProcess, exec, spawnBackground, succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.js';
 import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
@@ -109,37 +109,13 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         return fixtureImage(shared, spec);
       };
       for (const claim of claimsHere) {
-        tasks.push(async () => {
-          const skip = claim.needs?.(host, identity);
-          if (skip) return skippedResult(claim, identityName, skip);
-          const claimLog = new EvidenceLog();
-          const deadline = AbortSignal.timeout(opts.claimTimeoutMs ?? 180_000);
-          const signal = AbortSignal.any([session.signal, deadline]);
-          const claimLogs = teeLog(claimLog, log);
-          const podman = new Podman({ binary, identity, session, log: claimLogs, storage, signal });
-          const run: ClaimContext['exec'] = (argv, o = {}) =>
-            exec(argv, { ...o, identity, log: claimLogs, signal });
-          const t0 = performance.now();
-          const outcome = await runClaim(claim, {
-            identity,
-            podman,
-            host,
-            session,
-            image,
-            signal,
-            exec: run,
-          });
-          return {
-            claim: claim.id,
-            title: claim.title,
-            identity: identityName,
-            ...(deadline.aborted && outcome.verdict !== 'proven'
-              ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` }
-              : outcome),
-            durationMs: Math.round(performance.now() - t0),
-            evidence: claimLog.entries,
-          };
-        });
+        tasks.push(() =>
+          runOne(
+            claim,
+            { identity, host, session, image, binary, storage, log },
+            opts.claimTimeoutMs ?? 180_000,
+          ),
+        );
       }
     }
     const results = await pool(tasks, opts.concurrency ?? availableParallelism(), opts.onResult);
@@ -162,6 +138,64 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
     }
   }
+}
+
+/** What one claim x identity run shares with the others. */
+interface RunShared {
+  identity: Identity;
+  host: HostProfile;
+  session: Session;
+  image: (spec: ImageSpec) => Promise<string>;
+  binary: string;
+  storage: StorageMode;
+  log: EvidenceLog;
+}
+
+/** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
+async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promise<ClaimResult> {
+  const { identity, host, session } = shared;
+  const skip = claim.needs?.(host, identity);
+  if (skip) return skippedResult(claim, identity.name, skip);
+  const claimLog = new EvidenceLog();
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([session.signal, deadline]);
+  const log = teeLog(claimLog, shared.log);
+  const podman = new Podman({
+    binary: shared.binary,
+    identity,
+    session,
+    log,
+    storage: shared.storage,
+    signal,
+  });
+  const background: BackgroundProcess[] = [];
+  const ctx: ClaimContext = {
+    identity,
+    podman,
+    host,
+    session,
+    image: shared.image,
+    signal,
+    exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
+    spawn: (argv, o = {}) => {
+      const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });
+      background.push(p);
+      session.onTeardown(`stop ${argv.join(' ')}`, async () => void (await p.stop()));
+      return p;
+    },
+  };
+  const t0 = performance.now();
+  const outcome = await runClaim(claim, ctx);
+  await Promise.all(background.map((p) => p.stop()));
+  const timedOut = deadline.aborted && outcome.verdict !== 'proven';
+  return {
+    claim: claim.id,
+    title: claim.title,
+    identity: identity.name,
+    ...(timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome),
+    durationMs: Math.round(performance.now() - t0),
+    evidence: claimLog.entries,
+  };
 }
 
 async function runClaim(claim: Claim, ctx: Parameters<Claim['run']>[0]): Promise<Outcome> {

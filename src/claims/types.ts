@@ -1,6 +1,6 @@
 import type { Evidence } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
-import type { ExecOptions } from '../exec/run.js';
+import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import type { ImageSpec } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
@@ -33,6 +33,11 @@ export interface ClaimContext {
   image(spec: ImageSpec): Promise<string>;
   /** Run a host command as this identity, recorded as this claim's evidence. */
   exec(argv: string[], opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'>): Promise<Evidence>;
+  /** Start a host command as this identity in the background; stopped at the end of the claim (and at teardown). */
+  spawn(
+    argv: string[],
+    opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal' | 'timeoutMs' | 'input'>,
+  ): BackgroundProcess;
   /** Aborted on SIGINT or when the claim's deadline passes. */
   signal: AbortSignal;
 }

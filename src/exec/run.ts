@@ -95,3 +95,65 @@ function currentUserName(): string {
 export function succeeded(e: Evidence): boolean {
   return !e.failure && e.exitCode === 0;
 }
+
+/** A process left running in the background (a marker process, an API service). */
+export interface BackgroundProcess {
+  pid: number;
+  /** Stop it (SIGTERM, then SIGKILL after 3 s); resolves to its evidence. Idempotent. */
+  stop(): Promise<Evidence>;
+}
+
+/**
+ * Start `argv` without waiting for it. The caller must `stop()` it (register that as a session
+ * teardown); the evidence is recorded when it ends.
+ */
+export function spawnBackground(
+  argv: string[],
+  opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
+): BackgroundProcess {
+  if (argv.length === 0 || !argv[0]) throw new Error('spawnBackground: empty argv');
+  const launch = launchAs(opts.identity, argv, opts.env);
+  const startedAt = new Date();
+  const started = performance.now();
+  const controller = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
+  const child = execa(launch.file, launch.args, {
+    reject: false,
+    cancelSignal: signal,
+    forceKillAfterDelay: 3000,
+    stdin: 'ignore',
+    env: launch.env,
+    cwd: opts.cwd ?? launch.cwd,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  });
+  const done = child.then((result) => {
+    const stderr = String(result.stderr ?? '');
+    const evidence: Evidence = {
+      argv,
+      identity: opts.identity?.name ?? 'host',
+      user: opts.identity?.user ?? currentUserName(),
+      purpose: opts.purpose,
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stdout: String(result.stdout ?? ''),
+      stderr,
+      durationMs: Math.round(performance.now() - started),
+      startedAt: startedAt.toISOString(),
+    };
+    // stopped on purpose is not a failure; a process that died by itself keeps its exit code
+    if (!controller.signal.aborted) {
+      const failure = classifyFailure(result, launch.file !== argv[0], stderr);
+      if (failure) evidence.failure = failure;
+    }
+    opts.log?.add(evidence);
+    return evidence;
+  });
+  return {
+    pid: child.pid ?? -1,
+    stop() {
+      controller.abort();
+      return done;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { BUSYBOX } from '../fixtures/images.js';
+import { probe } from '../probe/probe.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+import type { Claim } from './types.js';
+import { decide, type Observation, sideOf } from './verdict.js';
+
+const show = (pids: number[]) => (pids.length > 8 ? `${pids.slice(0, 8).join(',')},...` : pids.join(','));
+
+/**
+ * Treatment check (pure): the container's /proc lists only its own processes: PID 1 (the probe's
+ * shell), a handful at most, and never the marker the harness started on the host.
+ */
+export function checkOwnPidsOnly(s: ProbeSnapshot, markerPid: number): Observation {
+  const holds = s.pids.includes(1) && !s.pids.includes(markerPid) && s.pids.length <= 5;
+  return {
+    holds,
+    observed: `container /proc lists ${s.pids.length} pid(s) (${show(s.pids)})${s.pids.includes(markerPid) ? `, including the host marker ${markerPid}` : ''}`,
+  };
+}
+
+/** Control check (pure): with --pid=host the marker process is visible. */
+export function checkSeesMarker(s: ProbeSnapshot, markerPid: number): Observation {
+  return {
+    holds: s.pids.includes(markerPid),
+    observed: `--pid=host lists ${s.pids.length} pids${s.pids.includes(markerPid) ? `, including the marker ${markerPid}` : `, not the marker ${markerPid}`}`,
+  };
+}
+
+export const pidIsolated: Claim = {
+  id: 'pid.isolated',
+  title: 'a container sees only its own processes',
+  source: "/proc/[0-9]* in the container: its own PIDs; with --pid=host, the host's",
+  identities: ['rootful', 'rootless'],
+  async run(ctx) {
+    const image = await ctx.image(BUSYBOX);
+    const marker = ctx.spawn(['sleep', '600'], { purpose: 'marker process on the host' });
+    if (marker.pid <= 0) return { verdict: 'error', reason: 'could not start the marker process' };
+    const [treatment, control] = await Promise.all([
+      probe(ctx.podman, image, { purpose: 'treatment' }),
+      probe(ctx.podman, image, { flags: ['--pid=host'], purpose: 'control: --pid=host' }),
+    ]);
+    return decide(
+      sideOf(treatment, (s) => checkOwnPidsOnly(s, marker.pid)),
+      sideOf(control, (s) => checkSeesMarker(s, marker.pid)),
+    );
+  },
+};
+
+export const pidClaims: Claim[] = [pidIsolated];
