@@ -8,6 +8,7 @@ import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.j
 import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { selectClaims, unknownClaimIds } from './catalog.js';
+import { RwLock } from './rwlock.js';
 import type { Claim, ClaimContext, ClaimResult, Outcome } from './types.js';
 
 /** Options for {@link prove}. */
@@ -187,6 +188,7 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
   const t0 = performance.now();
   const outcome = await runClaim(claim, ctx);
   await Promise.all(background.map((p) => p.stop()));
+  if (claim.exclusive) await podman.settle();
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';
   return {
     claim: claim.id,

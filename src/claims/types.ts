@@ -52,6 +52,12 @@ export interface Claim {
   source: string;
   /** Identities the claim applies to. */
   identities: readonly IdentityName[];
+  /**
+   * Run with no other claim of the same identity at once. podman 4.3 can deadlock when
+   * containers with new id mappings (--userns=auto, --uidmap) are created concurrently with
+   * other containers (podman#16062, fixed in 4.4).
+   */
+  exclusive?: boolean;
   /** A skip reason when this host or identity lacks what the claim needs, else undefined. */
   needs?(host: HostProfile, identity: Identity): string | undefined;
   /** Run treatment and control, and decide. */

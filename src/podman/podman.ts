@@ -107,6 +107,50 @@ export class Podman {
     );
   }
 
+  /** `podman run -d` with the session label and a unique name; the container id is the evidence's stdout. */
+  start(spec: Omit<RunContainer, 'input'>): Promise<Evidence> {
+    const name = this.session.name(spec.purpose ?? 'start');
+    return this.cmd(
+      [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--label',
+        this.session.label,
+        '--pull=never',
+        ...(spec.flags ?? []),
+        spec.image,
+        ...spec.command,
+      ],
+      { purpose: spec.purpose, timeoutMs: spec.timeoutMs ?? 60_000, signal: spec.signal },
+    );
+  }
+
+  /** `podman exec CONTAINER COMMAND...` */
+  execIn(container: string, command: string[], purpose?: string): Promise<Evidence> {
+    return this.cmd(['exec', container, ...command], { purpose, timeoutMs: 60_000 });
+  }
+
+  /** Kill and remove containers now (not waiting for a stop timeout). */
+  async remove(containers: string[], purpose = 'remove'): Promise<Evidence> {
+    await this.cmd(['kill', ...containers], { purpose, timeoutMs: 60_000 });
+    return this.cmd(['rm', '-f', ...containers], { purpose, timeoutMs: 60_000 });
+  }
+
+  /**
+   * Wait (up to `timeoutMs`) until no `podman ... container cleanup` process for this storage is
+   * left. conmon runs that cleanup asynchronously after a container exits; podman 4.3 can
+   * deadlock when it overlaps new containers with fresh id mappings (podman#16062).
+   */
+  async settle(timeoutMs = 15_000): Promise<void> {
+    const root = this.storage === 'podproof' ? storagePaths(this.identity).root : undefined;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && pendingCleanups(root).length > 0) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /**
    * Remove what carries the session label (`sessionId`), or any podproof session label when
    * `sessionId` is undefined (`podproof clean`). Fixture images are kept unless `images` is true.
@@ -182,4 +226,28 @@ export class PodmanNotFoundError extends Error {
     );
     this.name = 'PodmanNotFoundError';
   }
+}
+
+/** PIDs of `podman container cleanup` processes (for one storage root, when given). */
+export function pendingCleanups(root?: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!args.includes('cleanup') || !args.includes('container')) continue;
+    if (root && !args.includes(root)) continue;
+    pids.push(Number(entry));
+  }
+  return pids;
 }
