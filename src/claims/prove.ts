@@ -109,14 +109,17 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         opts.onProgress?.(`fixture ${spec.name} for ${identityName}`);
         return fixtureImage(shared, spec);
       };
+      const lock = new RwLock(); // exclusive claims run alone per identity
+      const runShared: RunShared = { identity, host, session, image, binary, storage, log };
       for (const claim of claimsHere) {
-        tasks.push(() =>
-          runOne(
-            claim,
-            { identity, host, session, image, binary, storage, log },
-            opts.claimTimeoutMs ?? 180_000,
-          ),
-        );
+        tasks.push(async () => {
+          const release = await lock.acquire(claim.exclusive === true);
+          try {
+            return await runOne(claim, runShared, opts.claimTimeoutMs ?? 180_000);
+          } finally {
+            release();
+          }
+        });
       }
     }
     const results = await pool(tasks, opts.concurrency ?? availableParallelism(), opts.onResult);

@@ -1,4 +1,4 @@
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
