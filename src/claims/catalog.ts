@@ -1,11 +1,18 @@
 import { capsClaims } from './caps.js';
+import { egressClaims } from './egress.js';
 import { networkClaims } from './network.js';
 import { pidClaims } from './pid.js';
 import type { Claim } from './types.js';
 import { usernsClaims } from './userns.js';
 
 /** Every claim podproof can prove, in report order. */
-export const claims: readonly Claim[] = [...networkClaims, ...capsClaims, ...usernsClaims, ...pidClaims];
+export const claims: readonly Claim[] = [
+  ...networkClaims,
+  ...egressClaims,
+  ...capsClaims,
+  ...usernsClaims,
+  ...pidClaims,
+];
 
 /** A claim by id, or undefined. */
 export function findClaim(id: string): Claim | undefined {
