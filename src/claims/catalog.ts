@@ -1,5 +1,6 @@
 import { capsClaims } from './caps.js';
 import { egressClaims } from './egress.js';
+import { loginuidClaims } from './loginuid.js';
 import { networkClaims } from './network.js';
 import { pidClaims } from './pid.js';
 import type { Claim } from './types.js';
@@ -12,6 +13,7 @@ export const claims: readonly Claim[] = [
   ...capsClaims,
   ...usernsClaims,
   ...pidClaims,
+  ...loginuidClaims,
 ];
 
 /** A claim by id, or undefined. */

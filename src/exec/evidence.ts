@@ -6,6 +6,8 @@ export interface Evidence {
   identity: string;
   /** The OS user that ran it. */
   user: string;
+  /** The audit login UID it was started with, when the harness set one. */
+  loginuid?: number;
   /** Why the harness ran it, e.g. `treatment` or `control`. */
   purpose?: string;
   exitCode: number | null;

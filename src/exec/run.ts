@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describeEvidence, type Evidence, type EvidenceLog, type ExecFailure } from './evidence.js';
 import { type Identity, launchAs } from './identity.js';
@@ -19,6 +21,8 @@ export interface ExecOptions {
   log?: EvidenceLog;
   /** Why the harness runs this, recorded in the evidence. */
   purpose?: string;
+  /** Start the command with this audit login UID (needs root with CAP_AUDIT_CONTROL). */
+  loginuid?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -30,7 +34,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
  */
 export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evidence> {
   if (argv.length === 0 || !argv[0]) throw new Error('exec: empty argv');
-  const launch = launchAs(opts.identity, argv, opts.env);
+  const launch = launchWith(opts, argv);
   const startedAt = new Date();
   const started = performance.now();
   const result = await execa(launch.file, launch.args, {
@@ -59,6 +63,7 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     durationMs: Math.round(performance.now() - started),
     startedAt: startedAt.toISOString(),
   };
+  if (opts.loginuid !== undefined) evidence.loginuid = opts.loginuid;
   const failure = classifyFailure(result, launch.file !== argv[0], stderr);
   if (failure) evidence.failure = failure;
   if (failure === 'missing-binary' && !stderr) evidence.stderr = `${argv[0]}: command not found`;
@@ -66,6 +71,25 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   if (process.env.PODPROOF_DEBUG)
     console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
   return evidence;
+}
+
+/**
+ * How to start `argv` for these options: as the identity, and behind the loginuid launcher when
+ * a loginuid is asked for. The launcher needs root, so it goes inside `sudo` and outside `setpriv`.
+ */
+function launchWith(opts: ExecOptions, argv: string[]) {
+  if (opts.loginuid === undefined) return launchAs(opts.identity, argv, opts.env);
+  const withLoginuid = [process.execPath, loginuidLauncher(), String(opts.loginuid)];
+  if (opts.identity?.via === 'sudo') return launchAs(opts.identity, [...withLoginuid, ...argv], opts.env);
+  const inner = launchAs(opts.identity, argv, opts.env);
+  return { ...inner, file: process.execPath, args: [...withLoginuid.slice(1), inner.file, ...inner.args] };
+}
+
+/** dist/exec/with-loginuid.js (from src/ under vitest, the built copy). */
+export function loginuidLauncher(): string {
+  const here = fileURLToPath(new URL('./with-loginuid.js', import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL('../../dist/exec/with-loginuid.js', import.meta.url));
 }
 
 function classifyFailure(
@@ -112,7 +136,7 @@ export function spawnBackground(
   opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
 ): BackgroundProcess {
   if (argv.length === 0 || !argv[0]) throw new Error('spawnBackground: empty argv');
-  const launch = launchAs(opts.identity, argv, opts.env);
+  const launch = launchWith(opts, argv);
   const startedAt = new Date();
   const started = performance.now();
   const controller = new AbortController();

@@ -21,6 +21,8 @@ export interface PodmanOptions {
   storage?: StorageMode;
   /** Abort signal for every call (default: the session's). */
   signal?: AbortSignal;
+  /** Talk to a podman API service at this URL (`unix:///path`) instead of running podman locally. */
+  remoteUrl?: string;
 }
 
 /** Per-identity storage of the harness's own. containers.conf, the runtime and subuid still come from the host. */
@@ -44,6 +46,8 @@ export interface RunContainer {
   timeoutMs?: number;
   signal?: AbortSignal;
   input?: string;
+  /** Start podman with this audit login UID (see ExecOptions.loginuid). */
+  loginuid?: number;
 }
 
 /** A typed handle on the podman CLI for one identity. Argv arrays only; every call is evidence. */
@@ -54,8 +58,10 @@ export class Podman {
   readonly storage: StorageMode;
   private readonly log: EvidenceLog | undefined;
   private readonly signal: AbortSignal;
+  readonly remoteUrl: string | undefined;
 
   constructor(opts: PodmanOptions) {
+    this.remoteUrl = opts.remoteUrl;
     this.signal = opts.signal ?? opts.session.signal;
     this.binary = opts.binary;
     this.identity = opts.identity;
@@ -66,6 +72,7 @@ export class Podman {
 
   /** Global flags that come before the subcommand. */
   globalFlags(): string[] {
+    if (this.remoteUrl) return ['--remote', '--url', this.remoteUrl];
     if (this.storage === 'host') return [];
     const s = storagePaths(this.identity);
     return ['--root', s.root, '--runroot', s.runroot, '--tmpdir', s.tmpdir];
@@ -103,8 +110,27 @@ export class Podman {
         spec.image,
         ...spec.command,
       ],
-      { purpose: spec.purpose, timeoutMs: spec.timeoutMs ?? 60_000, signal: spec.signal, input: spec.input },
+      {
+        purpose: spec.purpose,
+        timeoutMs: spec.timeoutMs ?? 60_000,
+        signal: spec.signal,
+        input: spec.input,
+        loginuid: spec.loginuid,
+      },
     );
+  }
+
+  /** The same handle, talking to the API service at `url` (the client/server model). */
+  remote(url: string): Podman {
+    return new Podman({
+      binary: this.binary,
+      identity: this.identity,
+      session: this.session,
+      log: this.log,
+      storage: this.storage,
+      signal: this.signal,
+      remoteUrl: url,
+    });
   }
 
   /** `podman run -d` with the session label and a unique name; the container id is the evidence's stdout. */

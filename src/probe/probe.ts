@@ -14,6 +14,8 @@ export interface ProbeOptions {
   flags?: string[];
   purpose?: string;
   timeoutMs?: number;
+  /** Start podman with this audit login UID. */
+  loginuid?: number;
 }
 
 /** Start one container that prints its raw files, and parse them into a snapshot. */
@@ -24,6 +26,7 @@ export async function probe(podman: Podman, image: string, opts: ProbeOptions = 
     flags: opts.flags,
     purpose: opts.purpose ?? 'probe',
     timeoutMs: opts.timeoutMs,
+    loginuid: opts.loginuid,
   });
   if (evidence.failure || evidence.exitCode !== 0) {
     return { ok: false, error: `probe container failed: ${describeEvidence(evidence)}`, evidence };
