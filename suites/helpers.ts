@@ -29,7 +29,12 @@ export function identity(name: IdentityName): { identity?: Identity; skip?: stri
 
 /**
  * A fake podman that stands for a broken host: a bash script that edits the arguments of
- * `podman run` and then execs the real podman. `editRun` is bash that may change "${args[@]}".
+ * `podman run` and then execs the real podman. `editRun` is bash that changes "${args[@]}",
+ * with these helpers:
+ * - `has ARG`: the run has this exact argument
+ * - `add_after_run ARG...`: insert arguments right after `run`
+ * - `replace_arg OLD NEW`: replace an exact argument
+ * - `drop_args REGEX`: drop every argument matching REGEX
  */
 export function podmanWrapper(name: string, editRun: string): string {
   const dir = testSession.tempDir(`wrapper-${name}`);
@@ -39,9 +44,11 @@ export function podmanWrapper(name: string, editRun: string): string {
     `#!/bin/bash
 # podproof test wrapper "${name}": simulates a broken host
 args=("$@")
-is_run=0
-for a in "$@"; do [[ $a == run ]] && is_run=1 && break; done
-if ((is_run)); then
+has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" ]] && return 0; done; return 1; }
+add_after_run() { local i; for i in "\${!args[@]}"; do if [[ \${args[$i]} == run ]]; then args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return; fi; done; }
+replace_arg() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$i]=$2; done; }
+drop_args() { local a kept=(); for a in "\${args[@]}"; do [[ $a =~ $1 ]] || kept+=("$a"); done; args=("\${kept[@]}"); }
+if has run; then
 ${editRun}
 fi
 exec ${realPodman} "\${args[@]}"

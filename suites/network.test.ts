@@ -34,10 +34,7 @@ describe.each(IDENTITIES)('%s: network.loopback-only', (name) => {
 
   it('is refuted when podman silently drops --network=none', async (ctx) => {
     if (!who) return ctx.skip(skip);
-    const wrapper = podmanWrapper(
-      'drop-network-none',
-      'clean=(); for a in "${args[@]}"; do [[ $a == --network=none ]] || clean+=("$a"); done; args=("${clean[@]}")',
-    );
+    const wrapper = podmanWrapper('drop-network-none', "drop_args '^--network=none$'");
     const { run, report } = await runCli(['prove', '--only', ID, '--identity', name], {
       env: { PODPROOF_PODMAN: wrapper },
     });
@@ -62,10 +59,7 @@ describe.each(IDENTITIES)('%s: network.loopback-only', (name) => {
   it('is inconclusive when the control shows no contrast (every container without network)', async (ctx) => {
     if (!who) return ctx.skip(skip);
     // every container gets --network=none, so the control cannot show another interface
-    const wrapper = podmanWrapper(
-      'no-network-ever',
-      '[[ " ${args[*]} " == *" --network=none "* ]] || for i in "${!args[@]}"; do [[ ${args[$i]} == run ]] && args=("${args[@]:0:$((i + 1))}" --network=none "${args[@]:$((i + 1))}") && break; done',
-    );
+    const wrapper = podmanWrapper('no-network-ever', 'has --network=none || add_after_run --network=none');
     const { run, report } = await runCli(['prove', '--only', ID, '--identity', name], {
       env: { PODPROOF_PODMAN: wrapper },
     });

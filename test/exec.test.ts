@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EvidenceLog } from '../src/exec/evidence.js';
 import { exec, succeeded } from '../src/exec/run.js';
@@ -64,5 +64,19 @@ describe('Session', () => {
   });
   it('rejects ids that cannot be labels or unit names', () => {
     expect(() => new Session('a b')).toThrow();
+  });
+});
+
+describe('exec with a loginuid', () => {
+  const self = readFileSync('/proc/self/loginuid', 'utf8').trim();
+  const capEff = /^CapEff:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const canSet = self === '4294967295' && ((BigInt(`0x${capEff}`) >> 30n) & 1n) === 1n;
+
+  it('starts the command with that audit login UID (root with CAP_AUDIT_CONTROL only)', async (ctx) => {
+    if (!canSet) return ctx.skip('needs root with CAP_AUDIT_CONTROL and an unset loginuid');
+    const e = await exec(['cat', '/proc/self/loginuid'], { loginuid: 4321 });
+    expect(e).toMatchObject({ exitCode: 0, stdout: '4321', loginuid: 4321 });
+    // the harness itself keeps its own
+    expect(readFileSync('/proc/self/loginuid', 'utf8').trim()).toBe(self);
   });
 });
