@@ -19,3 +19,24 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor([result('error')])).toBe(1);
   });
 });
+
+describe('busyTime', () => {
+  it('counts overlapping commands once', async () => {
+    const { busyTime } = await import('../src/claims/prove.js');
+    const at = (ms: number) => new Date(1_000_000 + ms).toISOString();
+    expect(busyTime([])).toBe(0);
+    expect(
+      busyTime([
+        { startedAt: at(0), durationMs: 100 },
+        { startedAt: at(50), durationMs: 100 },
+        { startedAt: at(300), durationMs: 10 },
+      ]),
+    ).toBe(160);
+    expect(
+      busyTime([
+        { startedAt: at(0), durationMs: 100 },
+        { startedAt: at(10), durationMs: 20 },
+      ]),
+    ).toBe(100);
+  });
+});

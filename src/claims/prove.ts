@@ -48,7 +48,14 @@ export interface Report {
   durationMs: number;
   results: ClaimResult[];
   /** Every command the run started, claims and harness alike (for benchmarks). */
-  commands: { count: number; podmanCount: number; podmanMs: number };
+  commands: {
+    count: number;
+    podmanCount: number;
+    /** Sum of podman call durations (concurrent calls add up). */
+    podmanMs: number;
+    /** Wall time during which at least one podman call was running. */
+    podmanBusyMs: number;
+  };
 }
 
 /** A bad argument to prove() (unknown claim id, unknown identity): message for the user, no stack. */
@@ -134,6 +141,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         count: log.count,
         podmanCount: podmanRuns.length,
         podmanMs: podmanRuns.reduce((s, e) => s + e.durationMs, 0),
+        podmanBusyMs: busyTime(podmanRuns),
       },
     };
   } finally {
@@ -266,4 +274,22 @@ export function checkIdentities(names: readonly string[]): IdentityName[] {
   const bad = names.filter((n) => !(IDENTITY_NAMES as readonly string[]).includes(n));
   if (bad.length) throw new UsageError(`unknown identity: ${bad.join(', ')} (rootful or rootless)`);
   return names as IdentityName[];
+}
+
+/** Length of the union of the commands' [start, end] intervals (pure). */
+export function busyTime(entries: readonly { startedAt: string; durationMs: number }[]): number {
+  const spans = entries
+    .map((e) => {
+      const start = Date.parse(e.startedAt);
+      return [start, start + e.durationMs] as const;
+    })
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [s, e] of spans) {
+    if (e <= end) continue;
+    total += e - Math.max(s, end);
+    end = e;
+  }
+  return total;
 }
