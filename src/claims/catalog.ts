@@ -3,6 +3,7 @@ import { egressClaims } from './egress.js';
 import { loginuidClaims } from './loginuid.js';
 import { networkClaims } from './network.js';
 import { pidClaims } from './pid.js';
+import { systemdClaims } from './systemd.js';
 import type { Claim } from './types.js';
 import { usernsClaims } from './userns.js';
 
@@ -14,6 +15,7 @@ export const claims: readonly Claim[] = [
   ...usernsClaims,
   ...pidClaims,
   ...loginuidClaims,
+  ...systemdClaims,
 ];
 
 /** A claim by id, or undefined. */

@@ -188,6 +188,7 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
     session,
     image: shared.image,
     signal,
+    log,
     exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
     spawn: (argv, o = {}) => {
       const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });

@@ -1,4 +1,4 @@
-import type { Evidence } from '../exec/evidence.js';
+import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
@@ -31,6 +31,8 @@ export interface ClaimContext {
   session: Session;
   /** The image to run for a fixture spec: the user's `--image` when given, else the built fixture. */
   image(spec: ImageSpec): Promise<string>;
+  /** This claim's evidence log (for fixtures that start their own processes). */
+  log: EvidenceLog;
   /** Run a host command as this identity, recorded as this claim's evidence. */
   exec(argv: string[], opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'>): Promise<Evidence>;
   /** Start a host command as this identity in the background; stopped at the end of the claim (and at teardown). */

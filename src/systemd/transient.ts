@@ -46,3 +46,40 @@ export async function startTransientService(
     },
   };
 }
+
+/**
+ * `systemd-run [--user] --wait --pipe -p PROP=VAL... ARGV`: run ARGV as a transient service and
+ * wait; the evidence's exit code is the service's.
+ */
+export function runAsService(
+  run: RunCommand,
+  opts: { user: boolean; properties?: string[]; argv: string[]; purpose?: string; timeoutMs?: number },
+): Promise<Evidence> {
+  return run(
+    [
+      'systemd-run',
+      ...(opts.user ? ['--user'] : []),
+      '--wait',
+      '--pipe',
+      '--collect',
+      '--quiet',
+      ...(opts.properties ?? []).flatMap((p) => ['-p', p]),
+      ...opts.argv,
+    ],
+    { purpose: opts.purpose, timeoutMs: opts.timeoutMs ?? 120_000 },
+  );
+}
+
+/** Why an identity has no systemd manager to run units with, or undefined when it has one. */
+export function systemdUnavailable(
+  host: { systemdPid1: boolean; identities: Record<string, { systemdUser?: string; user?: string }> },
+  identity: string,
+): string | undefined {
+  if (identity === 'rootful') {
+    return host.systemdPid1 ? undefined : 'PID 1 is not systemd: no system manager for rootful services';
+  }
+  const state = host.identities[identity]?.systemdUser;
+  return state === 'running' || state === 'degraded'
+    ? undefined
+    : `no systemd user manager answers for ${host.identities[identity]?.user ?? 'the rootless user'} (${state ?? 'unknown'}; scripts/prepare-host starts one)`;
+}
