@@ -3,6 +3,7 @@ import { succeeded } from '../exec/run.js';
 import { BUSYBOX } from '../fixtures/images.js';
 import { localRegistry, registryBinary } from '../fixtures/registry.js';
 import { runAsService, systemdUnavailable } from '../systemd/transient.js';
+import { describeSocat, echoed, socketActivationNeeds, startEchoSocket } from './socket.js';
 import type { Claim } from './types.js';
 import { decide, type Side } from './verdict.js';
 
@@ -76,4 +77,135 @@ export const pullBlocked: Claim = {
   },
 };
 
-export const systemdClaims: Claim[] = [pullBlocked];
+export const socketActivation: Claim = {
+  id: 'systemd.socket-activation',
+  title: 'a socket-activated --network=none container serves tcp4, tcp6, udp4, udp6 and a unix socket',
+  source: 'echo hello | socat - udp6:[::1]:3000 -> hello; ip -brief addr inside: only lo',
+  identities: ['rootful', 'rootless'],
+  needs: (host, identity) => socketActivationNeeds(host, identity.name),
+  async run(ctx) {
+    const echo = await startEchoSocket(ctx, {});
+    try {
+      const first = echo.sockets[0];
+      if (!first) return { verdict: 'error', reason: 'no sockets' };
+      // control: the same address before systemd listens on it answers nothing
+      const before = await echo.send(first, 'hello', 'control: before the socket starts');
+      const control: Side = {
+        ok: true,
+        value: {
+          holds: !echoed(before, 'hello'),
+          observed: `before the socket starts, ${first.name} ${describeSocat(before)}`,
+        },
+      };
+      const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
+      if (!succeeded(started))
+        return { verdict: 'error', reason: `could not start the socket unit: ${describeEvidence(started)}` };
+      // one at a time: the first connection starts the container
+      const served: string[] = [];
+      const missing: string[] = [];
+      for (const s of echo.sockets) {
+        const e = await echo.send(s, 'hello', `treatment: ${s.name}`);
+        (echoed(e, 'hello') ? served : missing).push(
+          echoed(e, 'hello') ? s.name : `${s.name} ${describeSocat(e)}`,
+        );
+      }
+      const ifaces = await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces');
+      const names = /interfaces: (\S*)/.exec(ifaces.stdout)?.[1] ?? '?';
+      const state = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
+      const treatment: Side = {
+        ok: true,
+        value: {
+          holds: missing.length === 0 && names === 'lo',
+          observed: `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}; container interfaces: ${names}; service ${state.stdout.trim() || 'unknown'}`,
+        },
+      };
+      return decide(treatment, control);
+    } finally {
+      await echo.units.remove();
+    }
+  },
+};
+
+/** The restricted service of the articles: no internet sockets, no new privileges. */
+export const RESTRICTED_SERVICE = [`${RESTRICT_INET}`, 'NoNewPrivileges=yes'];
+
+export const restrictedStillServes: Claim = {
+  id: 'systemd.restricted-still-serves',
+  title:
+    'a restricted socket-activated container with --pull=never still serves; with --pull=always it fails',
+  source:
+    'RestrictAddressFamilies=AF_UNIX AF_NETLINK + NoNewPrivileges: hello over tcp4/tcp6/unix; --pull=always: is-failed says failed',
+  identities: ['rootful', 'rootless'],
+  needs: (host, identity) => socketActivationNeeds(host, identity.name),
+  async run(ctx) {
+    // treatment: the restricted service with the image already present
+    const served: string[] = [];
+    const missing: string[] = [];
+    const treatmentEcho = await startEchoSocket(ctx, {
+      withDatagrams: false,
+      serviceProperties: RESTRICTED_SERVICE,
+    });
+    try {
+      const started = await treatmentEcho.units.systemctl(
+        ['start', `${treatmentEcho.base}.socket`],
+        'start the socket unit',
+      );
+      if (!succeeded(started))
+        return { verdict: 'error', reason: `could not start the socket unit: ${describeEvidence(started)}` };
+      for (const sock of treatmentEcho.sockets) {
+        const e = await treatmentEcho.send(sock, 'hello', `treatment: ${sock.name}`);
+        if (echoed(e, 'hello')) served.push(sock.name);
+        else missing.push(`${sock.name} ${describeSocat(e)}`);
+      }
+    } finally {
+      await treatmentEcho.units.remove();
+    }
+    const treatment: Side = {
+      ok: true,
+      value: {
+        holds: missing.length === 0,
+        observed: `restricted, --pull=never: served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`,
+      },
+    };
+    // control: the same restricted service asked to pull cannot reach any registry
+    const controlEcho = await startEchoSocket(ctx, {
+      withDatagrams: false,
+      serviceProperties: RESTRICTED_SERVICE,
+      runFlags: ['--pull=always'],
+    });
+    try {
+      const started = await controlEcho.units.systemctl(
+        ['start', `${controlEcho.base}.socket`],
+        'control: start the socket unit',
+      );
+      if (!succeeded(started)) return decide(treatment, { ok: false, error: describeEvidence(started) });
+      const first = controlEcho.sockets[0];
+      const e = first
+        ? await controlEcho.send(first, 'hello', 'control: tcp4 with --pull=always')
+        : undefined;
+      // the failing service is retried until its start limit; then systemd fails the socket too
+      let states: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const st = await controlEcho.units.systemctl(
+          ['is-failed', `${controlEcho.base}.service`, `${controlEcho.base}.socket`],
+          'control: is-failed',
+        );
+        states = st.stdout.trim().split('\n');
+        if (states.every((x) => x === 'failed')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const control: Side = {
+        ok: true,
+        value: {
+          holds: !(e && echoed(e, 'hello')) && states.length === 2 && states.every((x) => x === 'failed'),
+          observed: `restricted, --pull=always: ${e ? describeSocat(e) : 'not tried'}; is-failed service/socket: ${states.join('/')}`,
+        },
+      };
+      return decide(treatment, control);
+    } finally {
+      await controlEcho.units.remove();
+    }
+  },
+};
+
+export const systemdClaims: Claim[] = [pullBlocked, socketActivation, restrictedStillServes];

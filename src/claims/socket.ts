@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import { succeeded } from '../exec/run.js';
+import { NODE } from '../fixtures/images.js';
+import { freePort } from '../fixtures/registry.js';
+import { systemdUnavailable } from '../systemd/transient.js';
+import { execLine, installUnits } from '../systemd/units.js';
+import type { ClaimContext } from './types.js';
+
+/** The sockets of the echo socket unit, in Listen order (systemd passes the fds in this order). */
+export function echoSockets(port: number, unixPath: string) {
+  return [
+    {
+      line: `ListenStream=127.0.0.1:${port}`,
+      kind: 'stream',
+      client: `tcp4:127.0.0.1:${port}`,
+      name: 'tcp4',
+    },
+    { line: `ListenStream=[::1]:${port}`, kind: 'stream', client: `tcp6:[::1]:${port}`, name: 'tcp6' },
+    { line: `ListenStream=${unixPath}`, kind: 'stream', client: `unix-connect:${unixPath}`, name: 'unix' },
+    {
+      line: `ListenDatagram=127.0.0.1:${port}`,
+      kind: 'dgram4',
+      client: `udp4:127.0.0.1:${port}`,
+      name: 'udp4',
+    },
+    { line: `ListenDatagram=[::1]:${port}`, kind: 'dgram6', client: `udp6:[::1]:${port}`, name: 'udp6' },
+  ] as const;
+}
+
+export type EchoSocket = ReturnType<typeof echoSockets>[number];
+
+/** The unit pair: a socket unit and the service it activates, running the echo server with podman. */
+export function echoUnits(opts: {
+  base: string;
+  sockets: readonly EchoSocket[];
+  podmanArgv: (args: string[]) => string[];
+  runFlags: string[];
+  image: string;
+  serviceProperties?: string[];
+  unitProperties?: string[];
+}): Record<string, string> {
+  const kinds = opts.sockets.map((s) => s.kind).join(',');
+  const exec = opts.podmanArgv([
+    'run',
+    '--rm',
+    '--network=none',
+    ...opts.runFlags,
+    '-e',
+    `PODPROOF_FD_KINDS=${kinds}`,
+    opts.image,
+    'node',
+    '/podproof/echo-server.js',
+  ]);
+  return {
+    [`${opts.base}.socket`]: [
+      '[Unit]',
+      `Description=podproof echo sockets (${opts.base})`,
+      '',
+      '[Socket]',
+      ...opts.sockets.map((s) => s.line),
+      '',
+    ].join('\n'),
+    [`${opts.base}.service`]: [
+      '[Unit]',
+      `Description=podproof echo server in a --network=none container (${opts.base})`,
+      ...(opts.unitProperties ?? []),
+      '',
+      '[Service]',
+      `ExecStart=${execLine(exec)}`,
+      'TimeoutStopSec=15',
+      ...(opts.serviceProperties ?? []),
+      '',
+    ].join('\n'),
+  };
+}
+
+/** Send `line` through socat; UDP waits `-t` for the answer since it has no end of stream. */
+export function socatArgv(s: EchoSocket): string[] {
+  return ['socat', '-t', s.kind === 'stream' ? '20' : '3', '-T', '30', '-', s.client];
+}
+
+/** Does socat's output carry the echo (pure)? */
+export function echoed(e: Evidence, line: string): boolean {
+  return succeeded(e) && e.stdout.split('\n').includes(line);
+}
+
+/** Where the socket-activation claims' needs are not met, the reason. */
+export function socketActivationNeeds(
+  host: Parameters<typeof systemdUnavailable>[0],
+  identity: string,
+): string | undefined {
+  if (!['/usr/bin/socat', '/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p)))
+    return "needs socat on the host (the articles' client)";
+  return systemdUnavailable(host, identity);
+}
+
+/**
+ * Install the echo socket + service for this identity, start the socket, and return helpers.
+ * Everything is removed at the end of the claim and at teardown.
+ */
+export async function startEchoSocket(
+  ctx: ClaimContext,
+  opts: {
+    runFlags?: string[];
+    serviceProperties?: string[];
+    unitProperties?: string[];
+    withDatagrams?: boolean;
+  },
+) {
+  const image = await ctx.image(NODE);
+  const port = await freePort();
+  const base = ctx.session.name('echo');
+  const unixPath = join(ctx.identity.runtimeDir, `${base}.sock`);
+  const all = echoSockets(port, unixPath);
+  const sockets = opts.withDatagrams === false ? all.filter((s) => s.kind === 'stream') : all;
+  const units = await installUnits(
+    ctx.exec,
+    ctx.identity,
+    ctx.session,
+    echoUnits({
+      base,
+      sockets,
+      podmanArgv: (args) => ctx.podman.argv(args),
+      runFlags: ['--pull=never', '--name', base, '--label', ctx.session.label, ...(opts.runFlags ?? [])],
+      image,
+      serviceProperties: opts.serviceProperties,
+      unitProperties: opts.unitProperties,
+    }),
+  );
+  const send = (s: EchoSocket, line: string, purpose: string) =>
+    ctx.exec(socatArgv(s), { input: `${line}\n`, purpose, timeoutMs: 60_000 });
+  return { base, port, sockets, units, send, image };
+}
+
+export function describeSocat(e: Evidence): string {
+  return succeeded(e)
+    ? `answered ${JSON.stringify(e.stdout.trim())}`
+    : describeEvidence(e).replace(/^`[^`]*` /, '');
+}

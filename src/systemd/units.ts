@@ -1,0 +1,73 @@
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Identity } from '../exec/identity.js';
+import type { Session } from '../exec/session.js';
+import type { RunCommand } from './transient.js';
+
+/**
+ * The runtime unit directory of the manager an identity uses: `$XDG_RUNTIME_DIR/systemd/user`
+ * for a user manager, `/run/systemd/system` for the system manager. Both are searched by systemd
+ * and vanish on reboot; nothing is written to the user's or the host's configuration.
+ */
+export function unitDir(identity: Identity): string {
+  return identity.name === 'rootless' ? join(identity.runtimeDir, 'systemd', 'user') : '/run/systemd/system';
+}
+
+/** One ExecStart= line from an argv (pure): quoted where needed, `%` escaped as `%%`. */
+export function execLine(argv: string[]): string {
+  return argv
+    .map((a) => a.replace(/%/g, '%%'))
+    .map((a) => (/^[\w@+=:,./[\]-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`))
+    .join(' ');
+}
+
+/** Units written for one experiment, and how to remove them again. */
+export interface InstalledUnits {
+  names: string[];
+  systemctl(args: string[], purpose?: string): ReturnType<RunCommand>;
+  /** Stop the units, remove their files, daemon-reload and reset-failed. Idempotent. */
+  remove(): Promise<void>;
+}
+
+/** Write unit files (name -> content) for an identity's manager and daemon-reload; removed at teardown. */
+export async function installUnits(
+  run: RunCommand,
+  identity: Identity,
+  session: Session,
+  units: Record<string, string>,
+): Promise<InstalledUnits> {
+  const dir = unitDir(identity);
+  const scope = identity.name === 'rootless' ? ['--user'] : [];
+  const systemctl = (args: string[], purpose = 'systemctl') =>
+    run(['systemctl', ...scope, ...args], { purpose, timeoutMs: 60_000 });
+  makeDirsAs(identity, dir);
+  const names = Object.keys(units);
+  for (const [name, content] of Object.entries(units)) {
+    if (!/^podproof-[a-z0-9]+-[\w.-]+\.(service|socket)$/.test(name))
+      throw new Error(`unit name must be podproof-SESSION-*: ${name}`);
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    if (process.getuid?.() === 0 && identity.uid !== 0) chownSync(file, identity.uid, identity.gid);
+  }
+  await systemctl(['daemon-reload'], 'daemon-reload');
+  let removed = false;
+  const remove = async () => {
+    if (removed) return;
+    removed = true;
+    await systemctl(['stop', ...names], 'cleanup');
+    for (const name of names) rmSync(join(dir, name), { force: true });
+    await systemctl(['daemon-reload'], 'cleanup');
+    await systemctl(['reset-failed', ...names], 'cleanup');
+  };
+  session.onTeardown(`remove units ${names.join(', ')}`, remove);
+  return { names, systemctl, remove };
+}
+
+/** mkdir -p, giving what it creates to the identity when root creates it for a user. */
+function makeDirsAs(identity: Identity, dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() === 0 && identity.uid !== 0)
+    for (const d of missing) chownSync(d, identity.uid, identity.gid);
+}
