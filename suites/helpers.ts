@@ -35,8 +35,9 @@ export function identity(name: IdentityName): { identity?: Identity; skip?: stri
  * - `add_after_run ARG...`: insert arguments right after `run`
  * - `replace_arg OLD NEW`: replace an exact argument
  * - `drop_args REGEX`: drop every argument matching REGEX
+ * `always` is bash run for every command first (it may `exec` something else).
  */
-export function podmanWrapper(name: string, editRun: string): string {
+export function podmanWrapper(name: string, editRun: string, always = ''): string {
   const dir = testSession.tempDir(`wrapper-${name}`);
   const file = join(dir, 'podman');
   writeFileSync(
@@ -48,7 +49,9 @@ has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" ]] && return 0; done; 
 add_after_run() { local i; for i in "\${!args[@]}"; do if [[ \${args[$i]} == run ]]; then args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return; fi; done; }
 replace_arg() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$i]=$2; done; }
 drop_args() { local a kept=(); for a in "\${args[@]}"; do [[ $a =~ $1 ]] || kept+=("$a"); done; args=("\${kept[@]}"); }
+${always}
 if has run; then
+  :
 ${editRun}
 fi
 exec ${realPodman} "\${args[@]}"

@@ -1,0 +1,73 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { IdentityName } from '../src/exec/identity.js';
+import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
+
+afterAll(() => testSession.teardown());
+
+const IDENTITIES: IdentityName[] = ['rootful', 'rootless'];
+const SYSTEMD = ['systemd.pull-blocked', 'systemd.socket-activation', 'systemd.restricted-still-serves'];
+/** The only reasons a systemd claim may be skipped here; anything else (a broken wrapper) fails. */
+const HOST_LACKS = /PID 1 is not systemd|no systemd user manager|needs /;
+
+describe.each(IDENTITIES)('%s: systemd claims', (name) => {
+  const { identity: who, skip } = identity(name);
+
+  it('are proven, or skipped with the missing manager named', async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    const { run, report } = await runCli(['prove', '--only', 'systemd', '--identity', name]);
+    expect(report?.results.map((r) => r.claim).sort(), run.stdout + run.stderr).toEqual([...SYSTEMD].sort());
+    for (const r of report?.results ?? []) {
+      if (r.verdict === 'skipped') expect(r.reason).toMatch(HOST_LACKS);
+      else expect(r, `${r.claim}: ${r.reason}`).toMatchObject({ verdict: 'proven' });
+    }
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('systemd.socket-activation is refuted when the container gets a network after all', async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    const wrapper = podmanWrapper(`sa-network-${name}`, "drop_args '^--network=none$'");
+    const { run, report } = await runCli(
+      ['prove', '--only', 'systemd.socket-activation', '--identity', name],
+      {
+        env: { PODPROOF_PODMAN: wrapper },
+      },
+    );
+    const r = report?.results[0];
+    if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
+    expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
+    expect(r?.reason).toMatch(/container interfaces: lo,\S+/);
+  });
+
+  it('systemd.pull-blocked is refuted when podman escapes the restriction (pull handed to an unrestricted service)', async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    const scope = name === 'rootless' ? '--user ' : '';
+    // D-Bus is AF_UNIX, so a restricted podman can still ask the manager to run the pull for it
+    const wrapper = podmanWrapper(
+      `pull-escape-${name}`,
+      '',
+      `if has pull; then exec systemd-run ${scope}--wait --pipe --quiet --collect ${realPodman} "\${args[@]}"; fi`,
+    );
+    const { run, report } = await runCli(['prove', '--only', 'systemd.pull-blocked', '--identity', name], {
+      env: { PODPROOF_PODMAN: wrapper },
+    });
+    const r = report?.results[0];
+    if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
+    expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
+    expect(r?.reason).toMatch(/with RestrictAddressFamilies=AF_UNIX AF_NETLINK: .*exit 0/);
+  });
+
+  it('systemd.restricted-still-serves is refuted when the restricted service has to pull', async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    const wrapper = podmanWrapper(`still-serves-${name}`, 'replace_arg --pull=never --pull=always');
+    const { run, report } = await runCli(
+      ['prove', '--only', 'systemd.restricted-still-serves', '--identity', name],
+      {
+        env: { PODPROOF_PODMAN: wrapper },
+      },
+    );
+    const r = report?.results[0];
+    if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
+    expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
+    expect(r?.reason).toMatch(/--pull=never: served hello on nothing/);
+  });
+});
