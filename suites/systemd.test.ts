@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { selectClaims } from '../src/claims/catalog.js';
 import type { IdentityName } from '../src/exec/identity.js';
 import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
 const IDENTITIES: IdentityName[] = ['rootful', 'rootless'];
-const SYSTEMD = ['systemd.pull-blocked', 'systemd.socket-activation', 'systemd.restricted-still-serves'];
+const SYSTEMD = selectClaims(['systemd']);
 /** The only reasons a systemd claim may be skipped here; anything else (a broken wrapper) fails. */
 const HOST_LACKS = /PID 1 is not systemd|no systemd user manager|needs /;
 
@@ -15,7 +16,9 @@ describe.each(IDENTITIES)('%s: systemd claims', (name) => {
   it('are proven, or skipped with the missing manager named', async (ctx) => {
     if (!who) return ctx.skip(skip);
     const { run, report } = await runCli(['prove', '--only', 'systemd', '--identity', name]);
-    expect(report?.results.map((r) => r.claim).sort(), run.stdout + run.stderr).toEqual([...SYSTEMD].sort());
+    const expected = SYSTEMD.filter((c) => c.identities.includes(name)).map((c) => c.id);
+    expect(report?.results.map((r) => r.claim).sort(), run.stdout + run.stderr).toEqual(expected.sort());
+    expect(expected.length).toBeGreaterThanOrEqual(3);
     for (const r of report?.results ?? []) {
       if (r.verdict === 'skipped') expect(r.reason).toMatch(HOST_LACKS);
       else expect(r, `${r.claim}: ${r.reason}`).toMatchObject({ verdict: 'proven' });
@@ -69,5 +72,22 @@ describe.each(IDENTITIES)('%s: systemd claims', (name) => {
     if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
     expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
     expect(r?.reason).toMatch(/--pull=never: served hello on nothing/);
+  });
+
+  it('systemd.userns-precreated is refuted when the oneshot does not create the user namespace', async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    if (name !== 'rootless') return ctx.skip('user namespaces are created for rootless podman only');
+    // a podman whose `unshare` does nothing: the oneshot succeeds without creating the namespace
+    const wrapper = podmanWrapper('unshare-noop', '', 'if has unshare; then exit 0; fi');
+    const { run, report } = await runCli(
+      ['prove', '--only', 'systemd.userns-precreated', '--identity', name],
+      {
+        env: { PODPROOF_PODMAN: wrapper },
+      },
+    );
+    const r = report?.results[0];
+    if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
+    expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
+    expect(r?.reason).toMatch(/after the oneshot `podman unshare \/bin\/true`: tcp4 answered ""/);
   });
 });

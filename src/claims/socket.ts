@@ -107,19 +107,21 @@ export async function startEchoSocket(
     serviceProperties?: string[];
     unitProperties?: string[];
     withDatagrams?: boolean;
+    /** More units installed with the pair (a oneshot the service requires). */
+    extraUnits?: Record<string, string>;
+    /** The node image, when the caller resolved it already (no podman call may happen here then). */
+    image?: string;
   },
 ) {
-  const image = await ctx.image(NODE);
+  const image = opts.image ?? (await ctx.image(NODE));
   const port = await freePort();
   const base = ctx.session.name('echo');
   const unixPath = join(ctx.identity.runtimeDir, `${base}.sock`);
   const all = echoSockets(port, unixPath);
   const sockets = opts.withDatagrams === false ? all.filter((s) => s.kind === 'stream') : all;
-  const units = await installUnits(
-    ctx.exec,
-    ctx.identity,
-    ctx.session,
-    echoUnits({
+  const units = await installUnits(ctx.exec, ctx.identity, ctx.session, {
+    ...opts.extraUnits,
+    ...echoUnits({
       base,
       sockets,
       podmanArgv: (args) => ctx.podman.argv(args),
@@ -128,7 +130,7 @@ export async function startEchoSocket(
       serviceProperties: opts.serviceProperties,
       unitProperties: opts.unitProperties,
     }),
-  );
+  });
   const send = (s: EchoSocket, line: string, purpose: string) =>
     ctx.exec(socatArgv(s), { input: `${line}\n`, purpose, timeoutMs: 60_000 });
   return { base, port, sockets, units, send, image };

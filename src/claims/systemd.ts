@@ -1,10 +1,14 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import { BUSYBOX } from '../fixtures/images.js';
+import { BUSYBOX, NODE } from '../fixtures/images.js';
 import { localRegistry, registryBinary } from '../fixtures/registry.js';
+import { storagePaths } from '../podman/podman.js';
 import { runAsService, systemdUnavailable } from '../systemd/transient.js';
+import { execLine } from '../systemd/units.js';
 import { describeSocat, echoed, socketActivationNeeds, startEchoSocket } from './socket.js';
-import type { Claim } from './types.js';
+import type { Claim, ClaimContext } from './types.js';
 import { decide, type Side } from './verdict.js';
 
 /** The property the articles put on podman's service. */
@@ -208,4 +212,95 @@ export const restrictedStillServes: Claim = {
   },
 };
 
-export const systemdClaims: Claim[] = [pullBlocked, socketActivation, restrictedStillServes];
+/** Stop podproof's rootless pause process (it holds the user namespace podman joins); true when none is left. */
+async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail: string }> {
+  const pidFile = join(storagePaths(ctx.identity).tmpdir, 'pause.pid');
+  let pid: string;
+  try {
+    pid = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    return { ok: true, detail: 'no pause process' };
+  }
+  await ctx.exec(['kill', pid], { purpose: 'tear down the user namespace (kill the pause process)' });
+  for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  return existsSync(`/proc/${pid}`)
+    ? { ok: false, detail: `pause process ${pid} still running` }
+    : { ok: true, detail: `pause process ${pid} stopped` };
+}
+
+/** Serve hello through a fresh restricted echo service after tearing the user namespace down. */
+async function servesAfterTeardown(
+  ctx: ClaimContext,
+  image: string,
+  withPrecreate: boolean,
+): Promise<{ served: boolean; observed: string } | { error: string }> {
+  // from here until the service starts, no podman of this identity may run: it would recreate the namespace
+  const down = await tearDownUserns(ctx);
+  if (!down.ok) return { error: down.detail };
+  const precreate = ctx.session.name('userns');
+  const echo = await startEchoSocket(ctx, {
+    image,
+    withDatagrams: false,
+    serviceProperties: RESTRICTED_SERVICE,
+    unitProperties: withPrecreate ? [`Requires=${precreate}.service`, `After=${precreate}.service`] : [],
+    extraUnits: withPrecreate
+      ? {
+          [`${precreate}.service`]: [
+            '[Unit]',
+            'Description=podproof: create the rootless user namespace outside the restricted service',
+            '',
+            '[Service]',
+            'Type=oneshot',
+            'RemainAfterExit=yes',
+            `ExecStart=${execLine(ctx.podman.argv(['unshare', '/bin/true']))}`,
+            '',
+          ].join('\n'),
+        }
+      : {},
+  });
+  try {
+    const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
+    if (!succeeded(started)) return { error: describeEvidence(started) };
+    const first = echo.sockets[0];
+    if (!first) return { error: 'no socket' };
+    const e = await echo.send(first, 'hello', withPrecreate ? 'treatment: tcp4' : 'control: tcp4');
+    const st = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
+    return {
+      served: echoed(e, 'hello'),
+      observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}`,
+    };
+  } finally {
+    await echo.units.remove();
+  }
+}
+
+export const usernsPrecreated: Claim = {
+  id: 'systemd.userns-precreated',
+  title: 'a restricted (NoNewPrivileges) rootless service needs the user namespace created before it starts',
+  source:
+    'podman-usernamespace.service: a oneshot `podman unshare /bin/true` ordered before the restricted service',
+  identities: ['rootless'],
+  // it stops podproof's pause process: nothing else of this identity may run meanwhile
+  exclusive: true,
+  needs: (host, identity) => socketActivationNeeds(host, identity.name),
+  async run(ctx) {
+    const image = await ctx.image(NODE); // before the teardown: looking it up runs podman
+    const treatment = await servesAfterTeardown(ctx, image, true);
+    const control = await servesAfterTeardown(ctx, image, false);
+    return decide(
+      'error' in treatment
+        ? { ok: false, error: treatment.error }
+        : { ok: true, value: { holds: treatment.served, observed: treatment.observed } },
+      'error' in control
+        ? { ok: false, error: control.error }
+        : { ok: true, value: { holds: !control.served, observed: control.observed } },
+    );
+  },
+};
+
+export const systemdClaims: Claim[] = [
+  pullBlocked,
+  socketActivation,
+  restrictedStillServes,
+  usernsPrecreated,
+];
