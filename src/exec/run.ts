@@ -49,7 +49,25 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     stripFinalNewline: false,
     encoding: 'utf8',
   });
-  const stdout = String(result.stdout ?? '');
+  const evidence = recordEvidence(argv, opts, result, {
+    started,
+    startedAt,
+    wrapped: launch.file !== argv[0],
+  });
+  if (process.env.PODPROOF_DEBUG)
+    console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
+  return evidence;
+}
+
+type ExecaResult = Awaited<ReturnType<typeof execa>>;
+
+/** Build (and log) the evidence of one finished process. */
+function recordEvidence(
+  argv: string[],
+  opts: Pick<ExecOptions, 'identity' | 'purpose' | 'loginuid' | 'log'>,
+  result: ExecaResult,
+  at: { started: number; startedAt: Date; wrapped: boolean; classify?: boolean },
+): Evidence {
   const stderr = String(result.stderr ?? '');
   const evidence: Evidence = {
     argv,
@@ -58,18 +76,16 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     purpose: opts.purpose,
     exitCode: result.exitCode ?? null,
     signal: result.signal ?? null,
-    stdout,
+    stdout: String(result.stdout ?? ''),
     stderr,
-    durationMs: Math.round(performance.now() - started),
-    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - at.started),
+    startedAt: at.startedAt.toISOString(),
   };
   if (opts.loginuid !== undefined) evidence.loginuid = opts.loginuid;
-  const failure = classifyFailure(result, launch.file !== argv[0], stderr);
+  const failure = at.classify === false ? undefined : classifyFailure(result, at.wrapped, stderr);
   if (failure) evidence.failure = failure;
   if (failure === 'missing-binary' && !stderr) evidence.stderr = `${argv[0]}: command not found`;
   opts.log?.add(evidence);
-  if (process.env.PODPROOF_DEBUG)
-    console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
   return evidence;
 }
 
@@ -151,28 +167,15 @@ export function spawnBackground(
     stripFinalNewline: false,
     encoding: 'utf8',
   });
-  const done = child.then((result) => {
-    const stderr = String(result.stderr ?? '');
-    const evidence: Evidence = {
-      argv,
-      identity: opts.identity?.name ?? 'host',
-      user: opts.identity?.user ?? currentUserName(),
-      purpose: opts.purpose,
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      stdout: String(result.stdout ?? ''),
-      stderr,
-      durationMs: Math.round(performance.now() - started),
-      startedAt: startedAt.toISOString(),
-    };
-    // stopped on purpose is not a failure; a process that died by itself keeps its exit code
-    if (!controller.signal.aborted) {
-      const failure = classifyFailure(result, launch.file !== argv[0], stderr);
-      if (failure) evidence.failure = failure;
-    }
-    opts.log?.add(evidence);
-    return evidence;
-  });
+  // stopped on purpose is not a failure; a process that died by itself keeps its exit code
+  const done = child.then((result) =>
+    recordEvidence(argv, opts, result, {
+      started,
+      startedAt,
+      wrapped: launch.file !== argv[0],
+      classify: !controller.signal.aborted,
+    }),
+  );
   return {
     pid: child.pid ?? -1,
     stop() {
