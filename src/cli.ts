@@ -8,6 +8,8 @@ import { Session } from './exec/session.js';
 import { detectHost, resolveIdentities } from './host/profile.js';
 import { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { writeJsonReport } from './report/json.js';
+import { writeJunitReport } from './report/junit.js';
+import { writeMarkdownReport } from './report/markdown.js';
 import { exitCodeFor, formatTable } from './report/table.js';
 
 const USAGE = `usage: podproof <command> [options]
@@ -17,6 +19,9 @@ commands:
              --only ID      a claim id or area (repeatable; default all)
              --identity I   rootful or rootless (repeatable; default both)
              --json FILE    write the JSON report
+             --junit FILE   write JUnit XML (skips keep their reason)
+             --markdown FILE  write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
+             -v, --verbose  show the reason of proven claims too
              --image REF    run this image instead of the built fixtures (needs sh and cat)
   doctor   print what podproof detects about this host
   clean    remove containers, pods, volumes and images left by any podproof session
@@ -46,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
       only: { type: 'string', multiple: true },
       identity: { type: 'string', multiple: true },
       json: { type: 'string' },
+      junit: { type: 'string' },
+      markdown: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
       image: { type: 'string' },
       podman: { type: 'string' },
       'rootless-user': { type: 'string' },
@@ -70,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${c.id.padEnd(28)} ${c.identities.join(',').padEnd(17)} ${c.title}`);
       return 0;
     case 'prove': {
-      if (values.json) checkWritable(values.json);
+      for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
       const session = new Session();
       const tty = process.stdout.isTTY === true;
       session.installSignalHandlers((sig) =>
@@ -88,8 +96,10 @@ async function main(argv: string[]): Promise<number> {
           onProgress: (line) => console.error(`podproof: ${line}`),
           onResult: (r) => console.error(`podproof: ${r.claim} (${r.identity}): ${r.verdict}`),
         });
-        console.log(formatTable(report, { colour: tty && !process.env.NO_COLOR }));
+        console.log(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: values.verbose }));
         if (values.json) writeJsonReport(values.json, report);
+        if (values.junit) writeJunitReport(values.junit, report);
+        if (values.markdown) writeMarkdownReport(values.markdown, report);
         return exitCodeFor(report.results);
       } finally {
         for (const f of await session.teardown()) console.error(`podproof: cleanup failed: ${f}`);

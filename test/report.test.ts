@@ -40,3 +40,80 @@ describe('busyTime', () => {
     ).toBe(100);
   });
 });
+
+describe('JUnit and Markdown reports', async () => {
+  const { XMLParser, XMLValidator } = await import('fast-xml-parser');
+  const { formatJunit } = await import('../src/report/junit.js');
+  const { formatMarkdown } = await import('../src/report/markdown.js');
+  const { formatTable } = await import('../src/report/table.js');
+  const evidence = [
+    {
+      argv: ['podman', 'run', '<img>'],
+      identity: 'rootful',
+      user: 'root',
+      purpose: 'treatment',
+      exitCode: 139,
+      signal: null,
+      stdout: '',
+      stderr: 'boom & <crash>\u0007',
+      durationMs: 5,
+      startedAt: '2026-01-01T00:00:00.000Z',
+    },
+  ];
+  const report = {
+    host: { podman: { path: '/usr/bin/podman', version: '4.3.1' }, kernel: '6.1', cgroup: { version: 'v2' } },
+    session: 'abc',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1234,
+    commands: { count: 1, podmanCount: 1, podmanMs: 5, podmanBusyMs: 5 },
+    results: [
+      { ...result('proven'), identity: 'rootful' as const },
+      {
+        ...result('skipped'),
+        identity: 'rootless' as const,
+        reason: 'rootless: user "podproof" does not exist',
+      },
+      {
+        ...result('refuted'),
+        claim: 'caps.default-set',
+        identity: 'rootful' as const,
+        reason: 'treatment: 12 effective <net_raw>',
+        evidence,
+      },
+      {
+        ...result('error'),
+        claim: 'caps.default-set',
+        identity: 'rootless' as const,
+        reason: 'treatment: exit 139',
+        evidence,
+      },
+    ],
+  } as unknown as import('../src/claims/prove.js').Report;
+
+  it('JUnit XML is valid, counts verdicts and keeps skip reasons', () => {
+    const text = formatJunit(report);
+    expect(XMLValidator.validate(text)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text);
+    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '1', errors: '1', skipped: '1' });
+    const cases = [doc.testsuites.testsuite]
+      .flat()
+      .flatMap((s: { testcase: unknown }) => [s.testcase].flat()) as Record<string, { message?: string }>[];
+    expect(cases.find((c) => c.skipped)?.skipped?.message).toBe('rootless: user "podproof" does not exist');
+    expect(cases.find((c) => c.failure)?.failure?.message).toBe('treatment: 12 effective <net_raw>');
+  });
+  it('Markdown has a table per area with identity columns and lists what is not proven', () => {
+    const md = formatMarkdown(report);
+    expect(md).toMatch(/^## podproof: 1 proven, 1 refuted, 1 skipped, 1 error/);
+    expect(md).toMatch(/### caps\n\n\| claim \| rootful \| rootless \|/);
+    expect(md).toMatch(/\| `caps.default-set` .* \| refuted \| error \|/);
+    expect(md).toMatch(/- \*\*caps.default-set\*\* \(rootless\) error: treatment: exit 139/);
+  });
+  it('the table groups by area, one column per identity, colours only when asked', () => {
+    const plain = formatTable(report);
+    expect(plain).toMatch(/^claim\s+rootful\s+rootless$/m);
+    expect(plain).toMatch(/^network$/m);
+    expect(plain).toMatch(/^ {2}caps\.default-set\s+refuted\s+error$/m);
+    expect(plain).not.toMatch(/\x1b\[/);
+    expect(formatTable(report, { colour: true })).toMatch(/\x1b\[31mrefuted/);
+  });
+});

@@ -2,6 +2,7 @@ import type { Report } from '../claims/prove.js';
 import type { ClaimResult, Verdict } from '../claims/types.js';
 import type { Evidence } from '../exec/evidence.js';
 import { formatArgv, lastLine } from '../exec/evidence.js';
+import { groupResults, identitiesIn } from './group.js';
 
 const COLOURS: Record<Verdict, string> = {
   proven: '\x1b[32m',
@@ -11,17 +12,27 @@ const COLOURS: Record<Verdict, string> = {
   error: '\x1b[35m',
 };
 
-/** The human report: one row per claim x identity, then the evidence of anything not proven. */
-export function formatTable(report: Report, opts: { colour?: boolean } = {}): string {
+/** The human report: areas, one row per claim with a verdict column per identity, then what is not proven with its evidence. */
+export function formatTable(report: Report, opts: { colour?: boolean; verbose?: boolean } = {}): string {
   const paint = (v: Verdict) => (opts.colour ? `${COLOURS[v]}${v}\x1b[0m` : v);
-  const rows = report.results.map((r) => [r.claim, r.identity, r.verdict, oneLine(r.reason)]);
-  const w0 = Math.max(5, ...rows.map((r) => (r[0] ?? '').length));
-  const w1 = Math.max(8, ...rows.map((r) => (r[1] ?? '').length));
-  const lines = [`${'claim'.padEnd(w0)}  ${'identity'.padEnd(w1)}  ${'verdict'.padEnd(12)}  reason`];
-  for (const r of report.results) {
-    lines.push(
-      `${r.claim.padEnd(w0)}  ${r.identity.padEnd(w1)}  ${paint(r.verdict)}${' '.repeat(Math.max(1, 12 - r.verdict.length))}  ${oneLine(r.reason)}`,
-    );
+  const identities = identitiesIn(report.results);
+  const groups = groupResults(report.results);
+  const width = Math.max(5, ...report.results.map((r) => r.claim.length));
+  const col = 14;
+  const lines = [`${'claim'.padEnd(width + 2)}  ${identities.map((i) => i.padEnd(col)).join('')}`.trimEnd()];
+  for (const { area, rows } of groups) {
+    lines.push(`${area}`);
+    for (const row of rows) {
+      const cells = identities.map((i) => {
+        const v = row.byIdentity[i]?.verdict;
+        return v ? `${paint(v)}${' '.repeat(Math.max(1, col - v.length))}` : `${'-'.padEnd(col)}`;
+      });
+      lines.push(`  ${row.claim.padEnd(width)}  ${cells.join('')}`.trimEnd());
+      for (const i of identities) {
+        const r = row.byIdentity[i];
+        if (r && (opts.verbose || r.verdict !== 'proven')) lines.push(`      ${i}: ${oneLine(r.reason)}`);
+      }
+    }
   }
   const bad = report.results.filter((r) => r.verdict !== 'proven' && r.verdict !== 'skipped');
   for (const r of bad) lines.push('', ...evidenceLines(r));
@@ -58,7 +69,7 @@ function describeCommand(e: Evidence): string[] {
 
 function oneLine(s: string): string {
   const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+  return flat.length > 220 ? `${flat.slice(0, 217)}...` : flat;
 }
 
 export function countVerdicts(results: ClaimResult[]): Record<Verdict, number> {

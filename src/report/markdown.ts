@@ -1,0 +1,53 @@
+import { writeFileSync } from 'node:fs';
+import type { Report } from '../claims/prove.js';
+import { describeEvidence } from '../exec/evidence.js';
+import { groupResults, identitiesIn } from './group.js';
+import { countVerdicts } from './table.js';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+
+/** A Markdown summary (for `$GITHUB_STEP_SUMMARY`): a table per area, then what was not proven (pure). */
+export function formatMarkdown(report: Report): string {
+  const identities = identitiesIn(report.results);
+  const counts = countVerdicts(report.results);
+  const lines = [
+    `## podproof: ${
+      Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([v, n]) => `${n} ${v}`)
+        .join(', ') || 'no results'
+    }`,
+    '',
+    `podman ${report.host.podman.version ?? '?'} on kernel ${report.host.kernel}, cgroups ${report.host.cgroup.version}; ${(report.durationMs / 1000).toFixed(1)} s, session \`${report.session}\``,
+  ];
+  for (const { area, rows } of groupResults(report.results)) {
+    lines.push(
+      '',
+      `### ${area}`,
+      '',
+      `| claim | ${identities.join(' | ')} |`,
+      `|---|${identities.map(() => '---|').join('')}`,
+    );
+    for (const row of rows) {
+      lines.push(
+        `| \`${row.claim}\` ${cell(row.title)} | ${identities.map((i) => row.byIdentity[i]?.verdict ?? 'n/a').join(' | ')} |`,
+      );
+    }
+  }
+  const notProven = report.results.filter((r) => r.verdict !== 'proven');
+  if (notProven.length) {
+    lines.push('', '### Not proven', '');
+    for (const r of notProven) {
+      lines.push(`- **${r.claim}** (${r.identity}) ${r.verdict}: ${cell(r.reason)}`);
+      for (const e of r.evidence.filter((e) => e.purpose !== 'cleanup' && e.purpose !== 'list').slice(0, 8)) {
+        lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Write {@link formatMarkdown} to a file (append when it is `$GITHUB_STEP_SUMMARY`'s file is the caller's choice). */
+export function writeMarkdownReport(file: string, report: Report): void {
+  writeFileSync(file, formatMarkdown(report));
+}
