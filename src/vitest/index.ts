@@ -1,25 +1,50 @@
 /**
- * podproof/vitest: matchers for podproof results and probe snapshots.
+ * podproof/vitest: matchers for probe snapshots and claim results, and `registerClaims` to turn
+ * catalog claims into vitest tests.
  *
  * ```ts
- * import 'podproof/vitest';
- * expect(result).toBeProven();
- * expect(snapshot).toHaveOnlyLoopback();
+ * import { probe } from 'podproof';
+ * import { registerClaims } from 'podproof/vitest';
+ *
+ * registerClaims(['network.loopback-only', 'caps']);
+ * test('my image has no network', async () => {
+ *   expect(await probe(podman, 'localhost/my-image', { flags: ['--network=none'] })).toHaveOnlyLoopback();
+ * });
  * ```
  * @packageDocumentation
  */
-import { expect } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { checkCapSet } from '../claims/caps.js';
+import { selectClaims } from '../claims/catalog.js';
+import { classifyClient } from '../claims/egress.js';
+import { mapToInside } from '../claims/loginuid.js';
 import { checkLoopbackOnly } from '../claims/network.js';
+import { checkOwnPidsOnly } from '../claims/pid.js';
+import { identitiesFromEnv, type ProveOptions, prove, type Report } from '../claims/prove.js';
 import type { ClaimResult } from '../claims/types.js';
-import { describeEvidence } from '../exec/evidence.js';
-import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { checkIdMap, formatIdMap } from '../claims/userns.js';
+import type { Observation } from '../claims/verdict.js';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import type { IdentityName } from '../exec/identity.js';
+import type { ProbeOutcome } from '../probe/probe.js';
+import { type IdMapRange, type ProbeSnapshot, parseIdMap } from '../probe/snapshot.js';
 
-/** The matchers podproof adds to vitest's `expect`. */
+/** The matchers podproof adds to vitest's `expect`. Snapshot matchers take a `ProbeSnapshot` or the `ProbeOutcome` of `probe()`. */
 export interface PodproofMatchers<R = unknown> {
-  /** The claim result's verdict is `proven`; the failure message shows the reason and the commands. */
+  /** A `ClaimResult` whose verdict is `proven`; the failure message shows the verdict, the reason and the commands. */
   toBeProven(): R;
-  /** The snapshot shows exactly the loopback interface with 127.0.0.1/8 (and ::1/128 where IPv6 exists). */
+  /** Exactly the loopback interface with 127.0.0.1/8 (and ::1/128 where the kernel has IPv6). */
   toHaveOnlyLoopback(): R;
+  /** The effective capability set is exactly these (`CAP_NET_RAW` or `net_raw`). */
+  toHaveEffectiveCapabilities(capabilities: readonly string[]): R;
+  /** /proc/self/uid_map is exactly these ranges: `[[0, 1001, 1], [1, 100000, 65536]]`, or uid_map text. */
+  toMapUids(ranges: readonly (readonly [number, number, number])[] | string): R;
+  /** The container's /proc lists only its own processes: PID 1 and a few, never `hostPid` (default: this test process). */
+  toSeeOnlyOwnProcesses(hostPid?: number): R;
+  /** /proc/self/loginuid is the caller's `loginuid`, read through the container's uid_map. */
+  toRetainLoginuid(loginuid: number): R;
+  /** The `Evidence` of a client (curl or nc) run in a container failed the expected way: unreachable or unresolved. */
+  toBeBlocked(): R;
 }
 
 declare module 'vitest' {
@@ -27,7 +52,36 @@ declare module 'vitest' {
   interface Matchers<T = any> extends PodproofMatchers<T> {}
 }
 
-/** The matcher implementations, for `expect.extend` (done on import of `podproof/vitest`). */
+type SnapshotLike = ProbeSnapshot | ProbeOutcome;
+
+function unwrap(received: SnapshotLike): { snapshot?: ProbeSnapshot; command: string; error?: string } {
+  if (received && typeof received === 'object' && 'ok' in received && 'evidence' in received) {
+    const command = `\n  from: ${describeEvidence(received.evidence)}`;
+    return received.ok ? { snapshot: received.snapshot, command } : { command, error: received.error };
+  }
+  return { snapshot: received as ProbeSnapshot, command: '' };
+}
+
+function snapshotMatcher(check: (s: ProbeSnapshot) => Observation, expected: string) {
+  return (received: SnapshotLike) => {
+    const { snapshot, command, error } = unwrap(received);
+    if (!snapshot)
+      return { pass: false, message: () => `expected ${expected}, but the probe failed: ${error}${command}` };
+    const { holds, observed } = check(snapshot);
+    return {
+      pass: holds,
+      message: () => `expected ${holds ? 'not ' : ''}${expected}\n  observed: ${observed}${command}`,
+    };
+  };
+}
+
+function toRanges(ranges: readonly (readonly [number, number, number])[] | string): IdMapRange[] {
+  return typeof ranges === 'string'
+    ? parseIdMap(ranges)
+    : ranges.map(([inside, outside, count]) => ({ inside, outside, count }));
+}
+
+/** The matcher implementations (registered with `expect.extend` when `podproof/vitest` is imported). */
 export const matchers = {
   toBeProven(received: ClaimResult) {
     const pass = received?.verdict === 'proven';
@@ -39,13 +93,92 @@ export const matchers = {
           : `expected ${received?.claim} (${received?.identity}) to be proven, but it is ${received?.verdict}: ${received?.reason}\n${(received?.evidence ?? []).map((e) => `  ${describeEvidence(e)}`).join('\n')}`,
     };
   },
-  toHaveOnlyLoopback(received: ProbeSnapshot) {
-    const { holds, observed } = checkLoopbackOnly(received);
+  toHaveOnlyLoopback(received: SnapshotLike) {
+    return snapshotMatcher(checkLoopbackOnly, 'only the loopback interface')(received);
+  },
+  toHaveEffectiveCapabilities(received: SnapshotLike, capabilities: readonly string[]) {
+    const want = capabilities.map((c) => c.toLowerCase().replace(/^cap_/, ''));
+    return snapshotMatcher(
+      (s) => checkCapSet('effective', s.capabilities?.effective, want),
+      `effective capabilities ${want.join(',') || 'none'}`,
+    )(received);
+  },
+  toMapUids(received: SnapshotLike, ranges: readonly (readonly [number, number, number])[] | string) {
+    const want = toRanges(ranges);
+    return snapshotMatcher(
+      (s) => checkIdMap('uid_map', s.uidMap, want),
+      `uid_map ${formatIdMap(want)}`,
+    )(received);
+  },
+  toSeeOnlyOwnProcesses(received: SnapshotLike, hostPid: number = process.pid) {
+    return snapshotMatcher(
+      (s) => checkOwnPidsOnly(s, hostPid),
+      `only its own processes (not host PID ${hostPid})`,
+    )(received);
+  },
+  toRetainLoginuid(received: SnapshotLike, loginuid: number) {
+    return snapshotMatcher((s) => {
+      const expected = mapToInside(s.uidMap, loginuid);
+      return {
+        holds: s.loginuid === expected,
+        observed: `loginuid ${s.loginuid} (caller ${loginuid} reads as ${expected} through uid_map ${formatIdMap(s.uidMap)})`,
+      };
+    }, `loginuid ${loginuid} retained`)(received);
+  },
+  toBeBlocked(received: Evidence) {
+    const client = received.argv.includes('curl') ? 'curl' : 'nc';
+    const r = classifyClient(client, received, '\u0000never-a-token');
+    const pass = r.kind === 'unreachable' || r.kind === 'unresolved';
     return {
-      pass: holds,
-      message: () => `expected ${holds ? 'not ' : ''}only the loopback interface; observed ${observed}`,
+      pass,
+      message: () =>
+        `expected ${pass ? 'not ' : ''}the expected failure (network unreachable or could not resolve), observed ${r.kind}: ${r.detail}\n  from: ${describeEvidence(received)}`,
     };
   },
 };
 
 expect.extend(matchers);
+
+/** Options for {@link registerClaims}: those of `prove()`, and a per-test timeout. */
+export interface RegisterClaimsOptions extends Omit<ProveOptions, 'only' | 'onResult'> {
+  /** Timeout of each test; the first one runs the whole prove (default 600 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Register one vitest test per claim x identity, all fed by one `prove()` run (started by the
+ * first test). `proven` passes; `skipped` calls `ctx.skip(reason)` and records the reason as an
+ * annotation (so JUnit output keeps it); `refuted`, `inconclusive` and `error` fail with the reason
+ * and the commands. Unknown ids throw at registration.
+ */
+export function registerClaims(ids?: readonly string[], options: RegisterClaimsOptions = {}): void {
+  const selected = selectClaims(ids);
+  if (ids?.length && !selected.length) throw new Error(`registerClaims: no claim matches ${ids.join(', ')}`);
+  const identities: readonly IdentityName[] = options.identities?.length
+    ? options.identities
+    : identitiesFromEnv();
+  let report: Promise<Report> | undefined;
+  const run = () => {
+    report ??= prove({ ...options, only: selected.map((c) => c.id), identities });
+    return report;
+  };
+  describe('podproof claims', () => {
+    for (const claim of selected) {
+      for (const identity of claim.identities.filter((i) => identities.includes(i))) {
+        test(
+          `${claim.id} (${identity}): ${claim.title}`,
+          async (ctx) => {
+            const result = (await run()).results.find((r) => r.claim === claim.id && r.identity === identity);
+            if (!result) throw new Error(`no result for ${claim.id} (${identity})`);
+            if (result.verdict === 'skipped') {
+              await ctx.annotate(`skipped: ${result.reason}`, 'notice');
+              ctx.skip(result.reason);
+            }
+            expect(result).toBeProven();
+          },
+          options.timeoutMs ?? 600_000,
+        );
+      }
+    }
+  });
+}
