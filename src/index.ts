@@ -11,10 +11,22 @@ export { type Identity, type IdentityName, resolveIdentity } from './exec/identi
 export { type ExecOptions, exec } from './exec/run.js';
 export { SESSION_LABEL, Session } from './exec/session.js';
 export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from './fixtures/images.js';
+export { type LocalRegistry, localRegistry } from './fixtures/registry.js';
+export { type LoopbackSink, loopbackSink } from './fixtures/sink.js';
 export { detectHost, type HostProfile, type IdentityProfile, resolveIdentities } from './host/profile.js';
-export { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
+export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
+export {
+  Podman,
+  PodmanNotFoundError,
+  type RunContainer,
+  resolvePodmanBinary,
+  type StorageMode,
+} from './podman/podman.js';
+export type { CapabilitySets } from './probe/caps.js';
 export type { NetInterface } from './probe/network.js';
-export { type ProbeOutcome, probe } from './probe/probe.js';
-export { type ProbeSnapshot, parseSnapshot } from './probe/snapshot.js';
+export { type ProbeOptions, type ProbeOutcome, probe } from './probe/probe.js';
+export { type IdMapRange, type ProbeSnapshot, parseSnapshot } from './probe/snapshot.js';
 export { writeJsonReport } from './report/json.js';
+export { formatJunit, writeJunitReport } from './report/junit.js';
+export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
 export { formatTable } from './report/table.js';

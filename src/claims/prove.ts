@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { UsageError } from '../exec/errors.js';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
@@ -58,13 +59,7 @@ export interface Report {
   };
 }
 
-/** A bad argument to prove() (unknown claim id, unknown identity): message for the user, no stack. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** Run the selected claims on each identity and return the report. */
 export async function prove(opts: ProveOptions = {}): Promise<Report> {

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { describeEvidence, type Evidence, type EvidenceLog, type ExecFailure } from './evidence.js';
 import { type Identity, launchAs } from './identity.js';
 
+/** Options for {@link exec}: who runs the command, limits, input and where the evidence goes. */
 export interface ExecOptions {
   /** Run as this identity (default: the harness process itself). */
   identity?: Identity;

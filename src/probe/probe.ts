@@ -9,6 +9,7 @@ export type ProbeOutcome =
   | { ok: true; snapshot: ProbeSnapshot; evidence: Evidence }
   | { ok: false; error: string; evidence: Evidence };
 
+/** Options for {@link probe}: the experiment's podman flags and how the run is recorded. */
 export interface ProbeOptions {
   /** podman run flags the experiment is about. */
   flags?: string[];
