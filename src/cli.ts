@@ -10,6 +10,7 @@ import { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } fr
 import { writeJsonReport } from './report/json.js';
 import { writeJunitReport } from './report/junit.js';
 import { writeMarkdownReport } from './report/markdown.js';
+import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
 
 const USAGE = `usage: podproof <command> [options]
@@ -81,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
       const session = new Session();
       const tty = process.stdout.isTTY === true;
+      const progress = new Progress();
       session.installSignalHandlers((sig) =>
         console.error(`\npodproof: ${sig}: stopping and cleaning up session ${session.id}`),
       );
@@ -93,9 +95,10 @@ async function main(argv: string[]): Promise<number> {
           rootlessUser: values['rootless-user'],
           storage,
           session,
-          onProgress: (line) => console.error(`podproof: ${line}`),
-          onResult: (r) => console.error(`podproof: ${r.claim} (${r.identity}): ${r.verdict}`),
+          onProgress: (line) => progress.line(line),
+          onResult: (r) => progress.result(r),
         });
+        progress.finish();
         console.log(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: values.verbose }));
         if (values.json) writeJsonReport(values.json, report);
         if (values.junit) writeJunitReport(values.junit, report);

@@ -108,8 +108,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       });
       const image = (spec: ImageSpec) => {
         if (opts.image) return Promise.resolve(opts.image);
-        opts.onProgress?.(`fixture ${spec.name} for ${identityName}`);
-        return fixtureImage(shared, spec);
+        return fixtureImage(shared, spec, opts.onProgress);
       };
       const lock = new RwLock(); // exclusive claims run alone per identity
       const runShared: RunShared = { identity, host, session, image, binary, storage, log };
@@ -124,6 +123,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         });
       }
     }
+    opts.onProgress?.(`running ${tasks.length} claim x identity experiment(s)`);
     const results = await pool(tasks, opts.concurrency ?? availableParallelism(), opts.onResult);
     const podmanRuns = log.entries.filter((e) => e.argv[0] === binary);
     return {
