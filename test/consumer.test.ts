@@ -1,6 +1,6 @@
 // The published package works, not just the source tree: pack it, install the tarball into a
 // fresh project, and run and type-check a small suite that uses it as a user would.
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
