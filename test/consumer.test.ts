@@ -95,5 +95,23 @@ describe('the packed package in a fresh project', () => {
       timeoutMs: 120_000,
     });
     expect(tsc.exitCode, tsc.stdout + tsc.stderr).toBe(0);
+
+    // a skipped claim keeps its reason in vitest's JUnit output (as root, a missing rootless user skips)
+    const junit = join(project, 'junit.xml');
+    const skipped = await exec(['npx', 'vitest', 'run', '--reporter=junit', `--outputFile=${junit}`], {
+      cwd: project,
+      timeoutMs: 600_000,
+      env: { PODPROOF_ROOTLESS_USER: 'podproof-no-such-user' },
+    });
+    expect(skipped.exitCode, skipped.stdout + skipped.stderr).toBe(0);
+    const xmlText = readFileSync(junit, 'utf8');
+    const skips = xmlText.split('<testcase').filter((c) => c.includes('<skipped'));
+    if (process.getuid?.() === 0) expect(skips.length).toBeGreaterThan(0);
+    for (const c of skips) expect(c).toMatch(/<property name="notice" value="skipped: [^"]+"/);
+    if (process.getuid?.() === 0) {
+      expect(xmlText).toMatch(
+        /skipped: rootless: rootless user &quot;podproof-no-such-user&quot; does not exist/,
+      );
+    }
   }, 900_000);
 });
