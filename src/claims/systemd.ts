@@ -212,20 +212,36 @@ export const restrictedStillServes: Claim = {
   },
 };
 
-/** Stop podproof's rootless pause process (it holds the user namespace podman joins); true when none is left. */
-async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail: string }> {
-  const pidFile = join(storagePaths(ctx.identity).tmpdir, 'pause.pid');
-  let pid: string;
+/** Whether a process is alive (reads /proc). */
+function alive(pid: string): boolean {
+  return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`);
+}
+
+function readPid(file: string): string {
   try {
-    pid = readFileSync(pidFile, 'utf8').trim();
+    return readFileSync(file, 'utf8').trim();
   } catch {
-    return { ok: true, detail: 'no pause process' };
+    return '';
   }
-  await ctx.exec(['kill', pid], { purpose: 'tear down the user namespace (kill the pause process)' });
-  for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
-  return existsSync(`/proc/${pid}`)
-    ? { ok: false, detail: `pause process ${pid} still running` }
-    : { ok: true, detail: `pause process ${pid} stopped` };
+}
+
+/**
+ * Stop podproof's rootless pause process (it holds the user namespace podman joins). Another live
+ * pause process of the user (podman's default tmpdir) is named in the detail: podman may join it.
+ */
+async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail: string }> {
+  const pid = readPid(join(storagePaths(ctx.identity).tmpdir, 'pause.pid'));
+  let detail = 'no pause process was running';
+  if (alive(pid)) {
+    await ctx.exec(['kill', pid], { purpose: 'tear down the user namespace (kill the pause process)' });
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive(pid)) return { ok: false, detail: `pause process ${pid} still running` };
+    detail = `pause process ${pid} stopped`;
+  }
+  const other = readPid(join(ctx.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'));
+  if (alive(other))
+    detail += ` (the user's own pause process ${other} still holds a user namespace podman may join)`;
+  return { ok: true, detail };
 }
 
 /** Serve hello through a fresh restricted echo service after tearing the user namespace down. */

@@ -77,9 +77,11 @@ export async function detectHost(opts: {
   identities?: Record<IdentityName, IdentityResolution>;
 }): Promise<HostProfile> {
   const identities = opts.identities ?? (await resolveIdentities());
-  const version = await exec([opts.podmanBinary, 'version'], {
+  // `--version`, not `version`: the subcommand sets up a rootless user namespace (a pause
+  // process under the default tmpdir) that later podman calls could join
+  const version = await exec([opts.podmanBinary, '--version'], {
     timeoutMs: 30_000,
-    purpose: 'podman version',
+    purpose: 'podman --version',
   });
   const cgroupFs = existsSync('/sys/fs/cgroup/cgroup.controllers')
     ? 'v2'
