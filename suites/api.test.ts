@@ -1,8 +1,10 @@
 // The public API as a user's own suite uses it: an identity-aware handle with `await using`.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, fixtureImage, openPodman, probe } from '../src/index.js';
 import '../src/vitest/index.js';
-import { identity, leftovers } from './helpers.js';
+import { identity, leftovers, testSession } from './helpers.js';
+
+afterAll(() => testSession.teardown());
 
 describe.each(['rootful', 'rootless'] as const)('%s: openPodman + probe + matchers', (name) => {
   const { identity: who, skip } = identity(name);

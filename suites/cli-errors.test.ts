@@ -1,7 +1,9 @@
 // Bad input that needs podman to notice: a clear message, exit 2, no stack trace.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { exec } from '../src/exec/run.js';
-import { CLI, identity } from './helpers.js';
+import { CLI, identity, testSession } from './helpers.js';
+
+afterAll(() => testSession.teardown());
 
 const cli = (args: string[]) =>
   exec([process.execPath, CLI, ...args], { env: { NO_COLOR: '1' }, timeoutMs: 120_000 });

@@ -2,10 +2,12 @@
 // rootful needs `sudo -n`. Exercised here by running the CLI as the rootless identity.
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/claims/prove.js';
 import { exec } from '../src/exec/run.js';
 import { CLI, identity, testSession } from './helpers.js';
+
+afterAll(() => testSession.teardown());
 
 describe('as a normal user', () => {
   it('rootless is the user itself; rootful is skipped without sudo -n', async (ctx) => {
