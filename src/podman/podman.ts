@@ -95,17 +95,26 @@ export class Podman {
 
   /** `podman run --rm` with the session label and a unique name. */
   run(spec: RunContainer): Promise<Evidence> {
-    const name = this.session.name(spec.purpose ?? 'run');
+    return this.runContainer(['--rm', ...(spec.input !== undefined ? ['-i'] : [])], spec, 'run');
+  }
+
+  /** `podman run -d` with the session label and a unique name; the container id is the evidence's stdout. */
+  start(spec: Omit<RunContainer, 'input'>): Promise<Evidence> {
+    return this.runContainer(['-d'], spec, 'start');
+  }
+
+  /** `podman run MODE --name podproof-SESSION-... --label SESSION --pull=never FLAGS IMAGE COMMAND`. */
+  private runContainer(mode: string[], spec: RunContainer, what: string): Promise<Evidence> {
+    const name = this.session.name(spec.purpose ?? what);
     return this.cmd(
       [
         'run',
-        '--rm',
+        ...mode,
         '--name',
         name,
         '--label',
         this.session.label,
         '--pull=never',
-        ...(spec.input !== undefined ? ['-i'] : []),
         ...(spec.flags ?? []),
         spec.image,
         ...spec.command,
@@ -131,26 +140,6 @@ export class Podman {
       signal: this.signal,
       remoteUrl: url,
     });
-  }
-
-  /** `podman run -d` with the session label and a unique name; the container id is the evidence's stdout. */
-  start(spec: Omit<RunContainer, 'input'>): Promise<Evidence> {
-    const name = this.session.name(spec.purpose ?? 'start');
-    return this.cmd(
-      [
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--label',
-        this.session.label,
-        '--pull=never',
-        ...(spec.flags ?? []),
-        spec.image,
-        ...spec.command,
-      ],
-      { purpose: spec.purpose, timeoutMs: spec.timeoutMs ?? 60_000, signal: spec.signal },
-    );
   }
 
   /** `podman exec CONTAINER COMMAND...` */
