@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describeEvidence } from '../exec/evidence.js';
 import type { Identity, IdentityName, IdentityResolution } from '../exec/identity.js';
-import { defaultRootlessUser, IDENTITY_NAMES, resolveIdentity } from '../exec/identity.js';
+import { IDENTITY_NAMES, resolveIdentity } from '../exec/identity.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { Podman } from '../podman/podman.js';
@@ -172,5 +172,3 @@ async function profileIdentity(
   }
   return profile;
 }
-
-export { defaultRootlessUser };
