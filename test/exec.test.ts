@@ -80,3 +80,14 @@ describe('exec with a loginuid', () => {
     expect(readFileSync('/proc/self/loginuid', 'utf8').trim()).toBe(self);
   });
 });
+
+describe('EvidenceLog', () => {
+  it('a child log keeps its own entries and passes each one to its parent', async () => {
+    const run = new EvidenceLog();
+    const claim = new EvidenceLog(run);
+    const e = await exec(['true'], { log: claim });
+    await exec(['true'], { log: run });
+    expect(claim.entries).toEqual([e]);
+    expect(run.count).toBe(2);
+  });
+});

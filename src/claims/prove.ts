@@ -163,10 +163,9 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
   const { identity, host, session } = shared;
   const skip = claim.needs?.(host, identity);
   if (skip) return skippedResult(claim, identity.name, skip);
-  const claimLog = new EvidenceLog();
+  const log = new EvidenceLog(shared.log);
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([session.signal, deadline]);
-  const log = teeLog(claimLog, shared.log);
   const podman = new Podman({
     binary: shared.binary,
     identity,
@@ -203,7 +202,7 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
     identity: identity.name,
     ...(timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome),
     durationMs: Math.round(performance.now() - t0),
-    evidence: claimLog.entries,
+    evidence: log.entries,
   };
 }
 
@@ -228,15 +227,6 @@ function skippedResult(claim: Claim, identity: IdentityName, reason: string): Cl
     durationMs: 0,
     evidence: [],
   };
-}
-
-function teeLog(a: EvidenceLog, b: EvidenceLog): EvidenceLog {
-  const tee = new EvidenceLog();
-  tee.add = (e) => {
-    a.add(e);
-    b.add(e);
-  };
-  return tee;
 }
 
 /** Run tasks with at most `limit` at once; results keep the tasks' order. */

@@ -23,13 +23,16 @@ export interface Evidence {
 /** Why a process did not give a usable exit: these are harness errors, never evidence for a claim. */
 export type ExecFailure = 'missing-binary' | 'timeout' | 'aborted' | 'spawn-error';
 
-/** Collects evidence in order; one per prove() run, shared by all claims (each keeps its own slice too). */
+/** Collects evidence in order: one per prove() run, and one per claim that forwards to it. */
 export class EvidenceLog {
   readonly entries: Evidence[] = [];
+  /** A claim's log passes every entry on to the run's log (`parent`) too. */
+  constructor(private readonly parent?: EvidenceLog) {}
   add(entry: Evidence): void {
     this.entries.push(entry);
+    this.parent?.add(entry);
   }
-  /** Commands that ran podman, for the benchmark's podman-time figure. */
+  /** How many commands were recorded. */
   get count(): number {
     return this.entries.length;
   }
