@@ -91,3 +91,13 @@ describe('EvidenceLog', () => {
     expect(run.count).toBe(2);
   });
 });
+
+describe('which', async () => {
+  const { which } = await import('../src/exec/which.js');
+  it('finds an executable on PATH, checks a path as given, and says undefined otherwise', () => {
+    expect(which('sh', { PATH: '/nonexistent:/bin:/usr/bin' })).toMatch(/^\/(usr\/)?bin\/sh$/);
+    expect(which('sh', { PATH: '/nonexistent' })).toBeUndefined();
+    expect(which('/bin/sh', { PATH: '' })).toBe('/bin/sh');
+    expect(which('/etc/passwd')).toBeUndefined(); // exists, not executable
+  });
+});

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describeEvidence, type Evidence, lastLine } from '../exec/evidence.js';
+import { which } from '../exec/which.js';
 import { BUSYBOX, CURL } from '../fixtures/images.js';
 import { loopbackSink } from '../fixtures/sink.js';
 import type { Claim, ClaimContext } from './types.js';
@@ -74,9 +75,10 @@ export const egressBlocked: Claim = {
   source: '`curl` from a --network=none container: (6) Could not resolve host; to an IP: network unreachable',
   identities: ['rootful', 'rootless'],
   async run(ctx) {
-    const client: Client = existsSync('/usr/bin/curl') ? 'curl' : 'nc';
+    // the curl image copies the host's curl; without it, busybox nc is the client
+    const client: Client = CURL.binaries.every((b) => existsSync(b)) ? 'curl' : 'nc';
     const image = await ctx.image(client === 'curl' ? CURL : BUSYBOX);
-    const net = controlNetwork(slirp4netnsPath() !== undefined);
+    const net = controlNetwork(which('slirp4netns') !== undefined);
     if (!net)
       return { verdict: 'skipped', reason: 'no network that reaches the host loopback (needs slirp4netns)' };
     const sink = await loopbackSink();
@@ -130,11 +132,5 @@ export const egressBlocked: Claim = {
     }
   },
 };
-
-function slirp4netnsPath(): string | undefined {
-  return ['/usr/bin/slirp4netns', '/usr/local/bin/slirp4netns', '/bin/slirp4netns'].find((p) =>
-    existsSync(p),
-  );
-}
 
 export const egressClaims: Claim[] = [egressBlocked];

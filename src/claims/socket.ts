@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
+import { which } from '../exec/which.js';
 import { NODE } from '../fixtures/images.js';
 import { freePort } from '../fixtures/registry.js';
 import { systemdUnavailable } from '../systemd/transient.js';
@@ -91,8 +91,7 @@ export function socketActivationNeeds(
   host: Parameters<typeof systemdUnavailable>[0],
   identity: string,
 ): string | undefined {
-  if (!['/usr/bin/socat', '/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p)))
-    return "needs socat on the host (the articles' client)";
+  if (!which('socat')) return "needs socat on the host (the articles' client)";
   return systemdUnavailable(host, identity);
 }
 

@@ -4,6 +4,7 @@ import type { Identity, IdentityName, IdentityResolution } from '../exec/identit
 import { IDENTITY_NAMES, resolveIdentity } from '../exec/identity.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
+import { which } from '../exec/which.js';
 import { Podman } from '../podman/podman.js';
 import {
   hasCapBit,
@@ -158,7 +159,7 @@ async function profileIdentity(
   if (identity.name === 'rootless') {
     profile.subuid = subidRangesFor(subuid, identity.user, identity.uid);
     profile.subgid = subidRangesFor(subgid, identity.user, identity.uid);
-    profile.newuidmap = ['/usr/bin/newuidmap', '/bin/newuidmap'].find((p) => existsSync(p));
+    profile.newuidmap = which('newuidmap');
     const sd = await exec(['systemctl', '--user', 'is-system-running'], {
       identity,
       timeoutMs: 15_000,

@@ -1,9 +1,10 @@
-import { accessSync, constants, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import { type ExecOptions, exec } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
+import { which } from '../exec/which.js';
 
 /** Where a podman handle keeps images and containers. */
 export type StorageMode = 'podproof' | 'host';
@@ -218,17 +219,9 @@ export class Podman {
  */
 export function resolvePodmanBinary(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   const wanted = explicit || env.PODPROOF_PODMAN || 'podman';
-  const candidates =
-    isAbsolute(wanted) || wanted.includes('/')
-      ? [wanted]
-      : (env.PATH ?? '').split(delimiter).map((d) => join(d || '.', wanted));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return isAbsolute(c) ? c : realpathSync(c);
-    } catch {}
-  }
-  throw new PodmanNotFoundError(wanted);
+  const found = which(wanted, env);
+  if (!found) throw new PodmanNotFoundError(wanted);
+  return found;
 }
 
 /** podman could not be found; the message says where podproof looked. */
