@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityName } from '../src/exec/identity.js';
 import { spawnBackground } from '../src/exec/run.js';
+import { waitUntil } from '../src/exec/wait.js';
 import { Podman } from '../src/podman/podman.js';
 import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
 
@@ -117,11 +119,7 @@ describe.each(IDENTITIES)('%s', (name) => {
       'daemon',
       `has --remote || args=(--remote --url unix://${socket} "\${args[@]:${flags}}")`,
     );
-    for (let i = 0; i < 150; i++) {
-      const { existsSync } = await import('node:fs');
-      if (existsSync(socket)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    expect(await waitUntil(() => existsSync(socket), 15_000), `no API socket ${socket}`).toBe(true);
     const { run, report } = await runCli(['prove', '--only', 'loginuid.retained', '--identity', name], {
       env: { PODPROOF_PODMAN: wrapper },
     });

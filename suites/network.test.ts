@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityName } from '../src/exec/identity.js';
+import { waitUntil } from '../src/exec/wait.js';
 import { CLI, identity, leftovers, podmanWrapper, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
@@ -87,15 +88,18 @@ describe('SIGINT', () => {
     child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // wait until every identity has its treatment and control containers running
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const counts = await Promise.all(
-        who.map(async (i) => (await leftovers(i)).filter((l) => l.startsWith('container')).length),
-      );
-      if (counts.every((c) => c >= 2)) break;
-      if (Date.now() > deadline) throw new Error(`containers never started: ${counts.join(',')}\n${output}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    let counts: number[] = [];
+    const running = await waitUntil(
+      async () => {
+        counts = await Promise.all(
+          who.map(async (i) => (await leftovers(i)).filter((l) => l.startsWith('container')).length),
+        );
+        return counts.every((c) => c >= 2);
+      },
+      120_000,
+      300,
+    );
+    if (!running) throw new Error(`containers never started: ${counts.join(',')}\n${output}`);
     child.kill('SIGINT');
     expect(await exited, output).toBe(130);
     expect(output).toMatch(/SIGINT: stopping and cleaning up session/);

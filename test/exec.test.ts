@@ -101,3 +101,13 @@ describe('which', async () => {
     expect(which('/etc/passwd')).toBeUndefined(); // exists, not executable
   });
 });
+
+describe('waitUntil', async () => {
+  const { waitUntil } = await import('../src/exec/wait.js');
+  it('resolves true as soon as the condition holds, false at the deadline', async () => {
+    let n = 0;
+    expect(await waitUntil(() => ++n >= 3, 5_000, 10)).toBe(true);
+    expect(n).toBe(3);
+    expect(await waitUntil(async () => false, 50, 10)).toBe(false);
+  });
+});

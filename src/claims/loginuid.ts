@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitUntil } from '../exec/wait.js';
 import { BUSYBOX } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
 import { probe } from '../probe/probe.js';
@@ -66,8 +67,7 @@ async function startApiService(
     stop = bg.stop;
   }
   ctx.session.onTeardown(`stop API service ${socket}`, async () => void (await stop()));
-  for (let i = 0; i < 150 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!existsSync(socket)) {
+  if (!(await waitUntil(() => existsSync(socket), 15_000))) {
     await stop();
     return { error: `the API service did not create ${socket} within 15 s` };
   }

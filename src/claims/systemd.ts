@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
+import { waitUntil } from '../exec/wait.js';
 import { BUSYBOX, NODE } from '../fixtures/images.js';
 import { localRegistry, registryBinary } from '../fixtures/registry.js';
 import { storagePaths } from '../podman/podman.js';
@@ -189,15 +190,18 @@ export const restrictedStillServes: Claim = {
         : undefined;
       // the failing service is retried until its start limit; then systemd fails the socket too
       let states: string[] = [];
-      for (let i = 0; i < 100; i++) {
-        const st = await controlEcho.units.systemctl(
-          ['is-failed', `${controlEcho.base}.service`, `${controlEcho.base}.socket`],
-          'control: is-failed',
-        );
-        states = st.stdout.trim().split('\n');
-        if (states.every((x) => x === 'failed')) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitUntil(
+        async () => {
+          const st = await controlEcho.units.systemctl(
+            ['is-failed', `${controlEcho.base}.service`, `${controlEcho.base}.socket`],
+            'control: is-failed',
+          );
+          states = st.stdout.trim().split('\n');
+          return states.every((x) => x === 'failed');
+        },
+        20_000,
+        200,
+      );
       const control: Side = {
         ok: true,
         value: {
@@ -234,8 +238,8 @@ async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail:
   let detail = 'no pause process was running';
   if (alive(pid)) {
     await ctx.exec(['kill', pid], { purpose: 'tear down the user namespace (kill the pause process)' });
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) return { ok: false, detail: `pause process ${pid} still running` };
+    if (!(await waitUntil(() => !alive(pid), 5_000)))
+      return { ok: false, detail: `pause process ${pid} still running` };
     detail = `pause process ${pid} stopped`;
   }
   const other = readPid(join(ctx.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'));

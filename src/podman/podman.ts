@@ -4,6 +4,7 @@ import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import { type ExecOptions, exec } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
+import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
 
 /** Where a podman handle keeps images and containers. */
@@ -161,10 +162,7 @@ export class Podman {
    */
   async settle(timeoutMs = 15_000): Promise<void> {
     const root = this.storage === 'podproof' ? storagePaths(this.identity).root : undefined;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && pendingCleanups(root).length > 0) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(() => pendingCleanups(root).length === 0, timeoutMs);
   }
 
   /**
