@@ -1,6 +1,9 @@
+import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectClaims } from '../src/claims/catalog.js';
 import type { IdentityName } from '../src/exec/identity.js';
+import { exec } from '../src/exec/run.js';
 import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
@@ -89,5 +92,36 @@ describe.each(IDENTITIES)('%s: systemd claims', (name) => {
     if (r?.verdict === 'skipped' && HOST_LACKS.test(r.reason)) return ctx.skip(r.reason);
     expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
     expect(r?.reason).toMatch(/after the oneshot `podman unshare \/bin\/true`: tcp4 answered ""/);
+  });
+
+  it("systemd.userns-precreated holds when a pause process already waits at podman's default location", async (ctx) => {
+    if (!who) return ctx.skip(skip);
+    if (name !== 'rootless') return ctx.skip('user namespaces are created for rootless podman only');
+    if (process.getuid?.() !== 0)
+      return ctx.skip('starts a pause process for the dedicated rootless user, as root only');
+    // as a user's own podman leaves one behind: a throwaway storage, podman's default tmpdir
+    const scratch = testSession.tempDir('default-pause');
+    chmodSync(scratch, 0o777);
+    const runroot = join(who.runtimeDir, `pp-${testSession.id}`); // podman allows 50 characters
+    testSession.onTeardown(`remove ${runroot}`, () => rmSync(runroot, { recursive: true, force: true }));
+    const made = await exec(
+      [realPodman, '--root', join(scratch, 'root'), '--runroot', runroot, 'unshare', 'true'],
+      {
+        identity: who,
+      },
+    );
+    expect(made.exitCode, made.stderr).toBe(0);
+    const pauseFile = join(who.runtimeDir, 'libpod', 'tmp', 'pause.pid');
+    expect(existsSync(pauseFile), pauseFile).toBe(true);
+    const { run, report } = await runCli([
+      'prove',
+      '--only',
+      'systemd.userns-precreated',
+      '--identity',
+      name,
+    ]);
+    const r = report?.results[0];
+    expect(r, run.stdout + run.stderr).toMatchObject({ verdict: 'proven' });
+    expect(r?.reason).toMatch(/pause processes \d+, \d+ stopped/);
   });
 });

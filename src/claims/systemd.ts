@@ -230,22 +230,25 @@ function readPid(file: string): string {
 }
 
 /**
- * Stop podproof's rootless pause process (it holds the user namespace podman joins). Another live
- * pause process of the user (podman's default tmpdir) is named in the detail: podman may join it.
+ * Tear the rootless user namespace down: stop every pause process podman could join. That is
+ * podproof's own (under its --tmpdir) and the one at podman's default location
+ * ($XDG_RUNTIME_DIR/libpod/tmp), which podman joins whatever --tmpdir says: left alive, the
+ * restricted service would join it and the control would prove nothing. Running containers keep
+ * their own namespaces; podman starts a new pause process on its next use (as `podman system
+ * migrate` does).
  */
 async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail: string }> {
-  const pid = readPid(join(storagePaths(ctx.identity).tmpdir, 'pause.pid'));
-  let detail = 'no pause process was running';
-  if (alive(pid)) {
-    await ctx.exec(['kill', pid], { purpose: 'tear down the user namespace (kill the pause process)' });
-    if (!(await waitUntil(() => !alive(pid), 5_000)))
-      return { ok: false, detail: `pause process ${pid} still running` };
-    detail = `pause process ${pid} stopped`;
-  }
-  const other = readPid(join(ctx.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'));
-  if (alive(other))
-    detail += ` (the user's own pause process ${other} still holds a user namespace podman may join)`;
-  return { ok: true, detail };
+  const files = [
+    join(storagePaths(ctx.identity).tmpdir, 'pause.pid'),
+    join(ctx.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'),
+  ];
+  const pids = [...new Set(files.map(readPid).filter(alive))];
+  if (!pids.length) return { ok: true, detail: 'no pause process was running' };
+  await ctx.exec(['kill', ...pids], { purpose: 'tear down the user namespace (kill the pause processes)' });
+  const stopped = await waitUntil(() => !pids.some(alive), 5_000);
+  if (!stopped)
+    return { ok: false, detail: `pause process(es) ${pids.filter(alive).join(', ')} still running` };
+  return { ok: true, detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped` };
 }
 
 /** Serve hello through a fresh restricted echo service after tearing the user namespace down. */
