@@ -42,14 +42,10 @@ export async function installUnits(
     run(['systemctl', ...scope, ...args], { purpose, timeoutMs: 60_000 });
   makeDirsAs(identity, dir);
   const names = Object.keys(units);
-  for (const [name, content] of Object.entries(units)) {
+  for (const name of names) {
     if (!/^podproof-[a-z0-9]+-[\w.-]+\.(service|socket)$/.test(name))
       throw new Error(`unit name must be podproof-SESSION-*: ${name}`);
-    const file = join(dir, name);
-    writeFileSync(file, content);
-    if (process.getuid?.() === 0 && identity.uid !== 0) chownSync(file, identity.uid, identity.gid);
   }
-  await systemctl(['daemon-reload'], 'daemon-reload');
   let removed = false;
   const remove = async () => {
     if (removed) return;
@@ -59,7 +55,14 @@ export async function installUnits(
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
   };
+  // registered before anything is written, so a failure half-way leaves nothing behind
   session.onTeardown(`remove units ${names.join(', ')}`, remove);
+  for (const [name, content] of Object.entries(units)) {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    if (process.getuid?.() === 0 && identity.uid !== 0) chownSync(file, identity.uid, identity.gid);
+  }
+  await systemctl(['daemon-reload'], 'daemon-reload');
   return { names, systemctl, remove };
 }
 
