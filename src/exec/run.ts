@@ -39,16 +39,11 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   const startedAt = new Date();
   const started = performance.now();
   const result = await execa(launch.file, launch.args, {
-    reject: false,
+    ...execaOptions(opts, launch),
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     cancelSignal: opts.signal,
-    forceKillAfterDelay: 3000,
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
-    env: launch.env,
-    cwd: opts.cwd ?? launch.cwd,
-    stripFinalNewline: false,
-    encoding: 'utf8',
   });
   const evidence = recordEvidence(argv, opts, result, {
     started,
@@ -61,6 +56,21 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
 }
 
 type ExecaResult = Awaited<ReturnType<typeof execa>>;
+
+/** What every process started here shares: never reject (the evidence says what happened), output kept as is. */
+function execaOptions(
+  opts: Pick<ExecOptions, 'cwd'>,
+  launch: { env?: Record<string, string>; cwd?: string },
+) {
+  return {
+    reject: false,
+    forceKillAfterDelay: 3000,
+    env: launch.env,
+    cwd: opts.cwd ?? launch.cwd,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  } as const;
+}
 
 /** Build (and log) the evidence of one finished process. */
 function recordEvidence(
@@ -159,14 +169,9 @@ export function spawnBackground(
   const controller = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
   const child = execa(launch.file, launch.args, {
-    reject: false,
+    ...execaOptions(opts, launch),
     cancelSignal: signal,
-    forceKillAfterDelay: 3000,
     stdin: 'ignore',
-    env: launch.env,
-    cwd: opts.cwd ?? launch.cwd,
-    stripFinalNewline: false,
-    encoding: 'utf8',
   });
   // stopped on purpose is not a failure; a process that died by itself keeps its exit code
   const done = child.then((result) =>
