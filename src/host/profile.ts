@@ -31,7 +31,7 @@ export interface IdentityProfile {
   subuid?: SubidRange[];
   subgid?: SubidRange[];
   newuidmap?: string;
-  /** `systemctl --user is-system-running` as this identity (rootless only). */
+  /** The user manager's `SystemState` (`systemctl --user show`) as this identity (rootless only). */
   systemdUser?: string;
 }
 
@@ -160,7 +160,9 @@ async function profileIdentity(
     profile.subuid = subidRangesFor(subuid, identity.user, identity.uid);
     profile.subgid = subidRangesFor(subgid, identity.user, identity.uid);
     profile.newuidmap = which('newuidmap');
-    const sd = await exec(['systemctl', '--user', 'is-system-running'], {
+    // the manager's own state: `is-system-running` answers "offline" wherever /run/systemd/system
+    // is absent, even with a user manager running (a host whose PID 1 is not systemd)
+    const sd = await exec(['systemctl', '--user', 'show', '--property=SystemState', '--value'], {
       identity,
       timeoutMs: 15_000,
       purpose: 'systemd user manager?',
