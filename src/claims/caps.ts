@@ -1,11 +1,8 @@
-import { describeEvidence } from '../exec/evidence.js';
-import { succeeded } from '../exec/run.js';
 import { BUSYBOX } from '../fixtures/images.js';
-import { capName, parseCapabilities } from '../probe/caps.js';
-import { probe } from '../probe/probe.js';
+import { type ProbeOutcome, probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
-import type { Claim, ClaimContext } from './types.js';
-import { allOf, decide, type Observation, type Side, sideOf } from './verdict.js';
+import type { Claim } from './types.js';
+import { allOf, type Observation, sideOf } from './verdict.js';
 
 /** podman's default set since 4.0 (containers.conf `default_capabilities`). */
 export const DEFAULT_CAPABILITIES = [
@@ -46,55 +43,73 @@ export function checkCapSet(
 
 const effective = (s: ProbeSnapshot) => s.capabilities?.effective;
 
-/**
- * The capability set of root outside the container's restriction: host root for rootful, root
- * of the rootless user namespace (`podman unshare`) for rootless.
- */
-async function unrestrictedRootCaps(ctx: ClaimContext): Promise<Side & { caps?: string[] }> {
-  const e =
-    ctx.identity.name === 'rootful'
-      ? await ctx.exec(['cat', '/proc/self/status'], { purpose: 'control: host root' })
-      : await ctx.podman.cmd(['unshare', 'cat', '/proc/self/status'], { purpose: 'control: podman unshare' });
-  if (!succeeded(e)) return { ok: false, error: describeEvidence(e) };
-  const caps = parseCapabilities(e.stdout)?.effective;
-  if (!caps) return { ok: false, error: 'no Cap* lines in /proc/self/status' };
-  return { ok: true, value: { holds: true, observed: `${caps.length} effective` }, caps };
-}
-
-/** The control shows the contrast when unrestricted root has capabilities the container lacks. */
-function contrast(control: Side & { caps?: string[] }, containerCaps: readonly string[]): Side {
-  if (!control.ok || !control.caps) return control;
-  const more = control.caps.filter((c) => !containerCaps.includes(c));
+/** Control check (pure): with the restriction lifted, `observed` has capabilities beyond `restricted`. */
+export function checkMoreThan(
+  label: string,
+  observed: string[] | undefined,
+  restricted: readonly string[],
+): Observation {
+  if (!observed) return { holds: false, observed: `${label}: no Cap* lines in /proc/self/status` };
+  const more = observed.filter((c) => !restricted.includes(c));
   return {
-    ok: true,
-    value: {
-      holds: more.length > 0,
-      observed: `unrestricted root has ${control.caps.length} effective, ${more.length} more than the container`,
-    },
+    holds: more.length > 0,
+    observed: `${label}: ${observed.length} effective, ${more.length} beyond the restricted set`,
   };
 }
 
-export const defaultSet: Claim = {
+/** The two containers of `caps.default-set`: root, and a non-root user. */
+const ROOT_AND_USER = [
+  { label: 'container root', flags: [], expect: DEFAULT_CAPABILITIES },
+  { label: '--user=1000', flags: ['--user=1000:1000'], expect: [] },
+] as const;
+
+export const defaultSet: Claim<string> = {
   id: 'caps.default-set',
   title:
     "a container's root has the 11 default capabilities, not root's full set; a non-root --user has none",
-  source: 'CapEff 00000000800405fb in a default container vs. the host root',
+  source:
+    'CapEff 00000000800405fb in a default container; --cap-add=all (the documented opposite) gives the full set',
   identities: ['rootful', 'rootless'],
-  async run(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const [root, user, control] = await Promise.all([
-      probe(ctx.podman, image, { purpose: 'treatment' }),
-      probe(ctx.podman, image, { flags: ['--user=1000:1000'], purpose: 'treatment: --user=1000' }),
-      unrestrictedRootCaps(ctx),
-    ]);
-    const configured = ctx.host.identities[ctx.identity.name].podman?.defaultCapabilities?.map(capName);
-    const treatment = allOf([
-      sideOf(root, (s) => checkCapSet('container root', effective(s), DEFAULT_CAPABILITIES)),
-      sideOf(user, (s) => checkCapSet('--user=1000', effective(s), [])),
-    ]);
-    const outcome = decide(treatment, contrast(control, DEFAULT_CAPABILITIES));
-    if (configured) outcome.reason += ` (podman info default: ${configured.length})`;
-    return outcome;
+  concurrentArms: true,
+  setup: (ctx) => ctx.image(BUSYBOX),
+  async treatment(ctx, image) {
+    const runs = await Promise.all(
+      ROOT_AND_USER.map((c) =>
+        probe(ctx.podman, image, { flags: [...c.flags], purpose: `treatment: ${c.label}` }),
+      ),
+    );
+    return allOf(
+      runs.map((r, i) =>
+        sideOf(r, (s) =>
+          checkCapSet(ROOT_AND_USER[i]?.label ?? '', effective(s), ROOT_AND_USER[i]?.expect ?? []),
+        ),
+      ),
+    );
+  },
+  async control(ctx, image) {
+    const runs = await Promise.all(
+      ROOT_AND_USER.map((c) =>
+        probe(ctx.podman, image, {
+          flags: [...c.flags, '--cap-add=all'],
+          purpose: `control: ${c.label} --cap-add=all`,
+        }),
+      ),
+    );
+    return allOf(
+      runs.map((r, i) =>
+        sideOf(r, (s) =>
+          checkMoreThan(
+            `${ROOT_AND_USER[i]?.label} --cap-add=all`,
+            effective(s),
+            ROOT_AND_USER[i]?.expect ?? [],
+          ),
+        ),
+      ),
+    );
+  },
+  note(ctx) {
+    const configured = ctx.host.identities[ctx.identity.name].podman?.defaultCapabilities;
+    return configured ? `podman info default: ${configured.length}` : undefined;
   },
 };
 
@@ -106,39 +121,46 @@ export const CAP_VARIANTS: { flags: string[]; expect: (defaults: string[]) => st
   { flags: ['--cap-drop=all', '--cap-add=CAP_NET_RAW'], expect: () => ['net_raw'] },
 ];
 
-export const dropAdd: Claim = {
+/** Control check (pure): the default set differs from what every variant should give. */
+export function checkVariantsDiffer(defaults: string[]): Observation {
+  const same = CAP_VARIANTS.filter((v) => sorted(v.expect(defaults)).join() === sorted(defaults).join());
+  return {
+    holds: same.length === 0,
+    observed: `default ${defaults.length} effective (${list(defaults)})${same.length ? `; no difference for ${same.map((v) => v.flags.join(' ')).join(', ')}` : ''}`,
+  };
+}
+
+interface DropAddSetup {
+  image: string;
+  /** The default container, without any --cap flag: the control, and the base of every expectation. */
+  defaults: ProbeOutcome;
+}
+
+export const dropAdd: Claim<DropAddSetup> = {
   id: 'caps.drop-add',
   title: '--cap-drop and --cap-add change exactly the capabilities they name',
   source:
     '--cap-drop CAP_NET_BIND_SERVICE -> 10; --cap-drop all -> none; --cap-add CAP_NET_RAW -> 12; both -> net_raw',
   identities: ['rootful', 'rootless'],
-  async run(ctx) {
+  async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    const [control, ...variants] = await Promise.all([
-      probe(ctx.podman, image, { purpose: 'control: default' }),
-      ...CAP_VARIANTS.map((v) =>
+    return { image, defaults: await probe(ctx.podman, image, { purpose: 'control: default' }) };
+  },
+  async treatment(ctx, { image, defaults }) {
+    if (!defaults.ok) return { ok: false, error: `the default container did not run: ${defaults.error}` };
+    const base = effective(defaults.snapshot) ?? [];
+    const variants = await Promise.all(
+      CAP_VARIANTS.map((v) =>
         probe(ctx.podman, image, { flags: v.flags, purpose: `treatment: ${v.flags.join(' ')}` }),
       ),
-    ]);
-    if (!control.ok) return { verdict: 'inconclusive', reason: `control could not run: ${control.error}` };
-    const defaults = effective(control.snapshot) ?? [];
-    const treatment = allOf(
+    );
+    return allOf(
       CAP_VARIANTS.map((v, i) =>
-        sideOf(variants[i] ?? control, (s) =>
-          checkCapSet(v.flags.join(' '), effective(s), v.expect(defaults)),
-        ),
+        sideOf(variants[i] ?? defaults, (s) => checkCapSet(v.flags.join(' '), effective(s), v.expect(base))),
       ),
     );
-    // the contrast: every variant's expected set differs from the default set
-    const same = CAP_VARIANTS.filter((v) => sorted(v.expect(defaults)).join() === sorted(defaults).join());
-    return decide(treatment, {
-      ok: true,
-      value: {
-        holds: same.length === 0,
-        observed: `default ${defaults.length} effective${same.length ? `; no difference for ${same.map((v) => v.flags.join(' ')).join(', ')}` : ''}`,
-      },
-    });
   },
+  control: async (_ctx, { defaults }) => sideOf(defaults, (s) => checkVariantsDiffer(effective(s) ?? [])),
 };
 
 export const capsClaims: Claim[] = [defaultSet, dropAdd];

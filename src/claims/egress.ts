@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
-import { describeEvidence, type Evidence, lastLine } from '../exec/evidence.js';
-import { which } from '../exec/which.js';
+import type { Evidence } from '../exec/evidence.js';
 import { BUSYBOX, CURL } from '../fixtures/images.js';
-import { loopbackSink } from '../fixtures/sink.js';
-import type { Claim, ClaimContext } from './types.js';
-import { decide, type Side } from './verdict.js';
+import { type NetworkSink, networkSink } from '../fixtures/network-sink.js';
+import { probe } from '../probe/probe.js';
+import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { describeInterfaces } from './network.js';
+import type { Claim } from './types.js';
+import { type Observation, sideOf } from './verdict.js';
 
 /** What a client run inside a container amounted to. */
 export type ClientResult =
@@ -12,125 +15,166 @@ export type ClientResult =
   | { kind: 'unreachable'; detail: string }
   | { kind: 'unresolved'; detail: string }
   | { kind: 'refused'; detail: string }
+  | { kind: 'not-tried'; detail: string }
   | { kind: 'unexpected'; detail: string };
 
 export type Client = 'curl' | 'nc';
 
+/** A client's run, as a process or as a probe attempt: exit code (null: no normal exit) and its output. */
+export interface ClientRun {
+  exitCode: number | null;
+  /** stdout and stderr. */
+  output: string;
+  /** Why it did not exit normally (timeout, signal, missing binary), if so. */
+  failure?: string;
+}
+
 /**
  * Classify a client's run (pure). Only the expected failures count as blocked: "Network is
- * unreachable" for an IP literal, "Could not resolve host"/"bad address" for a name. A crash, a
- * timeout, a missing binary or any other exit is `unexpected` (a harness error, never proof).
+ * unreachable" for an IP literal, "Could not resolve host"/"bad address" for a name. A crash
+ * (exit >= 128 from the shell), a timeout, a missing binary or any other exit is `unexpected`
+ * (a harness error, never proof).
  */
-export function classifyClient(client: Client, e: Evidence, token: string): ClientResult {
-  const text = `${e.stdout}\n${e.stderr}`;
-  const detail = `${client}: ${e.failure ?? (e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`)}${lastLine(e.stderr) ? `: ${lastLine(e.stderr)}` : ''}`;
-  if (e.failure || e.signal || e.exitCode === null) return { kind: 'unexpected', detail };
-  if (e.exitCode === 0 && e.stdout.includes(token))
+export function classifyRun(client: Client, run: ClientRun, token: string): ClientResult {
+  const last = lastNonEmpty(run.output);
+  const detail = `${client}: ${run.failure ?? `exit ${run.exitCode}`}${last ? `: ${last}` : ''}`;
+  if (run.failure || run.exitCode === null) return { kind: 'unexpected', detail };
+  if (run.exitCode === NOT_TRIED_RC)
+    return { kind: 'not-tried', detail: 'not tried: the container has a network' };
+  if (run.exitCode === 0 && run.output.includes(token))
     return { kind: 'reached', detail: `${client}: got the sink's token` };
-  if (/Network is unreachable/.test(text)) return { kind: 'unreachable', detail };
-  if (/Could not resolve host|bad address/.test(text)) return { kind: 'unresolved', detail };
-  if (/Connection refused/.test(text)) return { kind: 'refused', detail };
+  if (run.exitCode >= 126) return { kind: 'unexpected', detail };
+  if (/Network is unreachable/.test(run.output)) return { kind: 'unreachable', detail };
+  if (/Could not resolve host|bad address/.test(run.output)) return { kind: 'unresolved', detail };
+  if (/Connection refused/.test(run.output)) return { kind: 'refused', detail };
   return { kind: 'unexpected', detail };
 }
 
-/** The address inside the container that reaches the host's loopback, and the network that provides it. */
-export function controlNetwork(hasSlirp4netns: boolean): { flags: string[]; target: string } | undefined {
-  // slirp4netns forwards 10.0.2.2 to the host's 127.0.0.1 with allow_host_loopback (rootful and rootless)
-  return hasSlirp4netns
-    ? { flags: ['--network=slirp4netns:allow_host_loopback=true'], target: '10.0.2.2' }
-    : undefined;
+/** {@link classifyRun} for a process's evidence (a client run with `podman run`). */
+export function classifyClient(client: Client, e: Evidence, token: string): ClientResult {
+  return classifyRun(
+    client,
+    {
+      exitCode: e.exitCode,
+      output: `${e.stdout}\n${e.stderr}`,
+      failure: e.failure ?? (e.signal ? `killed by ${e.signal}` : undefined),
+    },
+    token,
+  );
 }
 
-/** A name that can never resolve (RFC 6761 `.invalid`); tried only inside --network=none. */
-const UNRESOLVABLE = 'podproof-sink.invalid';
+function lastNonEmpty(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim());
+  return (lines[lines.length - 1] ?? '').trim().slice(0, 300);
+}
 
-function clientArgv(client: Client, host: string, port: number): string[] {
+/** The client command: curl (IPv4 only, so a name asks for an A record alone) or busybox nc. */
+export function clientArgv(client: Client, host: string, port: number): string[] {
   return client === 'curl'
-    ? ['curl', '-v', '-sS', '--max-time', '10', '--noproxy', '*', `http://${host}:${port}/`]
-    : ['nc', '-w', '5', host, String(port)];
+    ? ['curl', '-4', '-v', '-sS', '--max-time', '10', '--noproxy', '*', `http://${host}:${port}/`]
+    : ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port}`];
 }
 
-async function runClient(
-  ctx: ClaimContext,
-  image: string,
-  client: Client,
-  flags: string[],
-  host: string,
-  port: number,
-  purpose: string,
-) {
-  return ctx.podman.run({
-    image,
-    command: clientArgv(client, host, port),
-    flags: ['--http-proxy=false', ...flags],
-    purpose,
-    input: client === 'nc' ? 'GET / HTTP/1.0\r\n\r\n' : undefined,
-    timeoutMs: 60_000,
-  });
+/** The two connection attempts: the sink by IP literal and by its container name. */
+export function egressAttempts(client: Client, sink: NetworkSink, guard: boolean): Attempt[] {
+  return [
+    { name: 'ip', argv: clientArgv(client, sink.ip, sink.port), onlyWithoutNetwork: guard },
+    { name: 'name', argv: clientArgv(client, sink.name, sink.port), onlyWithoutNetwork: guard },
+  ];
 }
 
-export const egressBlocked: Claim = {
+const attemptRun = (s: ProbeSnapshot, name: string): ClientRun => {
+  const a = s.attempts[name];
+  return a
+    ? { exitCode: a.exitCode, output: a.text }
+    : { exitCode: null, output: '', failure: 'did not run' };
+};
+
+/** A client that crashed or timed out is a harness error, never evidence: throw it as such. */
+function results(s: ProbeSnapshot, client: Client, token: string) {
+  const ip = classifyRun(client, attemptRun(s, 'ip'), token);
+  const name = classifyRun(client, attemptRun(s, 'name'), token);
+  const bad = [ip, name].find((r) => r.kind === 'unexpected');
+  if (bad) throw new Error(`the client did not run as expected: ${bad.detail}`);
+  return { ip, name };
+}
+
+/**
+ * Treatment check (pure): the mechanism and its effect, seen from inside one container. No
+ * interface but the loopback device, no route through any other, the sink's IP literal
+ * unreachable and its name unresolvable.
+ */
+export function checkEgressBlocked(s: ProbeSnapshot, client: Client, token: string): Observation {
+  const others = s.interfaces.filter((i) => !i.loopback);
+  const loName = s.interfaces.find((i) => i.loopback)?.name ?? 'lo';
+  const routes = [
+    ...s.routes.map((r) => ({ iface: r.iface, dest: `${r.destination}/${r.prefix}` })),
+    ...s.routes6.map((r) => ({ iface: r.iface, dest: `${r.destination}/${r.prefix}` })),
+  ].filter((r) => r.iface !== loName);
+  const { ip, name } = results(s, client, token);
+  const holds =
+    others.length === 0 && routes.length === 0 && ip.kind === 'unreachable' && name.kind === 'unresolved';
+  return {
+    holds,
+    observed: [
+      `interfaces: ${describeInterfaces(s)}`,
+      routes.length
+        ? `routes: ${routes.map((r) => `${r.dest} dev ${r.iface}`).join(', ')}`
+        : 'no route but loopback',
+      `sink IP: ${ip.kind} (${ip.detail})`,
+      `sink name: ${name.kind} (${name.detail})`,
+    ].join('; '),
+  };
+}
+
+/** Control check (pure): the same client in the sink's network reaches it by IP and by name. */
+export function checkEgressReaches(s: ProbeSnapshot, client: Client, token: string): Observation {
+  const { ip, name } = results(s, client, token);
+  return {
+    holds: ip.kind === 'reached' && name.kind === 'reached',
+    observed: `sink IP: ${ip.kind} (${ip.detail}); sink name: ${name.kind} (${name.detail})`,
+  };
+}
+
+interface EgressSetup {
+  client: Client;
+  image: string;
+  sink: NetworkSink;
+}
+
+export const egressBlocked: Claim<EgressSetup> = {
   id: 'network.egress-blocked',
   title: 'a client in a --network=none container can neither connect out nor resolve a name',
   source: '`curl` from a --network=none container: (6) Could not resolve host; to an IP: network unreachable',
   identities: ['rootful', 'rootless'],
-  async run(ctx) {
+  async setup(ctx) {
     // the curl image copies the host's curl; without it, busybox nc is the client
     const client: Client = CURL.binaries.every((b) => existsSync(b)) ? 'curl' : 'nc';
     const image = await ctx.image(client === 'curl' ? CURL : BUSYBOX);
-    const net = controlNetwork(which('slirp4netns') !== undefined);
-    if (!net)
-      return { verdict: 'skipped', reason: 'no network that reaches the host loopback (needs slirp4netns)' };
-    const sink = await loopbackSink();
-    try {
-      // treatment first, alone, so any connection the sink sees during it is the treatment's
-      const [toIp, toName] = await Promise.all([
-        runClient(ctx, image, client, ['--network=none'], net.target, sink.port, 'treatment: connect'),
-        runClient(ctx, image, client, ['--network=none'], UNRESOLVABLE, sink.port, 'treatment: resolve'),
-      ]);
-      const leaked = sink.connections;
-      const ip = classifyClient(client, toIp, sink.token);
-      const name = classifyClient(client, toName, sink.token);
-      let treatment: Side;
-      const unexpected = [ip, name].find((r) => r.kind === 'unexpected');
-      if (unexpected) treatment = { ok: false, error: unexpected.detail };
-      else {
-        const holds = ip.kind === 'unreachable' && name.kind === 'unresolved' && leaked === 0;
-        treatment = {
-          ok: true,
-          value: {
-            holds,
-            observed: `to ${net.target}:${sink.port}: ${ip.kind} (${ip.detail}); to ${UNRESOLVABLE}: ${name.kind}${leaked ? `; the sink saw ${leaked} connection(s)` : ''}`,
-          },
-        };
-      }
-      const ctl = await runClient(
-        ctx,
-        image,
-        client,
-        net.flags,
-        net.target,
-        sink.port,
-        `control: ${net.flags.join(' ')}`,
-      );
-      const reached = classifyClient(client, ctl, sink.token);
-      const control: Side =
-        reached.kind === 'unexpected' && ctl.failure
-          ? { ok: false, error: describeEvidence(ctl) }
-          : {
-              ok: true,
-              value: {
-                holds: reached.kind === 'reached' && sink.connections > leaked,
-                observed: `${net.flags.join(' ')} to ${net.target}:${sink.port} -> 127.0.0.1:${sink.port}: ${reached.kind} (${reached.detail})`,
-              },
-            };
-      const outcome = decide(treatment, control);
-      outcome.reason += ` [client: ${client}]`;
-      return outcome;
-    } finally {
-      await sink.close();
-    }
+    // a podman network of the harness's own with an HTTP sink in it: the control reaches it by IP
+    // and by container name (the network's DNS); the treatment differs only in --network=none
+    const sink = await networkSink(ctx, image);
+    return { client, image, sink };
   },
+  async treatment(ctx, { client, image, sink }) {
+    const outcome = await probe(ctx.podman, image, {
+      flags: ['--network=none'],
+      // the client runs only if podman really left the container without a network
+      attempts: egressAttempts(client, sink, true),
+      purpose: 'treatment: --network=none',
+    });
+    return sideOf(outcome, (s) => checkEgressBlocked(s, client, sink.token));
+  },
+  async control(ctx, { client, image, sink }) {
+    const outcome = await probe(ctx.podman, image, {
+      flags: [`--network=${sink.network}`],
+      attempts: egressAttempts(client, sink, false),
+      purpose: `control: --network=${sink.network}`,
+    });
+    return sideOf(outcome, (s) => checkEgressReaches(s, client, sink.token));
+  },
+  note: (_ctx, setup) =>
+    `client: ${setup.client}; sink ${setup.sink.name} at ${setup.sink.ip}:${setup.sink.port}`,
 };
 
 export const egressClaims: Claim[] = [egressBlocked];

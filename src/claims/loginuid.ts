@@ -4,10 +4,10 @@ import { waitUntil } from '../exec/wait.js';
 import { BUSYBOX } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
 import { probe } from '../probe/probe.js';
-import type { IdMapRange } from '../probe/snapshot.js';
+import type { IdMapRange, ProbeSnapshot } from '../probe/snapshot.js';
 import { startTransientService } from '../systemd/transient.js';
-import type { Claim, ClaimContext } from './types.js';
-import { decide, type Side, sideOf } from './verdict.js';
+import { type Claim, type ClaimContext, SkipClaim } from './types.js';
+import { type Observation, sideOf } from './verdict.js';
 
 export const UNSET_LOGINUID = 4294967295;
 /** The value the article saw; used when the harness has to set one itself. */
@@ -39,9 +39,7 @@ export function plannedLoginuid(
 }
 
 /** Start `podman system service` detached from the caller: by systemd where a manager answers, else as a background process. */
-async function startApiService(
-  ctx: ClaimContext,
-): Promise<{ url: string; how: string; stop: () => Promise<unknown> } | { error: string }> {
+async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: string }> {
   const socket = join(ctx.identity.runtimeDir, `${ctx.session.name('api')}.sock`);
   const argv = ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]);
   const profile = ctx.host.identities[ctx.identity.name];
@@ -49,7 +47,6 @@ async function startApiService(
     ctx.identity.name === 'rootless' && ['running', 'degraded'].includes(profile.systemdUser ?? '');
   const systemManager = ctx.identity.name === 'rootful' && ctx.host.systemdPid1;
   let how: string;
-  let stop: () => Promise<unknown>;
   if (userManager || systemManager) {
     const unit = `${ctx.session.name('api')}.service`;
     const svc = await startTransientService(ctx.exec, {
@@ -58,23 +55,43 @@ async function startApiService(
       user: userManager,
       purpose: 'control: start the API service',
     });
-    if ('error' in svc) return svc;
+    if ('error' in svc) throw new Error(svc.error);
+    ctx.defer(`stop API service ${unit}`, svc.stop);
     how = `systemd-run${userManager ? ' --user' : ''}`;
-    stop = svc.stop;
   } else {
-    const bg = ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });
+    ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });
     how = 'a background process';
-    stop = bg.stop;
   }
-  ctx.session.onTeardown(`stop API service ${socket}`, async () => void (await stop()));
-  if (!(await waitUntil(() => existsSync(socket), 15_000))) {
-    await stop();
-    return { error: `the API service did not create ${socket} within 15 s` };
-  }
-  return { url: `unix://${socket}`, how, stop };
+  if (!(await waitUntil(() => existsSync(socket), 15_000)))
+    throw new Error(`the API service did not create ${socket} within 15 s`);
+  return { url: `unix://${socket}`, how };
 }
 
-export const loginuidRetained: Claim = {
+/** Treatment check (pure): the container reads the caller's loginuid, mapped through its uid_map. */
+export function checkLoginuidKept(s: ProbeSnapshot, caller: number, setByHarness: boolean): Observation {
+  const expected = mapToInside(s.uidMap, caller);
+  return {
+    holds: s.loginuid === expected,
+    observed: `caller loginuid ${caller}${setByHarness ? ' (set by podproof)' : ''}, container reads ${s.loginuid} (expected ${expected})`,
+  };
+}
+
+/** Control check (pure): through the daemon, the container does not read the caller's loginuid. */
+export function checkLoginuidLost(s: ProbeSnapshot, caller: number, how: string): Observation {
+  return {
+    holds: s.loginuid !== mapToInside(s.uidMap, caller),
+    observed: `through podman system service (${how}) the container reads ${s.loginuid}`,
+  };
+}
+
+interface LoginuidSetup {
+  image: string;
+  caller: number;
+  /** Set by podproof (the caller had none): podman is started with it. */
+  set: boolean;
+}
+
+export const loginuidRetained: Claim<LoginuidSetup> = {
   id: 'loginuid.retained',
   title: "podman's fork/exec model keeps the caller's audit login UID in the container",
   source:
@@ -84,37 +101,26 @@ export const loginuidRetained: Claim = {
     const plan = plannedLoginuid(host.loginuid, identity);
     return 'skip' in plan ? plan.skip : undefined;
   },
-  async run(ctx) {
+  async setup(ctx) {
     const plan = plannedLoginuid(ctx.host.loginuid, ctx.identity);
-    if ('skip' in plan) return { verdict: 'skipped', reason: plan.skip };
-    const loginuid = plan.set ? plan.value : undefined;
-    const image = await ctx.image(BUSYBOX);
-    const treatment = await probe(ctx.podman, image, { purpose: 'treatment', loginuid });
-    let expected = plan.value;
-    const t: Side = sideOf(treatment, (s) => {
-      expected = mapToInside(s.uidMap, plan.value);
-      return {
-        holds: s.loginuid === expected,
-        observed: `caller loginuid ${plan.value}${plan.set ? ' (set by podproof)' : ''}, container reads ${s.loginuid} (expected ${expected})`,
-      };
+    if ('skip' in plan) throw new SkipClaim(plan.skip);
+    return { image: await ctx.image(BUSYBOX), caller: plan.value, set: plan.set };
+  },
+  async treatment(ctx, { image, caller, set }) {
+    const outcome = await probe(ctx.podman, image, {
+      purpose: 'treatment',
+      loginuid: set ? caller : undefined,
     });
+    return sideOf(outcome, (s) => checkLoginuidKept(s, caller, set));
+  },
+  // the same run, from the same caller, through podman's API service (the client/server model)
+  async control(ctx, { image, caller, set }) {
     const service = await startApiService(ctx);
-    if ('error' in service) return decide(t, { ok: false, error: service.error });
-    try {
-      const control = await probe(ctx.podman.remote(service.url), image, {
-        purpose: 'control: via the API service',
-        loginuid,
-      });
-      return decide(
-        t,
-        sideOf(control, (s) => ({
-          holds: s.loginuid !== expected,
-          observed: `through podman system service (${service.how}) the container reads ${s.loginuid}`,
-        })),
-      );
-    } finally {
-      await service.stop();
-    }
+    const outcome = await probe(ctx.podman.remote(service.url), image, {
+      purpose: 'control: via the API service',
+      loginuid: set ? caller : undefined,
+    });
+    return sideOf(outcome, (s) => checkLoginuidLost(s, caller, service.how));
   },
 };
 

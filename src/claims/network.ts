@@ -2,9 +2,9 @@ import { BUSYBOX } from '../fixtures/images.js';
 import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Claim } from './types.js';
-import { decide, type Observation, sideOf } from './verdict.js';
+import { type Observation, sideOf } from './verdict.js';
 
-function describeInterfaces(s: ProbeSnapshot): string {
+export function describeInterfaces(s: ProbeSnapshot): string {
   return (
     s.interfaces.map((i) => `${i.name} ${i.addresses.join(' ') || '(no address)'}`.trim()).join(', ') ||
     'no interfaces'
@@ -30,19 +30,20 @@ export function checkHasOtherInterface(s: ProbeSnapshot): Observation {
   return { holds: others.length > 0, observed: `interfaces: ${describeInterfaces(s)}` };
 }
 
-export const loopbackOnly: Claim = {
+export const loopbackOnly: Claim<string> = {
   id: 'network.loopback-only',
   title: 'a --network=none container has only the loopback interface',
   source: 'podman run --network=none: `ip -brief addr` shows only `lo 127.0.0.1/8 ::1/128`',
   identities: ['rootful', 'rootless'],
-  async run(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const [treatment, control] = await Promise.all([
-      probe(ctx.podman, image, { flags: ['--network=none'], purpose: 'treatment' }),
-      probe(ctx.podman, image, { flags: [], purpose: 'control' }),
-    ]);
-    return decide(sideOf(treatment, checkLoopbackOnly), sideOf(control, checkHasOtherInterface));
-  },
+  concurrentArms: true,
+  setup: (ctx) => ctx.image(BUSYBOX),
+  treatment: async (ctx, image) =>
+    sideOf(
+      await probe(ctx.podman, image, { flags: ['--network=none'], purpose: 'treatment' }),
+      checkLoopbackOnly,
+    ),
+  control: async (ctx, image) =>
+    sideOf(await probe(ctx.podman, image, { purpose: 'control: default network' }), checkHasOtherInterface),
 };
 
 export const networkClaims: Claim[] = [loopbackOnly];

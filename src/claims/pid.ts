@@ -2,7 +2,7 @@ import { BUSYBOX } from '../fixtures/images.js';
 import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Claim } from './types.js';
-import { decide, type Observation, sideOf } from './verdict.js';
+import { type Observation, sideOf } from './verdict.js';
 
 const show = (pids: number[]) => (pids.length > 8 ? `${pids.slice(0, 8).join(',')},...` : pids.join(','));
 
@@ -26,24 +26,30 @@ export function checkSeesMarker(s: ProbeSnapshot, markerPid: number): Observatio
   };
 }
 
-export const pidIsolated: Claim = {
+interface PidSetup {
+  image: string;
+  /** A process on the host: invisible to an isolated container, listed with --pid=host. */
+  marker: number;
+}
+
+export const pidIsolated: Claim<PidSetup> = {
   id: 'pid.isolated',
   title: 'a container sees only its own processes',
   source: "/proc/[0-9]* in the container: its own PIDs; with --pid=host, the host's",
   identities: ['rootful', 'rootless'],
-  async run(ctx) {
+  concurrentArms: true,
+  async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
     const marker = ctx.spawn(['sleep', '600'], { purpose: 'marker process on the host' });
-    if (marker.pid <= 0) return { verdict: 'error', reason: 'could not start the marker process' };
-    const [treatment, control] = await Promise.all([
-      probe(ctx.podman, image, { purpose: 'treatment' }),
-      probe(ctx.podman, image, { flags: ['--pid=host'], purpose: 'control: --pid=host' }),
-    ]);
-    return decide(
-      sideOf(treatment, (s) => checkOwnPidsOnly(s, marker.pid)),
-      sideOf(control, (s) => checkSeesMarker(s, marker.pid)),
-    );
+    if (marker.pid <= 0) throw new Error('could not start the marker process');
+    return { image, marker: marker.pid };
   },
+  treatment: async (ctx, { image, marker }) =>
+    sideOf(await probe(ctx.podman, image, { purpose: 'treatment' }), (s) => checkOwnPidsOnly(s, marker)),
+  control: async (ctx, { image, marker }) =>
+    sideOf(await probe(ctx.podman, image, { flags: ['--pid=host'], purpose: 'control: --pid=host' }), (s) =>
+      checkSeesMarker(s, marker),
+    ),
 };
 
 export const pidClaims: Claim[] = [pidIsolated];

@@ -10,7 +10,8 @@ import { detectHost, type HostProfile, resolveIdentities } from '../host/profile
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { selectClaims, unknownClaimIds } from './catalog.js';
 import { RwLock } from './rwlock.js';
-import type { Claim, ClaimContext, ClaimResult, Outcome } from './types.js';
+import { type Claim, type ClaimContext, type ClaimResult, type Outcome, SkipClaim } from './types.js';
+import { decide, type Side } from './verdict.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
@@ -175,6 +176,7 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
     signal,
   });
   const background: BackgroundProcess[] = [];
+  const cleanups = new CleanupStack(session);
   const ctx: ClaimContext = {
     identity,
     podman,
@@ -187,33 +189,85 @@ async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promi
     spawn: (argv, o = {}) => {
       const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });
       background.push(p);
-      session.onTeardown(`stop ${argv.join(' ')}`, async () => void (await p.stop()));
+      cleanups.defer(`stop ${argv.join(' ')}`, () => p.stop());
       return p;
     },
+    defer: (name, fn) => cleanups.defer(name, fn),
   };
   const t0 = performance.now();
   const outcome = await runClaim(claim, ctx);
-  await Promise.all(background.map((p) => p.stop()));
+  const failures = await cleanups.run();
   if (claim.exclusive) await podman.settle();
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';
+  const decided = timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome;
+  if (failures.length) decided.reason += ` (cleanup failed: ${failures.join('; ')})`;
   return {
     claim: claim.id,
     title: claim.title,
     identity: identity.name,
-    ...(timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome),
+    ...decided,
     durationMs: Math.round(performance.now() - t0),
     evidence: log.entries,
   };
 }
 
-async function runClaim(claim: Claim, ctx: Parameters<Claim['run']>[0]): Promise<Outcome> {
+/** Setup, treatment, control, decide: the one experiment shape every claim follows. */
+async function runClaim(claim: Claim, ctx: ClaimContext): Promise<Outcome> {
   try {
-    return await claim.run(ctx);
+    const setup = claim.setup ? await claim.setup(ctx) : undefined;
+    const arm = async (which: 'treatment' | 'control'): Promise<Side> => {
+      try {
+        return await claim[which](ctx, setup);
+      } catch (err) {
+        if (err instanceof SkipClaim) throw err;
+        return { ok: false, error: `harness error: ${(err as Error).message}` };
+      }
+    };
+    const [treatment, control] = claim.concurrentArms
+      ? await Promise.all([arm('treatment'), arm('control')])
+      : [await arm('treatment'), await arm('control')];
+    const outcome = decide(treatment, control);
+    const note = claim.note?.(ctx, setup);
+    if (note) outcome.reason += ` (${note})`;
+    return outcome;
   } catch (err) {
+    if (err instanceof SkipClaim) return { verdict: 'skipped', reason: err.message };
     if (err instanceof FixtureError && /needs .*: install/.test(err.message)) {
       return { verdict: 'skipped', reason: err.message };
     }
     return { verdict: 'error', reason: `harness error: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Cleanup for one claim: run in reverse order when the claim ends; each step is also a session
+ * teardown step, so SIGINT during the claim still runs it (once).
+ */
+class CleanupStack {
+  private readonly steps: { name: string; run: () => Promise<void> }[] = [];
+  constructor(private readonly session: Session) {}
+
+  defer(name: string, fn: () => Promise<unknown> | unknown): void {
+    let done: Promise<void> | undefined;
+    const run = () => {
+      done ??= Promise.resolve().then(async () => void (await fn()));
+      return done;
+    };
+    this.steps.push({ name, run });
+    this.session.onTeardown(name, run);
+  }
+
+  /** Run every step (reverse order); returns the failures. */
+  async run(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        failures.push(`${step.name}: ${(err as Error).message}`);
+      }
+    }
+    return failures;
   }
 }
 

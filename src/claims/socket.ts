@@ -29,12 +29,12 @@ export function echoSockets(port: number, unixPath: string) {
   ] as const;
 }
 
-export type EchoSocket = ReturnType<typeof echoSockets>[number];
+export type EchoListen = ReturnType<typeof echoSockets>[number];
 
 /** The unit pair: a socket unit and the service it activates, running the echo server with podman. */
 export function echoUnits(opts: {
   base: string;
-  sockets: readonly EchoSocket[];
+  sockets: readonly EchoListen[];
   podmanArgv: (args: string[]) => string[];
   runFlags: string[];
   image: string;
@@ -77,7 +77,7 @@ export function echoUnits(opts: {
 }
 
 /** Send `line` through socat; UDP waits `-t` for the answer since it has no end of stream. */
-export function socatArgv(s: EchoSocket): string[] {
+export function socatArgv(s: EchoListen): string[] {
   return ['socat', '-t', s.kind === 'stream' ? '20' : '3', '-T', '30', '-', s.client];
 }
 
@@ -110,6 +110,8 @@ export async function startEchoSocket(
     extraUnits?: Record<string, string>;
     /** The node image, when the caller resolved it already (no podman call may happen here then). */
     image?: string;
+    /** Install the service alone (the socket-activation control: the same container, no sockets passed). */
+    withoutSocketUnit?: boolean;
   },
 ) {
   const image = opts.image ?? (await ctx.image(NODE));
@@ -118,22 +120,23 @@ export async function startEchoSocket(
   const unixPath = join(ctx.identity.runtimeDir, `${base}.sock`);
   const all = echoSockets(port, unixPath);
   const sockets = opts.withDatagrams === false ? all.filter((s) => s.kind === 'stream') : all;
-  const units = await installUnits(ctx.exec, ctx.identity, ctx.session, {
-    ...opts.extraUnits,
-    ...echoUnits({
-      base,
-      sockets,
-      podmanArgv: (args) => ctx.podman.argv(args),
-      runFlags: ['--pull=never', '--name', base, '--label', ctx.session.label, ...(opts.runFlags ?? [])],
-      image,
-      serviceProperties: opts.serviceProperties,
-      unitProperties: opts.unitProperties,
-    }),
+  const pair = echoUnits({
+    base,
+    sockets,
+    podmanArgv: (args) => ctx.podman.argv(args),
+    runFlags: ['--pull=never', '--name', base, '--label', ctx.session.label, ...(opts.runFlags ?? [])],
+    image,
+    serviceProperties: opts.serviceProperties,
+    unitProperties: opts.unitProperties,
   });
-  const send = (s: EchoSocket, line: string, purpose: string) =>
+  if (opts.withoutSocketUnit) delete pair[`${base}.socket`];
+  const units = await installUnits(ctx.exec, ctx.identity, ctx.session, { ...opts.extraUnits, ...pair });
+  const send = (s: EchoListen, line: string, purpose: string) =>
     ctx.exec(socatArgv(s), { input: `${line}\n`, purpose, timeoutMs: 60_000 });
   return { base, port, sockets, units, send, image };
 }
+
+export type EchoSocket = Awaited<ReturnType<typeof startEchoSocket>>;
 
 export function describeSocat(e: Evidence): string {
   return succeeded(e)

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeEvidence } from '../exec/evidence.js';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import { BUSYBOX, NODE } from '../fixtures/images.js';
@@ -8,9 +8,9 @@ import { localRegistry, registryBinary } from '../fixtures/registry.js';
 import { storagePaths } from '../podman/podman.js';
 import { runAsService, systemdUnavailable } from '../systemd/transient.js';
 import { execLine } from '../systemd/units.js';
-import { describeSocat, echoed, socketActivationNeeds, startEchoSocket } from './socket.js';
+import { describeSocat, type EchoSocket, echoed, socketActivationNeeds, startEchoSocket } from './socket.js';
 import type { Claim, ClaimContext } from './types.js';
-import { decide, type Side } from './verdict.js';
+import type { Observation, Side } from './verdict.js';
 
 /** The property the articles put on podman's service. */
 export const RESTRICT_INET = 'RestrictAddressFamilies=AF_UNIX AF_NETLINK';
@@ -29,7 +29,25 @@ export function isAddressFamilyBlocked(e: {
   );
 }
 
-export const pullBlocked: Claim = {
+/** Treatment check (pure): the restricted pull failed with the expected error, nothing else. */
+export function checkPullBlocked(e: Evidence): Observation {
+  return {
+    holds: isAddressFamilyBlocked(e),
+    observed: `with ${RESTRICT_INET}: ${describeEvidence(e).replace(/^`[^`]*` /, '')}`,
+  };
+}
+
+/** The side of a process-level check: a process that did not run to an exit is a harness error. */
+function sideOfRun(e: Evidence, check: (e: Evidence) => Observation): Side {
+  return e.failure ? { ok: false, error: describeEvidence(e) } : { ok: true, value: check(e) };
+}
+
+interface PullSetup {
+  /** `podman pull` of an image in the local registry, as argv for a service. */
+  pull: string[];
+}
+
+export const pullBlocked: Claim<PullSetup> = {
   id: 'systemd.pull-blocked',
   title: 'podman in a systemd service with RestrictAddressFamilies=AF_UNIX AF_NETLINK cannot pull',
   source: 'podman pull exits 125: dial tcp ...: socket: address family not supported by protocol',
@@ -39,48 +57,68 @@ export const pullBlocked: Claim = {
       return 'needs a local registry: install docker-registry (Debian/Ubuntu) or docker-distribution (Fedora)';
     return systemdUnavailable(host, identity.name);
   },
-  async run(ctx) {
+  async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
     const registry = await localRegistry(ctx.session, ctx.log);
+    ctx.defer('stop the local registry', () => registry.stop());
     const ref = `${registry.address}/podproof-${ctx.session.id}/busybox:latest`;
+    ctx.defer(`remove ${ref}`, () =>
+      ctx.podman.cmd(['rmi', '-f', ref], { purpose: 'cleanup', timeoutMs: 60_000 }),
+    );
+    const pushed = await ctx.podman.cmd(['push', '--tls-verify=false', image, ref], {
+      purpose: 'push to the local registry',
+      timeoutMs: 120_000,
+    });
+    if (!succeeded(pushed))
+      throw new Error(`could not push to the local registry: ${describeEvidence(pushed)}`);
+    return { pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]) };
+  },
+  async treatment(ctx, { pull }) {
     const user = ctx.identity.name === 'rootless';
-    try {
-      const pushed = await ctx.podman.cmd(['push', '--tls-verify=false', image, ref], {
-        purpose: 'push to the local registry',
-        timeoutMs: 120_000,
-      });
-      if (!succeeded(pushed))
-        return {
-          verdict: 'error',
-          reason: `could not push to the local registry: ${describeEvidence(pushed)}`,
-        };
-      const pull = ctx.podman.argv(['pull', '--tls-verify=false', ref]);
-      const restricted = await runAsService(ctx.exec, {
-        user,
-        properties: [RESTRICT_INET],
-        argv: pull,
-        purpose: 'treatment: restricted pull',
-      });
-      const treatment: Side = restricted.failure
-        ? { ok: false, error: describeEvidence(restricted) }
-        : {
-            ok: true,
-            value: {
-              holds: isAddressFamilyBlocked(restricted),
-              observed: `with ${RESTRICT_INET}: ${describeEvidence(restricted).replace(/^`[^`]*` /, '')}`,
-            },
-          };
-      const open = await runAsService(ctx.exec, { user, argv: pull, purpose: 'control: unrestricted pull' });
-      const control: Side = open.failure
-        ? { ok: false, error: describeEvidence(open) }
-        : { ok: true, value: { holds: succeeded(open), observed: `without it: pull exit ${open.exitCode}` } };
-      return decide(treatment, control);
-    } finally {
-      await ctx.podman.cmd(['rmi', '-f', ref], { purpose: 'cleanup', timeoutMs: 60_000 });
-      await registry.stop();
-    }
+    const e = await runAsService(ctx.exec, {
+      user,
+      properties: [RESTRICT_INET],
+      argv: pull,
+      purpose: 'treatment: restricted pull',
+    });
+    return sideOfRun(e, checkPullBlocked);
+  },
+  async control(ctx, { pull }) {
+    const user = ctx.identity.name === 'rootless';
+    const e = await runAsService(ctx.exec, { user, argv: pull, purpose: 'control: unrestricted pull' });
+    return sideOfRun(e, (x) => ({ holds: succeeded(x), observed: `without it: pull exit ${x.exitCode}` }));
   },
 };
+
+/** Send `line` to each socket in turn (the first connection starts the container); which echoed. */
+async function serveAll(echo: EchoSocket, purpose: string) {
+  const served: string[] = [];
+  const missing: string[] = [];
+  for (const s of echo.sockets) {
+    const e = await echo.send(s, 'hello', `${purpose}: ${s.name}`);
+    if (echoed(e, 'hello')) served.push(s.name);
+    else missing.push(`${s.name} ${describeSocat(e)}`);
+  }
+  return {
+    served,
+    missing,
+    observed: `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`,
+  };
+}
+
+/** Install the echo units (removed with the claim) and start the socket unit, or the service alone. */
+async function startEcho(
+  ctx: ClaimContext,
+  opts: Parameters<typeof startEchoSocket>[1],
+  start: 'socket' | 'service',
+) {
+  const echo = await startEchoSocket(ctx, opts);
+  ctx.defer(`remove units of ${echo.base}`, () => echo.units.remove());
+  const started = await echo.units.systemctl(['start', `${echo.base}.${start}`], `start the ${start} unit`);
+  if (!succeeded(started) && start === 'socket')
+    throw new Error(`could not start the socket unit: ${describeEvidence(started)}`);
+  return echo;
+}
 
 export const socketActivation: Claim = {
   id: 'systemd.socket-activation',
@@ -88,46 +126,30 @@ export const socketActivation: Claim = {
   source: 'echo hello | socat - udp6:[::1]:3000 -> hello; ip -brief addr inside: only lo',
   identities: ['rootful', 'rootless'],
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
-  async run(ctx) {
-    const echo = await startEchoSocket(ctx, {});
-    try {
-      const first = echo.sockets[0];
-      if (!first) return { verdict: 'error', reason: 'no sockets' };
-      // control: the same address before systemd listens on it answers nothing
-      const before = await echo.send(first, 'hello', 'control: before the socket starts');
-      const control: Side = {
-        ok: true,
-        value: {
-          holds: !echoed(before, 'hello'),
-          observed: `before the socket starts, ${first.name} ${describeSocat(before)}`,
-        },
-      };
-      const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
-      if (!succeeded(started))
-        return { verdict: 'error', reason: `could not start the socket unit: ${describeEvidence(started)}` };
-      // one at a time: the first connection starts the container
-      const served: string[] = [];
-      const missing: string[] = [];
-      for (const s of echo.sockets) {
-        const e = await echo.send(s, 'hello', `treatment: ${s.name}`);
-        (echoed(e, 'hello') ? served : missing).push(
-          echoed(e, 'hello') ? s.name : `${s.name} ${describeSocat(e)}`,
-        );
-      }
-      const ifaces = await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces');
-      const names = /interfaces: (\S*)/.exec(ifaces.stdout)?.[1] ?? '?';
-      const state = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
-      const treatment: Side = {
-        ok: true,
-        value: {
-          holds: missing.length === 0 && names === 'lo',
-          observed: `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}; container interfaces: ${names}; service ${state.stdout.trim() || 'unknown'}`,
-        },
-      };
-      return decide(treatment, control);
-    } finally {
-      await echo.units.remove();
-    }
+  async treatment(ctx) {
+    const echo = await startEcho(ctx, {}, 'socket');
+    const all = await serveAll(echo, 'treatment');
+    const first = echo.sockets[0];
+    const ifaces = first
+      ? await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces')
+      : undefined;
+    const names = /interfaces: (\S*)/.exec(ifaces?.stdout ?? '')?.[1] ?? '?';
+    return {
+      ok: true,
+      value: {
+        holds: all.missing.length === 0 && names === 'lo',
+        observed: `${all.observed}; container interfaces: ${names}`,
+      },
+    };
+  },
+  // the same service and container started without its socket unit: nothing to serve on
+  async control(ctx) {
+    const echo = await startEcho(ctx, { withoutSocketUnit: true }, 'service');
+    const all = await serveAll(echo, 'control');
+    return {
+      ok: true,
+      value: { holds: all.served.length === 0, observed: `without the socket unit: ${all.observed}` },
+    };
   },
 };
 
@@ -142,77 +164,48 @@ export const restrictedStillServes: Claim = {
     'RestrictAddressFamilies=AF_UNIX AF_NETLINK + NoNewPrivileges: hello over tcp4/tcp6/unix; --pull=always: is-failed says failed',
   identities: ['rootful', 'rootless'],
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
-  async run(ctx) {
-    // treatment: the restricted service with the image already present
-    const served: string[] = [];
-    const missing: string[] = [];
-    const treatmentEcho = await startEchoSocket(ctx, {
-      withDatagrams: false,
-      serviceProperties: RESTRICTED_SERVICE,
-    });
-    try {
-      const started = await treatmentEcho.units.systemctl(
-        ['start', `${treatmentEcho.base}.socket`],
-        'start the socket unit',
-      );
-      if (!succeeded(started))
-        return { verdict: 'error', reason: `could not start the socket unit: ${describeEvidence(started)}` };
-      for (const sock of treatmentEcho.sockets) {
-        const e = await treatmentEcho.send(sock, 'hello', `treatment: ${sock.name}`);
-        if (echoed(e, 'hello')) served.push(sock.name);
-        else missing.push(`${sock.name} ${describeSocat(e)}`);
-      }
-    } finally {
-      await treatmentEcho.units.remove();
-    }
-    const treatment: Side = {
+  async treatment(ctx) {
+    const echo = await startEcho(
+      ctx,
+      { withDatagrams: false, serviceProperties: RESTRICTED_SERVICE },
+      'socket',
+    );
+    const all = await serveAll(echo, 'treatment');
+    return {
+      ok: true,
+      value: { holds: all.missing.length === 0, observed: `restricted, --pull=never: ${all.observed}` },
+    };
+  },
+  // the same restricted service asked to pull cannot reach any registry
+  async control(ctx) {
+    const echo = await startEcho(
+      ctx,
+      { withDatagrams: false, serviceProperties: RESTRICTED_SERVICE, runFlags: ['--pull=always'] },
+      'socket',
+    );
+    const first = echo.sockets[0];
+    const e = first ? await echo.send(first, 'hello', 'control: tcp4 with --pull=always') : undefined;
+    // the failing service is retried until its start limit; then systemd fails the socket too
+    let states: string[] = [];
+    await waitUntil(
+      async () => {
+        const st = await echo.units.systemctl(
+          ['is-failed', `${echo.base}.service`, `${echo.base}.socket`],
+          'control: is-failed',
+        );
+        states = st.stdout.trim().split('\n');
+        return states.every((x) => x === 'failed');
+      },
+      20_000,
+      200,
+    );
+    return {
       ok: true,
       value: {
-        holds: missing.length === 0,
-        observed: `restricted, --pull=never: served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`,
+        holds: !(e && echoed(e, 'hello')) && states.length === 2 && states.every((x) => x === 'failed'),
+        observed: `restricted, --pull=always: ${e ? describeSocat(e) : 'not tried'}; is-failed service/socket: ${states.join('/')}`,
       },
     };
-    // control: the same restricted service asked to pull cannot reach any registry
-    const controlEcho = await startEchoSocket(ctx, {
-      withDatagrams: false,
-      serviceProperties: RESTRICTED_SERVICE,
-      runFlags: ['--pull=always'],
-    });
-    try {
-      const started = await controlEcho.units.systemctl(
-        ['start', `${controlEcho.base}.socket`],
-        'control: start the socket unit',
-      );
-      if (!succeeded(started)) return decide(treatment, { ok: false, error: describeEvidence(started) });
-      const first = controlEcho.sockets[0];
-      const e = first
-        ? await controlEcho.send(first, 'hello', 'control: tcp4 with --pull=always')
-        : undefined;
-      // the failing service is retried until its start limit; then systemd fails the socket too
-      let states: string[] = [];
-      await waitUntil(
-        async () => {
-          const st = await controlEcho.units.systemctl(
-            ['is-failed', `${controlEcho.base}.service`, `${controlEcho.base}.socket`],
-            'control: is-failed',
-          );
-          states = st.stdout.trim().split('\n');
-          return states.every((x) => x === 'failed');
-        },
-        20_000,
-        200,
-      );
-      const control: Side = {
-        ok: true,
-        value: {
-          holds: !(e && echoed(e, 'hello')) && states.length === 2 && states.every((x) => x === 'failed'),
-          observed: `restricted, --pull=always: ${e ? describeSocat(e) : 'not tried'}; is-failed service/socket: ${states.join('/')}`,
-        },
-      };
-      return decide(treatment, control);
-    } finally {
-      await controlEcho.units.remove();
-    }
   },
 };
 
@@ -281,7 +274,8 @@ async function servesAfterTeardown(
         }
       : {},
   });
-  try {
+  ctx.defer(`remove units of ${echo.base}`, () => echo.units.remove());
+  {
     const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
     if (!succeeded(started)) return { error: describeEvidence(started) };
     const first = echo.sockets[0];
@@ -292,12 +286,17 @@ async function servesAfterTeardown(
       served: echoed(e, 'hello'),
       observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}`,
     };
-  } finally {
-    await echo.units.remove();
   }
 }
 
-export const usernsPrecreated: Claim = {
+/** The side of a serve-after-teardown run: served (or not, for the control), or why it could not run. */
+function servedSide(r: Awaited<ReturnType<typeof servesAfterTeardown>>, want: boolean): Side {
+  return 'error' in r
+    ? { ok: false, error: r.error }
+    : { ok: true, value: { holds: r.served === want, observed: r.observed } };
+}
+
+export const usernsPrecreated: Claim<string> = {
   id: 'systemd.userns-precreated',
   title: 'a restricted (NoNewPrivileges) rootless service needs the user namespace created before it starts',
   source:
@@ -306,19 +305,9 @@ export const usernsPrecreated: Claim = {
   // it stops podproof's pause process: nothing else of this identity may run meanwhile
   exclusive: true,
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
-  async run(ctx) {
-    const image = await ctx.image(NODE); // before the teardown: looking it up runs podman
-    const treatment = await servesAfterTeardown(ctx, image, true);
-    const control = await servesAfterTeardown(ctx, image, false);
-    return decide(
-      'error' in treatment
-        ? { ok: false, error: treatment.error }
-        : { ok: true, value: { holds: treatment.served, observed: treatment.observed } },
-      'error' in control
-        ? { ok: false, error: control.error }
-        : { ok: true, value: { holds: !control.served, observed: control.observed } },
-    );
-  },
+  setup: (ctx) => ctx.image(NODE), // before the teardown: looking it up runs podman
+  treatment: async (ctx, image) => servedSide(await servesAfterTeardown(ctx, image, true), true),
+  control: async (ctx, image) => servedSide(await servesAfterTeardown(ctx, image, false), false),
 };
 
 export const systemdClaims: Claim[] = [

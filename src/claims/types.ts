@@ -5,6 +5,7 @@ import type { Session } from '../exec/session.js';
 import type { ImageSpec } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
 import type { Podman } from '../podman/podman.js';
+import type { Side } from './verdict.js';
 
 /**
  * - `proven`: the treatment shows the claimed property and the control shows the contrast.
@@ -42,10 +43,28 @@ export interface ClaimContext {
   ): BackgroundProcess;
   /** Aborted on SIGINT or when the claim's deadline passes. */
   signal: AbortSignal;
+  /**
+   * Register cleanup for something the claim just made (a network, a sink, units): run in reverse
+   * order when the claim ends, whatever its outcome, or at session teardown if it never got there.
+   */
+  defer(name: string, fn: () => Promise<unknown> | unknown): void;
 }
 
-/** One sentence from a security article, turned into an experiment. */
-export interface Claim {
+/** Thrown by a claim's setup when the host lacks what it needs: the row is `skipped` with this reason. */
+export class SkipClaim extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SkipClaim';
+  }
+}
+
+/**
+ * One sentence from a security article, turned into an experiment: a treatment (the setting the
+ * claim is about) and a control (the same experiment with only that setting removed, or set to its
+ * documented opposite). The runner runs setup, both arms and `decide()`, and owns the cleanup.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a catalog holds claims of different setup types
+export interface Claim<S = any> {
   /** Stable id, `area.what`. */
   id: string;
   /** The claim as a sentence. */
@@ -62,8 +81,16 @@ export interface Claim {
   exclusive?: boolean;
   /** A skip reason when this host or identity lacks what the claim needs, else undefined. */
   needs?(host: HostProfile, identity: Identity): string | undefined;
-  /** Run treatment and control, and decide. */
-  run(ctx: ClaimContext): Promise<Outcome>;
+  /** What both arms share (an image, a network, a sink, a marker process); throw SkipClaim to skip. */
+  setup?(ctx: ClaimContext): Promise<S>;
+  /** The configuration the claim is about: does the claimed property hold? */
+  treatment(ctx: ClaimContext, setup: S): Promise<Side>;
+  /** The same experiment with only the setting under test removed: does it show the contrast? */
+  control(ctx: ClaimContext, setup: S): Promise<Side>;
+  /** Run both arms at once (default: the treatment first, alone, then the control). */
+  concurrentArms?: boolean;
+  /** A note for the reason: which client, default or configuration the host gave the experiment. */
+  note?(ctx: ClaimContext, setup: S): string | undefined;
 }
 
 /** One row of the report: a claim on one identity. */

@@ -7,7 +7,7 @@ import { autoUsernsMinSize } from '../host/storage-conf.js';
 import { probe } from '../probe/probe.js';
 import { type IdMapRange, parseIdMap } from '../probe/snapshot.js';
 import type { Claim, ClaimContext } from './types.js';
-import { decide, type Observation, type Side, sideOf } from './verdict.js';
+import { type Observation, sideOf } from './verdict.js';
 
 /** `0 0 4294967295`: the initial user namespace (no remapping). */
 export const IDENTITY_MAP: IdMapRange[] = [{ inside: 0, outside: 0, count: 4294967295 }];
@@ -46,50 +46,64 @@ function readRanges(file: string, user: string, uid: number): SubidRange[] {
   }
 }
 
-export const rootlessMap: Claim = {
+/** The maps a rootless container should have: its user as 0, then the subordinate ranges. */
+function rootlessExpectation(ctx: ClaimContext) {
+  const { identity } = ctx;
+  return {
+    uid: expectedRootlessMap(identity.uid, readRanges('/etc/subuid', identity.user, identity.uid)),
+    gid: expectedRootlessMap(identity.gid, readRanges('/etc/subgid', identity.user, identity.uid)),
+  };
+}
+
+/** Check both maps against the expected ones (pure). */
+export function checkMaps(
+  s: { uidMap: IdMapRange[]; gidMap: IdMapRange[] },
+  expected: { uid: IdMapRange[]; gid: IdMapRange[] },
+): Observation {
+  const uid = checkIdMap('uid_map', s.uidMap, expected.uid);
+  const gid = checkIdMap('gid_map', s.gidMap, expected.gid);
+  return { holds: uid.holds && gid.holds, observed: `${uid.observed}; ${gid.observed}` };
+}
+
+/** Control check (pure): a container given another mapping does not have the treatment's maps. */
+export function checkOtherMap(
+  label: string,
+  s: { uidMap: IdMapRange[]; gidMap: IdMapRange[] },
+  treatmentMaps: { uid: IdMapRange[]; gid: IdMapRange[] },
+): Observation {
+  const same = checkMaps(s, treatmentMaps).holds;
+  return { holds: !same, observed: `${label}: uid_map ${formatIdMap(s.uidMap)}` };
+}
+
+/** The rootful control's mapping: the documented opposite of "no remapping". */
+const SHIFTED = {
+  flags: ['--uidmap=0:200000:65536', '--gidmap=0:200000:65536'],
+  label: '--uidmap 0:200000:65536',
+};
+
+export const rootlessMap: Claim<string> = {
   id: 'userns.rootless-map',
   title:
     'rootless: container root is the user and the other ids come from /etc/subuid; rootful: no remapping',
   source: 'uid_map `0 UID 1` + `1 SUBUID_START SUBUID_COUNT` rootless; `0 0 4294967295` rootful',
   identities: ['rootful', 'rootless'],
   exclusive: true,
-  async run(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const { identity } = ctx;
-    if (identity.name === 'rootless') {
-      const uidRanges = readRanges('/etc/subuid', identity.user, identity.uid);
-      const gidRanges = readRanges('/etc/subgid', identity.user, identity.uid);
-      const [treatment, control] = await Promise.all([
-        probe(ctx.podman, image, { purpose: 'treatment' }),
-        ctx.exec(['cat', '/proc/self/uid_map'], { purpose: `control: ${identity.user} on the host` }),
-      ]);
-      const t = sideOf(treatment, (s) => {
-        const uid = checkIdMap('uid_map', s.uidMap, expectedRootlessMap(identity.uid, uidRanges));
-        const gid = checkIdMap('gid_map', s.gidMap, expectedRootlessMap(identity.gid, gidRanges));
-        return { holds: uid.holds && gid.holds, observed: `${uid.observed}; ${gid.observed}` };
-      });
-      const c: Side = succeeded(control)
-        ? {
-            ok: true,
-            value: {
-              holds: sameMap(parseIdMap(control.stdout), IDENTITY_MAP),
-              observed: `${identity.user} on the host: uid_map ${formatIdMap(parseIdMap(control.stdout))}`,
-            },
-          }
-        : { ok: false, error: describeEvidence(control) };
-      return decide(t, c);
-    }
-    // rootful: root in the container is host root, unless a mapping is asked for (the control)
-    const controlMap = [{ inside: 0, outside: 200000, count: 65536 }];
-    // one after the other: a new id mapping created beside another container can deadlock podman 4.3
-    const treatment = await probe(ctx.podman, image, { purpose: 'treatment' });
-    const control = await probe(ctx.podman, image, {
-      flags: ['--uidmap=0:200000:65536', '--gidmap=0:200000:65536'],
-      purpose: 'control: --uidmap',
-    });
-    return decide(
-      sideOf(treatment, (s) => checkIdMap('uid_map', s.uidMap, IDENTITY_MAP)),
-      sideOf(control, (s) => checkIdMap('with --uidmap 0:200000:65536: uid_map', s.uidMap, controlMap)),
+  setup: (ctx) => ctx.image(BUSYBOX),
+  async treatment(ctx, image) {
+    const expected =
+      ctx.identity.name === 'rootless' ? rootlessExpectation(ctx) : { uid: IDENTITY_MAP, gid: IDENTITY_MAP };
+    return sideOf(await probe(ctx.podman, image, { purpose: 'treatment' }), (s) => checkMaps(s, expected));
+  },
+  // rootless: --userns=keep-id (the user keeps its own id instead of becoming root); rootful: an
+  // explicit --uidmap. Run after the treatment: a new id mapping created beside another container
+  // can deadlock podman 4.3
+  async control(ctx, image) {
+    const rootless = ctx.identity.name === 'rootless';
+    const other = rootless ? { flags: ['--userns=keep-id'], label: '--userns=keep-id' } : SHIFTED;
+    const expected = rootless ? rootlessExpectation(ctx) : { uid: IDENTITY_MAP, gid: IDENTITY_MAP };
+    return sideOf(
+      await probe(ctx.podman, image, { flags: other.flags, purpose: `control: ${other.label}` }),
+      (s) => checkOtherMap(`with ${other.label}`, s, expected),
     );
   },
 };
@@ -128,7 +142,7 @@ export function checkAutoRanges(
   };
 }
 
-/** Start a detached `--userns=auto` container and read its uid_map from inside; returns its id too. */
+/** Start a detached `--userns=auto` container and read its uid_map from inside; removed with the claim. */
 async function autoContainer(ctx: ClaimContext, image: string, flags: string[], purpose: string) {
   const started = await ctx.podman.start({
     image,
@@ -136,14 +150,21 @@ async function autoContainer(ctx: ClaimContext, image: string, flags: string[], 
     flags: ['--userns=auto', ...flags],
     purpose,
   });
-  if (!succeeded(started)) return { ok: false as const, error: describeEvidence(started) };
+  if (!succeeded(started)) throw new Error(describeEvidence(started));
   const id = started.stdout.trim();
+  let removed = false;
+  const remove = async () => {
+    if (removed) return;
+    removed = true;
+    await ctx.podman.remove([id], `${purpose}: rm`);
+  };
+  ctx.defer(`remove ${purpose}`, remove);
   const read = await ctx.podman.execIn(id, ['cat', '/proc/self/uid_map'], `${purpose}: uid_map`);
-  if (!succeeded(read)) return { ok: false as const, error: describeEvidence(read), id };
-  return { ok: true as const, id, map: parseIdMap(read.stdout) };
+  if (!succeeded(read)) throw new Error(describeEvidence(read));
+  return { map: parseIdMap(read.stdout), remove };
 }
 
-export const autoRanges: Claim = {
+export const autoRanges: Claim<{ image: string; minSize: number; from: string }> = {
   id: 'userns.auto-ranges',
   title: '--userns=auto gives each container its own range of ids, and frees it on rm',
   source: '`0 1 1024`, next `0 1025 1024`; --user=2000 -> 2001; ranges come back after podman rm',
@@ -158,61 +179,40 @@ export const autoRanges: Claim = {
     }
     return undefined;
   },
-  async run(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const { size: minSize, from } = autoUsernsMinSize(ctx.identity);
-    const ids: string[] = [];
-    try {
-      // sequential: each allocation must see the ranges already taken
-      const a = await autoContainer(ctx, image, [], 'treatment: auto A');
-      if (a.id) ids.push(a.id);
-      const b = await autoContainer(ctx, image, [], 'treatment: auto B');
-      if (b.id) ids.push(b.id);
-      const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
-      if (wide.id) ids.push(wide.id);
-      if (a.ok) {
-        await ctx.podman.remove([a.id], 'treatment: rm A');
-        ids.splice(ids.indexOf(a.id), 1);
-      }
-      const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
-      if (reused.id) ids.push(reused.id);
-      const failed = [a, b, wide, reused].find((x) => !x.ok);
-      const treatment: Side = failed
-        ? { ok: false, error: (failed as { error: string }).error }
-        : {
-            ok: true,
-            value: checkAutoRanges(
-              {
-                a: (a as { map: IdMapRange[] }).map,
-                b: (b as { map: IdMapRange[] }).map,
-                wide: (wide as { map: IdMapRange[] }).map,
-                reused: (reused as { map: IdMapRange[] }).map,
-              },
-              minSize,
-            ),
-          };
-      // control: without --userns=auto, two containers share one map
-      const [c1, c2] = await Promise.all([
-        probe(ctx.podman, image, { purpose: 'control: default 1' }),
-        probe(ctx.podman, image, { purpose: 'control: default 2' }),
-      ]);
-      const control: Side =
-        c1.ok && c2.ok
-          ? {
-              ok: true,
-              value: {
-                holds: sameMap(c1.snapshot.uidMap, c2.snapshot.uidMap),
-                observed: `two default containers: ${formatIdMap(c1.snapshot.uidMap)} and ${formatIdMap(c2.snapshot.uidMap)}`,
-              },
-            }
-          : { ok: false, error: c1.ok ? (c2 as { error: string }).error : c1.error };
-      const outcome = decide(treatment, control);
-      outcome.reason += ` (auto-userns-min-size ${minSize} from ${from})`;
-      return outcome;
-    } finally {
-      if (ids.length) await ctx.podman.remove(ids, 'cleanup');
-    }
+  async setup(ctx) {
+    const { size, from } = autoUsernsMinSize(ctx.identity);
+    return { image: await ctx.image(BUSYBOX), minSize: size, from };
   },
+  // sequential: each allocation must see the ranges already taken
+  async treatment(ctx, { image, minSize }) {
+    const a = await autoContainer(ctx, image, [], 'treatment: auto A');
+    const b = await autoContainer(ctx, image, [], 'treatment: auto B');
+    const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
+    await a.remove();
+    const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
+    return {
+      ok: true,
+      value: checkAutoRanges({ a: a.map, b: b.map, wide: wide.map, reused: reused.map }, minSize),
+    };
+  },
+  // without --userns=auto, two containers share one map
+  async control(ctx, { image }) {
+    const [c1, c2] = await Promise.all([
+      probe(ctx.podman, image, { purpose: 'control: default 1' }),
+      probe(ctx.podman, image, { purpose: 'control: default 2' }),
+    ]);
+    if (!c2.ok) return { ok: false, error: c2.error };
+    return sideOf(c1, (s) => checkSameMap(s.uidMap, c2.snapshot.uidMap));
+  },
+  note: (_ctx, { minSize, from }) => `auto-userns-min-size ${minSize} from ${from}`,
 };
+
+/** Control check of `userns.auto-ranges` (pure): two default containers share one map. */
+export function checkSameMap(a: IdMapRange[], b: IdMapRange[]): Observation {
+  return {
+    holds: sameMap(a, b),
+    observed: `two default containers: ${formatIdMap(a)} and ${formatIdMap(b)}`,
+  };
+}
 
 export const usernsClaims: Claim[] = [rootlessMap, autoRanges];

@@ -127,6 +127,28 @@ export function parseRoute(text: string): Route[] {
   return out;
 }
 
+/** One row of /proc/net/ipv6_route. */
+export interface Route6 {
+  iface: string;
+  destination: string;
+  prefix: number;
+}
+
+/** /proc/net/ipv6_route: `DEST PREFIX SRC SRCPREFIX NEXTHOP METRIC REFCNT USE FLAGS IFACE`, hex (pure). */
+export function parseIpv6Route(text: string): Route6[] {
+  const out: Route6[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !/^[0-9a-f]{32}$/.test(f[0] ?? '')) continue;
+    out.push({
+      iface: f[9] ?? '',
+      destination: compressIpv6(f[0] ?? ''),
+      prefix: Number.parseInt(f[1] ?? '0', 16),
+    });
+  }
+  return out;
+}
+
 function hexToIpv4(hex: string): string {
   const n = Number.parseInt(hex, 16);
   return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255].join('.');

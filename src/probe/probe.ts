@@ -1,7 +1,7 @@
 import type { Evidence } from '../exec/evidence.js';
 import { describeEvidence } from '../exec/evidence.js';
 import type { Podman } from '../podman/podman.js';
-import { probeScript } from './script.js';
+import { type Attempt, probeScript } from './script.js';
 import { type ProbeSnapshot, parseSnapshot } from './snapshot.js';
 
 /** The outcome of one probe container: a snapshot, or why there is none (a harness error). */
@@ -17,13 +17,15 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Start podman with this audit login UID. */
   loginuid?: number;
+  /** Commands to run in the same container after the files are read (clients trying to connect). */
+  attempts?: readonly Attempt[];
 }
 
 /** Start one container that prints its raw files, and parse them into a snapshot. */
 export async function probe(podman: Podman, image: string, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
   const evidence = await podman.run({
     image,
-    command: ['sh', '-c', probeScript()],
+    command: ['sh', '-c', probeScript(opts.attempts)],
     flags: opts.flags,
     purpose: opts.purpose ?? 'probe',
     timeoutMs: opts.timeoutMs,

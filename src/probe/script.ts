@@ -9,6 +9,7 @@ export const PROBE_FILES = [
   '/proc/net/if_inet6',
   '/proc/net/fib_trie',
   '/proc/net/route',
+  '/proc/net/ipv6_route',
   '/proc/self/status',
   '/proc/self/uid_map',
   '/proc/self/gid_map',
@@ -19,16 +20,53 @@ export const PROBE_FILES = [
 export const BEGIN = '@@podproof-begin';
 export const END = '@@podproof-end';
 
+/** A command the probe runs after reading its files, e.g. a client trying to connect out. */
+export interface Attempt {
+  /** Section name: the output is in section `attempt:NAME`. */
+  name: string;
+  argv: string[];
+  /**
+   * Run only when the container has no interface but the loopback device, else print
+   * {@link NOT_TRIED} with exit code {@link NOT_TRIED_RC}: a client meant for an isolated
+   * container must not send traffic anywhere when podman gave it a network after all.
+   */
+  onlyWithoutNetwork?: boolean;
+}
+
+export const NOT_TRIED = 'podproof: not tried: the container has interfaces besides the loopback device';
+export const NOT_TRIED_RC = 254;
+
+/** Quote one argument for sh (pure). */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** sh that runs an attempt inside its section (pure). The interface count comes from /proc/net/dev, read by sh alone. */
+function attemptScript(a: Attempt): string {
+  const run = `${a.argv.map(shellQuote).join(' ')} 2>&1; rc=$?`;
+  const body = a.onlyWithoutNetwork
+    ? [
+        'n=0; while read -r l; do case "$l" in *:*) n=$((n+1));; esac; done < /proc/net/dev',
+        `if [ "$n" -le 1 ]; then ${run}; else echo "${NOT_TRIED}"; rc=${NOT_TRIED_RC}; fi`,
+      ]
+    : [run];
+  return [`echo "${BEGIN} attempt:${a.name}"`, ...body, 'echo', `echo "${END} attempt:${a.name} $rc"`].join(
+    '\n',
+  );
+}
+
 /**
  * The script given to the container's `sh -c`. Each section is
  * `@@podproof-begin NAME` ... `@@podproof-end NAME RC`; a section for a file that cannot be read
  * has a non-zero RC. /sys/class/net/X/flags tells which interface is the loopback device.
+ * Attempts run last, each in a section `attempt:NAME` whose RC is the command's exit code.
  */
-export function probeScript(): string {
+export function probeScript(attempts: readonly Attempt[] = []): string {
   return [
     `for f in ${PROBE_FILES.join(' ')} /sys/class/net/*/flags; do`,
     `  echo "${BEGIN} $f"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $f $rc"`,
     'done',
     `echo "${BEGIN} pids"; cd /proc && echo [0-9]*; echo "${END} pids 0"`,
+    ...attempts.map(attemptScript),
   ].join('\n');
 }

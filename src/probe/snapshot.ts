@@ -5,8 +5,11 @@ import {
   type NetInterface,
   parseFibTrie,
   parseIfInet6,
+  parseIpv6Route,
   parseNetDev,
   parseRoute,
+  type Route,
+  type Route6,
 } from './network.js';
 import { parseSections, type Section } from './sections.js';
 
@@ -22,6 +25,11 @@ export interface ProbeSnapshot {
   interfaces: NetInterface[];
   /** False when the container has no /proc/net/if_inet6 (IPv6 disabled in the kernel). */
   ipv6: boolean;
+  /** The IPv4 main table (/proc/net/route) and the IPv6 routes (/proc/net/ipv6_route). */
+  routes: Route[];
+  routes6: Route6[];
+  /** Output and exit code of each attempt the probe ran (see `ProbeOptions.attempts`), by name. */
+  attempts: Record<string, Section>;
   uidMap: IdMapRange[];
   gidMap: IdMapRange[];
   /** /proc/self/loginuid as printed (4294967295 = unset). */
@@ -79,11 +87,8 @@ export function parseSnapshot(output: string): ProbeSnapshot {
   const loopbackName =
     [...flags].find(([, f]) => (f & IFF_LOOPBACK) !== 0)?.[0] ?? (names.includes('lo') ? 'lo' : undefined);
   const inet6Text = ok('/proc/net/if_inet6');
-  const v4 = ipv4Addresses(
-    parseFibTrie(ok('/proc/net/fib_trie') ?? ''),
-    parseRoute(ok('/proc/net/route') ?? ''),
-    loopbackName,
-  );
+  const routes = parseRoute(ok('/proc/net/route') ?? '');
+  const v4 = ipv4Addresses(parseFibTrie(ok('/proc/net/fib_trie') ?? ''), routes, loopbackName);
   const v6 = parseIfInet6(inet6Text ?? '');
   const interfaces: NetInterface[] = names.map((name) => ({
     name,
@@ -101,10 +106,18 @@ export function parseSnapshot(output: string): ProbeSnapshot {
   const status = ok('/proc/self/status') ?? '';
   const security = parseSecurityStatus(status);
   const raw: Record<string, Section> = {};
-  for (const [k, v] of sections) raw[k] = v;
+  const attempts: Record<string, Section> = {};
+  for (const [k, v] of sections) {
+    raw[k] = v;
+    if (k.startsWith('attempt:')) attempts[k.slice('attempt:'.length)] = v;
+  }
+
   return {
     interfaces,
     ipv6: inet6Text !== undefined,
+    routes,
+    routes6: parseIpv6Route(ok('/proc/net/ipv6_route') ?? ''),
+    attempts,
     uidMap: parseIdMap(ok('/proc/self/uid_map') ?? ''),
     gidMap: parseIdMap(ok('/proc/self/gid_map') ?? ''),
     loginuid: loginuid ? Number(loginuid) : undefined,
