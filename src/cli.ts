@@ -2,16 +2,17 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { claims } from './claims/catalog.js';
-import { checkIdentities, identitiesFromEnv, prove, UsageError } from './claims/prove.js';
+import { claims } from './claims/index.js';
+import { resolveIdentities } from './exec/resolve.js';
 import { Session } from './exec/session.js';
-import { detectHost, resolveIdentities } from './host/profile.js';
+import { detectHost } from './host/profile.js';
 import { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { writeJsonReport } from './report/json.js';
 import { writeJunitReport } from './report/junit.js';
 import { writeMarkdownReport } from './report/markdown.js';
 import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
+import { checkIdentities, identitiesFromEnv, prove, UsageError } from './runner/prove.js';
 
 const USAGE = `usage: podproof <command> [options]
 

@@ -2,18 +2,19 @@
  * podproof: prove container isolation claims on this host with real podman experiments.
  * @packageDocumentation
  */
-export { claims, findClaim, selectClaims } from './claims/catalog.js';
-export { type ProveOptions, prove, type Report, UsageError } from './claims/prove.js';
-export type { Claim, ClaimContext, ClaimResult, Outcome, Verdict } from './claims/types.js';
-export { decide } from './claims/verdict.js';
+
+export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from './apparatus/images.js';
+export { type LocalRegistry, localRegistry } from './apparatus/registry.js';
+export { type LoopbackSink, loopbackSink } from './apparatus/sink.js';
+export { claims, findClaim, selectClaims } from './claims/index.js';
 export type { Evidence, ExecFailure } from './exec/evidence.js';
 export { type Identity, type IdentityName, resolveIdentity } from './exec/identity.js';
+export { resolveIdentities } from './exec/resolve.js';
 export { type ExecOptions, exec } from './exec/run.js';
 export { SESSION_LABEL, Session } from './exec/session.js';
-export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from './fixtures/images.js';
-export { type LocalRegistry, localRegistry } from './fixtures/registry.js';
-export { type LoopbackSink, loopbackSink } from './fixtures/sink.js';
-export { detectHost, type HostProfile, type IdentityProfile, resolveIdentities } from './host/profile.js';
+export type { Claim, ClaimContext, ClaimResult, Outcome, Verdict } from './experiment/types.js';
+export { decide } from './experiment/verdict.js';
+export { detectHost, type HostProfile, type IdentityProfile } from './host/profile.js';
 export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
 export {
   Podman,
@@ -30,3 +31,4 @@ export { writeJsonReport } from './report/json.js';
 export { formatJunit, writeJunitReport } from './report/junit.js';
 export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
 export { formatTable } from './report/table.js';
+export { type ProveOptions, prove, type Report, UsageError } from './runner/prove.js';

@@ -1,14 +1,15 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Report } from '../src/claims/prove.js';
-import { identitiesFromEnv } from '../src/claims/prove.js';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
+import { resolveIdentities } from '../src/exec/resolve.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
-import { resolveIdentities } from '../src/host/profile.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
+import type { Report } from '../src/runner/prove.js';
+import { identitiesFromEnv } from '../src/runner/prove.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const realPodman = resolvePodmanBinary();
@@ -84,4 +85,87 @@ export async function runCli(
 export async function leftovers(identity: Identity, sessionId?: string): Promise<string[]> {
   const podman = new Podman({ binary: realPodman, identity, session: testSession });
   return podman.listLabelled(sessionId);
+}
+
+/** A TOML table, as smol-toml reads it. */
+type Toml = { [key: string]: unknown };
+
+function mergeToml(base: Toml, over: Toml): Toml {
+  const out: Toml = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? mergeToml(b as Toml, v as Toml)
+        : v;
+  }
+  return out;
+}
+
+function readToml(file: string): Toml {
+  try {
+    return parseToml(readFileSync(file, 'utf8')) as Toml;
+  } catch {
+    return {};
+  }
+}
+
+const confDir = (dir: string) => {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.conf'))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * The containers.conf an identity's podman reads on this host, merged in podman's order, with
+ * `override` on top, written to a temp file. `CONTAINERS_CONF` replaces every other file, so the
+ * host's own settings (runtime, ulimits) must be carried over for the run to test only `override`.
+ */
+export function hostContainersConf(who: Identity, override: Toml): string {
+  const files = [
+    '/usr/share/containers/containers.conf',
+    '/etc/containers/containers.conf',
+    ...confDir('/etc/containers/containers.conf.d'),
+    ...(who.name === 'rootless'
+      ? [
+          join(who.home, '.config/containers/containers.conf'),
+          ...confDir(join(who.home, '.config/containers/containers.conf.d')),
+        ]
+      : []),
+  ];
+  const merged = [...files.map(readToml), override].reduce(mergeToml, {});
+  const file = join(testSession.tempDir('containers-conf'), 'containers.conf');
+  writeFileSync(file, stringifyToml(merged), { mode: 0o644 });
+  return file;
+}
+
+/** The storage.conf an identity's podman reads, with `override` on top, written to a temp file (`CONTAINERS_STORAGE_CONF`). */
+export function hostStorageConf(who: Identity, override: Toml): string {
+  const user = join(who.home, '.config/containers/storage.conf');
+  const system = existsSync('/etc/containers/storage.conf')
+    ? '/etc/containers/storage.conf'
+    : '/usr/share/containers/storage.conf';
+  // with no file at all, podman's compiled-in defaults apply; a file given by CONTAINERS_STORAGE_CONF must name them
+  const defaults =
+    who.name === 'rootful'
+      ? {
+          storage: {
+            driver: 'overlay',
+            runroot: '/run/containers/storage',
+            graphroot: '/var/lib/containers/storage',
+          },
+        }
+      : {};
+  const base = mergeToml(
+    defaults,
+    who.name === 'rootless' && existsSync(user) ? readToml(user) : readToml(system),
+  );
+  const file = join(testSession.tempDir('storage-conf'), 'storage.conf');
+  writeFileSync(file, stringifyToml(mergeToml(base, override)), { mode: 0o644 });
+  return file;
 }

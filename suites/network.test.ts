@@ -33,18 +33,6 @@ describe.each(IDENTITIES)('%s: network.loopback-only', (name) => {
     expect(await leftovers(who, report?.session)).toEqual([]);
   });
 
-  it('is refuted when podman silently drops --network=none', async (ctx) => {
-    if (!who) return ctx.skip(skip);
-    const wrapper = podmanWrapper('drop-network-none', "drop_args '^--network=none$'");
-    const { run, report } = await runCli(['prove', '--only', ID, '--identity', name], {
-      env: { PODPROOF_PODMAN: wrapper },
-    });
-    const result = report?.results.find((r) => r.identity === name);
-    expect(result, run.stdout + run.stderr).toMatchObject({ verdict: 'refuted' });
-    expect(result?.reason).toMatch(/treatment: interfaces: lo .*, (eth0|tap0|\S+) /);
-    expect(run.exitCode).toBe(1);
-  });
-
   it('is an error, never proven, when podman run crashes', async (ctx) => {
     if (!who) return ctx.skip(skip);
     const wrapper = podmanWrapper('segfault', 'kill -SEGV $$');

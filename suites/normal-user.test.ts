@@ -3,8 +3,8 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Report } from '../src/claims/prove.js';
 import { exec } from '../src/exec/run.js';
+import type { Report } from '../src/runner/prove.js';
 import { CLI, identity, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());

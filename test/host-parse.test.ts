@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseLdd } from '../src/fixtures/ldd.js';
+import { parseLdd } from '../src/apparatus/ldd.js';
 import {
   compareVersions,
   hasCapBit,

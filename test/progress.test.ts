@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult } from '../src/claims/types.js';
+import type { ClaimResult } from '../src/experiment/types.js';
 import { Progress } from '../src/report/progress.js';
 
 const fake = (isTTY: boolean) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult, Verdict } from '../src/claims/types.js';
+import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { exitCodeFor } from '../src/report/table.js';
 
 const result = (verdict: Verdict): ClaimResult => ({
@@ -22,7 +22,7 @@ describe('exitCodeFor', () => {
 
 describe('busyTime', () => {
   it('counts overlapping commands once', async () => {
-    const { busyTime } = await import('../src/claims/prove.js');
+    const { busyTime } = await import('../src/runner/prove.js');
     const at = (ms: number) => new Date(1_000_000 + ms).toISOString();
     expect(busyTime([])).toBe(0);
     expect(
@@ -88,7 +88,7 @@ describe('JUnit and Markdown reports', async () => {
         evidence,
       },
     ],
-  } as unknown as import('../src/claims/prove.js').Report;
+  } as unknown as import('../src/runner/prove.js').Report;
 
   it('JUnit XML is valid, counts verdicts and keeps skip reasons', () => {
     const text = formatJunit(report);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RwLock } from '../src/claims/rwlock.js';
+import { RwLock } from '../src/runner/rwlock.js';
 
 describe('RwLock', () => {
   it('lets shared holders overlap and keeps an exclusive holder alone, in arrival order', async () => {

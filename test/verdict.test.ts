@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
-import { decide } from '../src/claims/verdict.js';
+import { decide } from '../src/experiment/verdict.js';
 import { type ProbeSnapshot, parseSnapshot } from '../src/probe/snapshot.js';
 
 const snap = (name: string) =>

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import '../src/vitest/index.js';
-import type { ClaimResult } from '../src/claims/types.js';
 import type { Evidence } from '../src/exec/evidence.js';
+import type { ClaimResult } from '../src/experiment/types.js';
 import type { ProbeOutcome } from '../src/probe/probe.js';
 import { parseSnapshot } from '../src/probe/snapshot.js';
 
@@ -70,7 +70,7 @@ describe('podproof/vitest matchers', () => {
   it('toRetainLoginuid maps the caller value through uid_map', () => {
     expect({ ...none, loginuid: 3267 }).toRetainLoginuid(3267);
     expect({ ...rootless, loginuid: 0 }).toRetainLoginuid(1001);
-    expect(() => expect({ ...rootless, loginuid: 4294967295 }).toRetainLoginuid(1001)).toThrow(/reads as 0/);
+    expect(() => expect({ ...rootless, loginuid: 4294967295 }).toRetainLoginuid(1001)).toThrow(/container reads 4294967295 \(expected 0\)/);
   });
   it('toBeBlocked accepts only the expected failures', () => {
     expect({

@@ -1,8 +1,8 @@
-import { BUSYBOX } from '../fixtures/images.js';
+import { BUSYBOX } from '../apparatus/images.js';
+import type { Claim } from '../experiment/types.js';
+import { allOf, type Observation, sideOf } from '../experiment/verdict.js';
 import { type ProbeOutcome, probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
-import type { Claim } from './types.js';
-import { allOf, type Observation, sideOf } from './verdict.js';
 
 /** podman's default set since 4.0 (containers.conf `default_capabilities`). */
 export const DEFAULT_CAPABILITIES = [

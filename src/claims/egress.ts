@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
+import { BUSYBOX, CURL } from '../apparatus/images.js';
+import { type NetworkSink, networkSink } from '../apparatus/network-sink.js';
 import type { Evidence } from '../exec/evidence.js';
-import { BUSYBOX, CURL } from '../fixtures/images.js';
-import { type NetworkSink, networkSink } from '../fixtures/network-sink.js';
+import type { Claim } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
 import { probe } from '../probe/probe.js';
 import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { describeInterfaces } from './network.js';
-import type { Claim } from './types.js';
-import { type Observation, sideOf } from './verdict.js';
 
 /** What a client run inside a container amounted to. */
 export type ClientResult =

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUSYBOX } from '../apparatus/images.js';
 import { waitUntil } from '../exec/wait.js';
-import { BUSYBOX } from '../fixtures/images.js';
+import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
 import type { HostProfile } from '../host/profile.js';
 import { probe } from '../probe/probe.js';
 import type { IdMapRange, ProbeSnapshot } from '../probe/snapshot.js';
 import { startTransientService } from '../systemd/transient.js';
-import { type Claim, type ClaimContext, SkipClaim } from './types.js';
-import { type Observation, sideOf } from './verdict.js';
 
 export const UNSET_LOGINUID = 4294967295;
 /** The value the article saw; used when the harness has to set one itself. */

@@ -1,8 +1,8 @@
-import { BUSYBOX } from '../fixtures/images.js';
+import { BUSYBOX } from '../apparatus/images.js';
+import type { Claim } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
 import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
-import type { Claim } from './types.js';
-import { type Observation, sideOf } from './verdict.js';
 
 export function describeInterfaces(s: ProbeSnapshot): string {
   return (

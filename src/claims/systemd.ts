@@ -1,16 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUSYBOX, NODE } from '../apparatus/images.js';
+import { localRegistry, registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
-import { BUSYBOX, NODE } from '../fixtures/images.js';
-import { localRegistry, registryBinary } from '../fixtures/registry.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import type { Observation, Side } from '../experiment/verdict.js';
 import { storagePaths } from '../podman/podman.js';
+import {
+  describeSocat,
+  type EchoSocket,
+  echoed,
+  socketActivationNeeds,
+  startEchoSocket,
+} from '../systemd/echo.js';
 import { runAsService, systemdUnavailable } from '../systemd/transient.js';
 import { execLine } from '../systemd/units.js';
-import { describeSocat, type EchoSocket, echoed, socketActivationNeeds, startEchoSocket } from './socket.js';
-import type { Claim, ClaimContext } from './types.js';
-import type { Observation, Side } from './verdict.js';
 
 /** The property the articles put on podman's service. */
 export const RESTRICT_INET = 'RestrictAddressFamilies=AF_UNIX AF_NETLINK';

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import { BUSYBOX } from '../fixtures/images.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
 import { parseSubid, type SubidRange, subidRangesFor } from '../host/parse.js';
 import { autoUsernsMinSize } from '../host/storage-conf.js';
 import { probe } from '../probe/probe.js';
 import { type IdMapRange, parseIdMap } from '../probe/snapshot.js';
-import type { Claim, ClaimContext } from './types.js';
-import { type Observation, sideOf } from './verdict.js';
 
 /** `0 0 4294967295`: the initial user namespace (no remapping). */
 export const IDENTITY_MAP: IdMapRange[] = [{ inside: 0, outside: 0, count: 4294967295 }];

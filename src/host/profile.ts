@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describeEvidence } from '../exec/evidence.js';
-import type { Identity, IdentityName, IdentityResolution } from '../exec/identity.js';
-import { IDENTITY_NAMES, resolveIdentity } from '../exec/identity.js';
+import {
+  IDENTITY_NAMES,
+  type Identity,
+  type IdentityName,
+  type IdentityResolution,
+} from '../exec/identity.js';
+import { resolveIdentities } from '../exec/resolve.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
@@ -56,19 +61,6 @@ function read(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Identity resolution as podproof uses it (checks `sudo -n` only when not root). */
-export async function resolveIdentities(
-  rootlessUser?: string,
-): Promise<Record<IdentityName, IdentityResolution>> {
-  const isRoot = process.getuid?.() === 0;
-  const sudoAllowed = isRoot
-    ? false
-    : succeeded(await exec(['sudo', '-n', 'true'], { timeoutMs: 10_000, purpose: 'sudo -n?' }));
-  const out = {} as Record<IdentityName, IdentityResolution>;
-  for (const name of IDENTITY_NAMES) out[name] = resolveIdentity(name, { sudoAllowed, rootlessUser });
-  return out;
 }
 
 /** Detect the host: podman, runtime, network backend, cgroups, rootless readiness, systemd, loginuid, AppArmor. */

@@ -1,7 +1,7 @@
 import { UsageError } from '../exec/errors.js';
 import type { IdentityName } from '../exec/identity.js';
+import { resolveIdentities } from '../exec/resolve.js';
 import { Session } from '../exec/session.js';
-import { resolveIdentities } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from './podman.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ClaimResult } from '../claims/types.js';
 import type { IdentityName } from '../exec/identity.js';
+import type { ClaimResult } from '../experiment/types.js';
 
 /** One claim with its result per identity. */
 export interface ClaimRow {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import type { Report } from '../claims/prove.js';
-import type { ClaimResult } from '../claims/types.js';
 import { formatArgv } from '../exec/evidence.js';
+import type { ClaimResult } from '../experiment/types.js';
+import type { Report } from '../runner/prove.js';
 import { identitiesIn } from './group.js';
 
 function xml(text: string): string {

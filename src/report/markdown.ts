@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import type { Report } from '../claims/prove.js';
 import { describeEvidence } from '../exec/evidence.js';
+import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
 import { countVerdicts } from './table.js';
 

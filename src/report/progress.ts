@@ -1,4 +1,4 @@
-import type { ClaimResult } from '../claims/types.js';
+import type { ClaimResult } from '../experiment/types.js';
 
 /** Progress for the CLI: one updating status line on a TTY, plain lines otherwise (CI logs). */
 export class Progress {

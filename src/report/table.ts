@@ -1,7 +1,7 @@
-import type { Report } from '../claims/prove.js';
-import type { ClaimResult, Verdict } from '../claims/types.js';
 import type { Evidence } from '../exec/evidence.js';
 import { formatArgv, lastLine } from '../exec/evidence.js';
+import type { ClaimResult, Verdict } from '../experiment/types.js';
+import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
 
 const COLOURS: Record<Verdict, string> = {

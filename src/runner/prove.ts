@@ -1,17 +1,19 @@
 import { availableParallelism } from 'node:os';
+import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
+import { selectClaims, unknownClaimIds } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
-import type { Identity, IdentityName } from '../exec/identity.js';
+import type { IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
-import { type BackgroundProcess, exec, spawnBackground, succeeded } from '../exec/run.js';
+import { resolveIdentities } from '../exec/resolve.js';
+import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
-import { FixtureError, fixtureImage, type ImageSpec } from '../fixtures/images.js';
-import { detectHost, type HostProfile, resolveIdentities } from '../host/profile.js';
+import type { ClaimResult } from '../experiment/types.js';
+import { detectHost, type HostProfile } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
-import { selectClaims, unknownClaimIds } from './catalog.js';
+import { type RunShared, runOne, skippedResult } from './experiment.js';
+import { pool } from './pool.js';
 import { RwLock } from './rwlock.js';
-import { type Claim, type ClaimContext, type ClaimResult, type Outcome, SkipClaim } from './types.js';
-import { decide, type Side } from './verdict.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
@@ -146,158 +148,6 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
     }
   }
-}
-
-/** What one claim x identity run shares with the others. */
-interface RunShared {
-  identity: Identity;
-  host: HostProfile;
-  session: Session;
-  image: (spec: ImageSpec) => Promise<string>;
-  binary: string;
-  storage: StorageMode;
-  log: EvidenceLog;
-}
-
-/** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
-async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promise<ClaimResult> {
-  const { identity, host, session } = shared;
-  const skip = claim.needs?.(host, identity);
-  if (skip) return skippedResult(claim, identity.name, skip);
-  const log = new EvidenceLog(shared.log);
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = AbortSignal.any([session.signal, deadline]);
-  const podman = new Podman({
-    binary: shared.binary,
-    identity,
-    session,
-    log,
-    storage: shared.storage,
-    signal,
-  });
-  const background: BackgroundProcess[] = [];
-  const cleanups = new CleanupStack(session);
-  const ctx: ClaimContext = {
-    identity,
-    podman,
-    host,
-    session,
-    image: shared.image,
-    signal,
-    log,
-    exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
-    spawn: (argv, o = {}) => {
-      const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });
-      background.push(p);
-      cleanups.defer(`stop ${argv.join(' ')}`, () => p.stop());
-      return p;
-    },
-    defer: (name, fn) => cleanups.defer(name, fn),
-  };
-  const t0 = performance.now();
-  const outcome = await runClaim(claim, ctx);
-  const failures = await cleanups.run();
-  if (claim.exclusive) await podman.settle();
-  const timedOut = deadline.aborted && outcome.verdict !== 'proven';
-  const decided = timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome;
-  if (failures.length) decided.reason += ` (cleanup failed: ${failures.join('; ')})`;
-  return {
-    claim: claim.id,
-    title: claim.title,
-    identity: identity.name,
-    ...decided,
-    durationMs: Math.round(performance.now() - t0),
-    evidence: log.entries,
-  };
-}
-
-/** Setup, treatment, control, decide: the one experiment shape every claim follows. */
-async function runClaim(claim: Claim, ctx: ClaimContext): Promise<Outcome> {
-  try {
-    const setup = claim.setup ? await claim.setup(ctx) : undefined;
-    const arm = async (which: 'treatment' | 'control'): Promise<Side> => {
-      try {
-        return await claim[which](ctx, setup);
-      } catch (err) {
-        if (err instanceof SkipClaim) throw err;
-        return { ok: false, error: `harness error: ${(err as Error).message}` };
-      }
-    };
-    const [treatment, control] = claim.concurrentArms
-      ? await Promise.all([arm('treatment'), arm('control')])
-      : [await arm('treatment'), await arm('control')];
-    const outcome = decide(treatment, control);
-    const note = claim.note?.(ctx, setup);
-    if (note) outcome.reason += ` (${note})`;
-    return outcome;
-  } catch (err) {
-    if (err instanceof SkipClaim) return { verdict: 'skipped', reason: err.message };
-    if (err instanceof FixtureError && /needs .*: install/.test(err.message)) {
-      return { verdict: 'skipped', reason: err.message };
-    }
-    return { verdict: 'error', reason: `harness error: ${(err as Error).message}` };
-  }
-}
-
-/**
- * Cleanup for one claim: run in reverse order when the claim ends; each step is also a session
- * teardown step, so SIGINT during the claim still runs it (once).
- */
-class CleanupStack {
-  private readonly steps: { name: string; run: () => Promise<void> }[] = [];
-  constructor(private readonly session: Session) {}
-
-  defer(name: string, fn: () => Promise<unknown> | unknown): void {
-    let done: Promise<void> | undefined;
-    const run = () => {
-      done ??= Promise.resolve().then(async () => void (await fn()));
-      return done;
-    };
-    this.steps.push({ name, run });
-    this.session.onTeardown(name, run);
-  }
-
-  /** Run every step (reverse order); returns the failures. */
-  async run(): Promise<string[]> {
-    const failures: string[] = [];
-    for (const step of this.steps.splice(0).reverse()) {
-      try {
-        await step.run();
-      } catch (err) {
-        failures.push(`${step.name}: ${(err as Error).message}`);
-      }
-    }
-    return failures;
-  }
-}
-
-function skippedResult(claim: Claim, identity: IdentityName, reason: string): ClaimResult {
-  return {
-    claim: claim.id,
-    title: claim.title,
-    identity,
-    verdict: 'skipped',
-    reason,
-    durationMs: 0,
-    evidence: [],
-  };
-}
-
-/** Run tasks with at most `limit` at once; results keep the tasks' order. */
-async function pool<T>(tasks: Array<() => Promise<T>>, limit: number, each?: (r: T) => void): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      const task = tasks[i];
-      if (!task) continue;
-      results[i] = await task();
-      each?.(results[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-  return results;
 }
 
 /** Identities named by `PODPROOF_IDENTITIES` (comma-separated), else both. Unknown names are a UsageError. */

@@ -1,8 +1,8 @@
+import type { ImageSpec } from '../apparatus/images.js';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
-import type { ImageSpec } from '../fixtures/images.js';
 import type { HostProfile } from '../host/profile.js';
 import type { Podman } from '../podman/podman.js';
 import type { Side } from './verdict.js';

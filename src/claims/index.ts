@@ -1,10 +1,10 @@
+import type { Claim } from '../experiment/types.js';
 import { capsClaims } from './caps.js';
 import { egressClaims } from './egress.js';
 import { loginuidClaims } from './loginuid.js';
 import { networkClaims } from './network.js';
 import { pidClaims } from './pid.js';
 import { systemdClaims } from './systemd.js';
-import type { Claim } from './types.js';
 import { usernsClaims } from './userns.js';
 
 /** Every claim podproof can prove, in report order. */

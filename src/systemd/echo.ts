@@ -1,12 +1,12 @@
 import { join } from 'node:path';
+import { NODE } from '../apparatus/images.js';
+import { freePort } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { which } from '../exec/which.js';
-import { NODE } from '../fixtures/images.js';
-import { freePort } from '../fixtures/registry.js';
-import { systemdUnavailable } from '../systemd/transient.js';
-import { execLine, installUnits } from '../systemd/units.js';
-import type { ClaimContext } from './types.js';
+import type { ClaimContext } from '../experiment/types.js';
+import { systemdUnavailable } from './transient.js';
+import { execLine, installUnits } from './units.js';
 
 /** The sockets of the echo socket unit, in Listen order (systemd passes the fds in this order). */
 export function echoSockets(port: number, unixPath: string) {

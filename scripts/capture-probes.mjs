@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Development helper: store the probe outputs of a `prove --json` report under
+// test/captured/claims/, so unit tests can feed every claim's checks both arms' real output.
+// Usage: node dist/cli.js prove --json r.json && node scripts/capture-probes.mjs r.json
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const dir = new URL('../test/captured/claims/', import.meta.url).pathname;
+mkdirSync(dir, { recursive: true });
+const meta = {};
+for (const r of report.results) {
+  for (const e of r.evidence) {
+    const token = e.argv.join(' ').match(/podproof-sink-[0-9a-f]{12}/);
+    if (token && e.purpose?.startsWith('sink: start')) meta[`${r.claim}.${r.identity}`] = { token: token[0] };
+    if (r.claim === 'systemd.pull-blocked' && /^(treatment|control):/.test(e.purpose ?? '')) {
+      const { exitCode, stdout, stderr, failure } = e;
+      meta[`${r.claim}.${r.identity}.${e.purpose.split(':')[0]}`] = { exitCode, stdout, stderr, failure };
+    }
+    if (!e.stdout.includes('@@podproof-begin')) continue;
+    const arm = e.purpose.replace(/podproof-\w+-net-\d+/, 'NET').replace(/[^a-zA-Z0-9=]+/g, '-').replace(/-+$/, '');
+    const file = `${r.claim}.${r.identity}.${arm}.txt`;
+    writeFileSync(join(dir, file), e.stdout.replace(/podproof-\w+-(net|sink)-\d+/g, 'podproof-SESSION-$1'));
+    console.log(file);
+  }
+}
+writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);

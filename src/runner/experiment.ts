@@ -1,0 +1,150 @@
+import { FixtureError, type ImageSpec } from '../apparatus/images.js';
+import { EvidenceLog } from '../exec/evidence.js';
+import type { Identity, IdentityName } from '../exec/identity.js';
+import { type BackgroundProcess, exec, spawnBackground } from '../exec/run.js';
+import type { Session } from '../exec/session.js';
+import {
+  type Claim,
+  type ClaimContext,
+  type ClaimResult,
+  type Outcome,
+  SkipClaim,
+} from '../experiment/types.js';
+import { decide, type Side } from '../experiment/verdict.js';
+import type { HostProfile } from '../host/profile.js';
+import { Podman, type StorageMode } from '../podman/podman.js';
+
+/** What one claim x identity run shares with the others. */
+export interface RunShared {
+  identity: Identity;
+  host: HostProfile;
+  session: Session;
+  image: (spec: ImageSpec) => Promise<string>;
+  binary: string;
+  storage: StorageMode;
+  log: EvidenceLog;
+}
+
+/** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
+export async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promise<ClaimResult> {
+  const { identity, host, session } = shared;
+  const skip = claim.needs?.(host, identity);
+  if (skip) return skippedResult(claim, identity.name, skip);
+  const log = new EvidenceLog(shared.log);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([session.signal, deadline]);
+  const podman = new Podman({
+    binary: shared.binary,
+    identity,
+    session,
+    log,
+    storage: shared.storage,
+    signal,
+  });
+  const background: BackgroundProcess[] = [];
+  const cleanups = new CleanupStack(session);
+  const ctx: ClaimContext = {
+    identity,
+    podman,
+    host,
+    session,
+    image: shared.image,
+    signal,
+    log,
+    exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
+    spawn: (argv, o = {}) => {
+      const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });
+      background.push(p);
+      cleanups.defer(`stop ${argv.join(' ')}`, () => p.stop());
+      return p;
+    },
+    defer: (name, fn) => cleanups.defer(name, fn),
+  };
+  const t0 = performance.now();
+  const outcome = await runClaim(claim, ctx);
+  const failures = await cleanups.run();
+  if (claim.exclusive) await podman.settle();
+  const timedOut = deadline.aborted && outcome.verdict !== 'proven';
+  const decided = timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome;
+  if (failures.length) decided.reason += ` (cleanup failed: ${failures.join('; ')})`;
+  return {
+    claim: claim.id,
+    title: claim.title,
+    identity: identity.name,
+    ...decided,
+    durationMs: Math.round(performance.now() - t0),
+    evidence: log.entries,
+  };
+}
+
+/** Setup, treatment, control, decide: the one experiment shape every claim follows. */
+async function runClaim(claim: Claim, ctx: ClaimContext): Promise<Outcome> {
+  try {
+    const setup = claim.setup ? await claim.setup(ctx) : undefined;
+    const arm = async (which: 'treatment' | 'control'): Promise<Side> => {
+      try {
+        return await claim[which](ctx, setup);
+      } catch (err) {
+        if (err instanceof SkipClaim) throw err;
+        return { ok: false, error: `harness error: ${(err as Error).message}` };
+      }
+    };
+    const [treatment, control] = claim.concurrentArms
+      ? await Promise.all([arm('treatment'), arm('control')])
+      : [await arm('treatment'), await arm('control')];
+    const outcome = decide(treatment, control);
+    const note = claim.note?.(ctx, setup);
+    if (note) outcome.reason += ` (${note})`;
+    return outcome;
+  } catch (err) {
+    if (err instanceof SkipClaim) return { verdict: 'skipped', reason: err.message };
+    if (err instanceof FixtureError && /needs .*: install/.test(err.message)) {
+      return { verdict: 'skipped', reason: err.message };
+    }
+    return { verdict: 'error', reason: `harness error: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Cleanup for one claim: run in reverse order when the claim ends; each step is also a session
+ * teardown step, so SIGINT during the claim still runs it (once).
+ */
+class CleanupStack {
+  private readonly steps: { name: string; run: () => Promise<void> }[] = [];
+  constructor(private readonly session: Session) {}
+
+  defer(name: string, fn: () => Promise<unknown> | unknown): void {
+    let done: Promise<void> | undefined;
+    const run = () => {
+      done ??= Promise.resolve().then(async () => void (await fn()));
+      return done;
+    };
+    this.steps.push({ name, run });
+    this.session.onTeardown(name, run);
+  }
+
+  /** Run every step (reverse order); returns the failures. */
+  async run(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        failures.push(`${step.name}: ${(err as Error).message}`);
+      }
+    }
+    return failures;
+  }
+}
+
+export function skippedResult(claim: Claim, identity: IdentityName, reason: string): ClaimResult {
+  return {
+    claim: claim.id,
+    title: claim.title,
+    identity,
+    verdict: 'skipped',
+    reason,
+    durationMs: 0,
+    evidence: [],
+  };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest';
+import { selectClaims } from '../claims/index.js';
+import type { IdentityName } from '../exec/identity.js';
+import { identitiesFromEnv, type ProveOptions, prove, type Report } from '../runner/prove.js';
+import './matchers.js';
+
+/** Options for {@link registerClaims}: those of `prove()`, and a per-test timeout. */
+export interface RegisterClaimsOptions extends Omit<ProveOptions, 'only' | 'onResult'> {
+  /** Timeout of each test; the first one runs the whole prove (default 600 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Register one vitest test per claim x identity, all fed by one `prove()` run (started by the
+ * first test). `proven` passes; `skipped` calls `ctx.skip(reason)` and records the reason as an
+ * annotation (so JUnit output keeps it); `refuted`, `inconclusive` and `error` fail with the reason
+ * and the commands. Unknown ids throw at registration.
+ */
+export function registerClaims(ids?: readonly string[], options: RegisterClaimsOptions = {}): void {
+  const selected = selectClaims(ids);
+  if (ids?.length && !selected.length) throw new Error(`registerClaims: no claim matches ${ids.join(', ')}`);
+  const identities: readonly IdentityName[] = options.identities?.length
+    ? options.identities
+    : identitiesFromEnv();
+  let report: Promise<Report> | undefined;
+  const run = () => {
+    report ??= prove({ ...options, only: selected.map((c) => c.id), identities });
+    return report;
+  };
+  describe('podproof claims', () => {
+    for (const claim of selected) {
+      for (const identity of claim.identities.filter((i) => identities.includes(i))) {
+        test(
+          `${claim.id} (${identity}): ${claim.title}`,
+          async (ctx) => {
+            const result = (await run()).results.find((r) => r.claim === claim.id && r.identity === identity);
+            if (!result) throw new Error(`no result for ${claim.id} (${identity})`);
+            if (result.verdict === 'skipped') {
+              await ctx.annotate(`skipped: ${result.reason}`, 'notice');
+              ctx.skip(result.reason);
+            }
+            expect(result).toBeProven();
+          },
+          options.timeoutMs ?? 600_000,
+        );
+      }
+    }
+  });
+}

@@ -1,0 +1,316 @@
+/**
+ * The mutation table: broken hosts every claim must catch. Each mutant is a podman wrapper
+ * (arguments dropped, replaced or added; podman handed to a daemon or to systemd) or real
+ * configuration fed through CONTAINERS_CONF / CONTAINERS_STORAGE_CONF in temp files (never /etc).
+ * A mutant is caught when the claim is `refuted`, or `inconclusive` where the breakage removes the
+ * control's contrast (the table says which). `proven` on a broken host is a survivor.
+ */
+import type { Identity, IdentityName } from '../src/exec/identity.js';
+import { storagePaths } from '../src/podman/podman.js';
+import { hostContainersConf, hostStorageConf, realPodman } from './helpers.js';
+
+/** What a mutant needs from the test: a running API service for daemon mutants. */
+export interface MutantEnv {
+  who: Identity;
+  /** Start (once per identity) `podman system service` on a socket with podproof's storage; returns its socket path. */
+  apiService(): Promise<string>;
+}
+
+/** The bash a mutant puts into the podman wrapper (see `podmanWrapper`). */
+export interface WrapperEdit {
+  /** Edits the arguments of `podman run`. */
+  editRun?: string;
+  /** Runs first for every command (it may `exec` something else). */
+  always?: string;
+}
+
+export interface Mutant {
+  /** Short name, unique per claim. */
+  name: string;
+  claim: string;
+  /** How the host is broken. */
+  how: string;
+  kind: 'wrapper' | 'config';
+  /** Identities this breakage applies to (default: every identity of the claim). */
+  identities?: readonly IdentityName[];
+  wrapper(env: MutantEnv): WrapperEdit | Promise<WrapperEdit>;
+  /** The verdict that catches it (default `refuted`). */
+  caughtAs?: 'refuted' | 'inconclusive';
+}
+
+const conf = (override: Record<string, unknown>) => (env: MutantEnv) => ({
+  always: `export CONTAINERS_CONF=${hostContainersConf(env.who, override)}`,
+});
+
+/** Everything after podman's global storage flags, sent to the API service instead. */
+const toDaemon = async (env: MutantEnv, verb: string): Promise<WrapperEdit> => {
+  const socket = await env.apiService();
+  return {
+    always: `if has ${verb} && ! has --remote; then
+  while [[ \${args[0]} == --root || \${args[0]} == --runroot || \${args[0]} == --tmpdir ]]; do args=("\${args[@]:2}"); done
+  exec ${realPodman} --remote --url unix://${socket} "\${args[@]}"
+fi`,
+  };
+};
+
+const systemdRun = (env: MutantEnv) =>
+  `systemd-run ${env.who.name === 'rootless' ? '--user ' : ''}--wait --pipe --quiet --collect`;
+
+export const MUTANTS: Mutant[] = [
+  // network.loopback-only
+  {
+    name: 'drop-network-none',
+    claim: 'network.loopback-only',
+    how: 'podman ignores --network=none',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--network=none$'" }),
+  },
+  {
+    name: 'none-becomes-host',
+    claim: 'network.loopback-only',
+    how: '--network=none becomes --network=host',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --network=none --network=host' }),
+  },
+  {
+    name: 'conf-netns-none',
+    claim: 'network.loopback-only',
+    how: 'containers.conf netns="none": the default network is none too',
+    kind: 'config',
+    wrapper: conf({ containers: { netns: 'none' } }),
+    caughtAs: 'inconclusive',
+  },
+  // network.egress-blocked
+  {
+    name: 'drop-network-none',
+    claim: 'network.egress-blocked',
+    how: 'podman ignores --network=none',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--network=none$'" }),
+  },
+  {
+    name: 'none-becomes-host',
+    claim: 'network.egress-blocked',
+    how: '--network=none becomes --network=host',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --network=none --network=host' }),
+  },
+  {
+    name: 'rootless-ignores-none',
+    claim: 'network.egress-blocked',
+    how: 'only rootless podman ignores --network=none (the default network instead)',
+    kind: 'wrapper',
+    identities: ['rootless'],
+    wrapper: () => ({ editRun: "[[ $(id -u) != 0 ]] && drop_args '^--network=none$'" }),
+  },
+  // caps.default-set
+  {
+    name: 'add-net-raw',
+    claim: 'caps.default-set',
+    how: 'every container also gets CAP_NET_RAW',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --cap-add=CAP_NET_RAW' }),
+  },
+  {
+    name: 'conf-sys-admin',
+    claim: 'caps.default-set',
+    how: 'containers.conf default_capabilities adds SYS_ADMIN',
+    kind: 'config',
+    wrapper: conf({
+      containers: {
+        default_capabilities: [
+          'CHOWN',
+          'DAC_OVERRIDE',
+          'FOWNER',
+          'FSETID',
+          'KILL',
+          'NET_BIND_SERVICE',
+          'SETFCAP',
+          'SETGID',
+          'SETPCAP',
+          'SETUID',
+          'SYS_CHROOT',
+          'SYS_ADMIN',
+        ],
+      },
+    }),
+  },
+  {
+    name: 'ignore-cap-add',
+    claim: 'caps.default-set',
+    how: 'podman ignores --cap-add (the control cannot lift the restriction)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--cap-add='" }),
+    caughtAs: 'inconclusive',
+  },
+  // caps.drop-add
+  {
+    name: 'ignore-cap-drop',
+    claim: 'caps.drop-add',
+    how: 'podman ignores --cap-drop',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--cap-drop='" }),
+  },
+  {
+    name: 'ignore-cap-add',
+    claim: 'caps.drop-add',
+    how: 'podman ignores --cap-add',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--cap-add='" }),
+  },
+  // userns.rootless-map
+  {
+    name: 'other-userns',
+    claim: 'userns.rootless-map',
+    how: 'containers get another user namespace (rootless keep-id, rootful a shifted --uidmap)',
+    kind: 'wrapper',
+    wrapper: (env) => ({
+      editRun:
+        env.who.name === 'rootless'
+          ? 'has --userns=keep-id || add_after_run --userns=keep-id'
+          : 'has --uidmap=0:200000:65536 || add_after_run --uidmap=0:300000:65536 --gidmap=0:300000:65536',
+    }),
+  },
+  {
+    name: 'conf-userns',
+    claim: 'userns.rootless-map',
+    how: 'containers.conf userns: keep-id (rootless), auto (rootful)',
+    kind: 'config',
+    wrapper: (env) => conf({ containers: { userns: env.who.name === 'rootless' ? 'keep-id' : 'auto' } })(env),
+  },
+  // userns.auto-ranges
+  {
+    name: 'auto-becomes-host',
+    claim: 'userns.auto-ranges',
+    how: '--userns=auto is replaced by --userns=host',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --userns=auto --userns=host' }),
+  },
+  {
+    name: 'one-shared-range',
+    claim: 'userns.auto-ranges',
+    how: '--userns=auto hands every container the same range',
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun:
+        'replace_arg --userns=auto --uidmap=0:1:4096; has --uidmap=0:1:4096 && add_after_run --gidmap=0:1:4096',
+    }),
+  },
+  {
+    name: 'storage-min-size',
+    claim: 'userns.auto-ranges',
+    how: 'podman reads another storage.conf: auto-userns-min-size 2048',
+    kind: 'config',
+    // rootless podman 4.3 given a storage.conf through CONTAINERS_STORAGE_CONF sizes --userns=auto
+    // ranges by the image (65534 here), not by this key: rootful only
+    identities: ['rootful'],
+    wrapper: (env) => ({
+      always: `export CONTAINERS_STORAGE_CONF=${hostStorageConf(env.who, { storage: { options: { 'auto-userns-min-size': 2048 } } })}`,
+    }),
+  },
+  // pid.isolated
+  {
+    name: 'add-pid-host',
+    claim: 'pid.isolated',
+    how: 'every container joins the host PID namespace',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --pid=host' }),
+  },
+  {
+    name: 'conf-pidns-host',
+    claim: 'pid.isolated',
+    how: 'containers.conf pidns="host"',
+    kind: 'config',
+    wrapper: conf({ containers: { pidns: 'host' } }),
+  },
+  // loginuid.retained
+  {
+    name: 'run-via-daemon',
+    claim: 'loginuid.retained',
+    how: 'podman run goes to an API service started before (the daemon model)',
+    kind: 'wrapper',
+    wrapper: (env) => toDaemon(env, 'run'),
+  },
+  {
+    name: 'loginuid-lost',
+    claim: 'loginuid.retained',
+    how: 'rootful: podman rewrites its loginuid; rootless: podman run is handed to the systemd user manager',
+    kind: 'wrapper',
+    wrapper: (env) =>
+      env.who.name === 'rootful'
+        ? { always: 'if has run && ! has --remote; then echo 4242 > /proc/self/loginuid; fi' }
+        : {
+            always: `if has run && ! has --remote; then exec ${systemdRun(env)} ${realPodman} "\${args[@]}"; fi`,
+          },
+  },
+  // systemd.pull-blocked
+  {
+    name: 'pull-via-systemd',
+    claim: 'systemd.pull-blocked',
+    how: 'the restricted podman asks the manager (D-Bus is AF_UNIX) to run the pull unrestricted',
+    kind: 'wrapper',
+    wrapper: (env) => ({
+      always: `if has pull; then exec ${systemdRun(env)} ${realPodman} "\${args[@]}"; fi`,
+    }),
+  },
+  {
+    name: 'pull-via-daemon',
+    claim: 'systemd.pull-blocked',
+    how: 'the pull goes to an unrestricted API service over its unix socket',
+    kind: 'wrapper',
+    wrapper: (env) => toDaemon(env, 'pull'),
+  },
+  // systemd.socket-activation
+  {
+    name: 'drop-network-none',
+    claim: 'systemd.socket-activation',
+    how: 'the socket-activated container gets a network after all',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--network=none$'" }),
+  },
+  {
+    name: 'no-listen-fds',
+    claim: 'systemd.socket-activation',
+    how: 'podman does not pass the sockets on (LISTEN_FDS dropped)',
+    kind: 'wrapper',
+    wrapper: () => ({ always: 'unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES' }),
+  },
+  // systemd.restricted-still-serves
+  {
+    name: 'pull-always',
+    claim: 'systemd.restricted-still-serves',
+    how: 'the restricted service has to pull (--pull=never becomes always)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --pull=never --pull=always' }),
+  },
+  {
+    name: 'no-listen-fds',
+    claim: 'systemd.restricted-still-serves',
+    how: 'podman does not pass the sockets on (LISTEN_FDS dropped)',
+    kind: 'wrapper',
+    wrapper: () => ({ always: 'unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES' }),
+  },
+  // systemd.userns-precreated
+  {
+    name: 'unshare-noop',
+    claim: 'systemd.userns-precreated',
+    how: '`podman unshare` does nothing: the oneshot succeeds without creating the namespace',
+    kind: 'wrapper',
+    wrapper: () => ({ always: 'if has unshare; then exit 0; fi' }),
+  },
+  {
+    name: 'unshare-then-gone',
+    claim: 'systemd.userns-precreated',
+    how: 'the namespace the oneshot creates is gone before the service starts',
+    kind: 'wrapper',
+    wrapper: (env) => {
+      const pidFiles = [
+        `${storagePaths(env.who).tmpdir}/pause.pid`,
+        `${env.who.runtimeDir}/libpod/tmp/pause.pid`,
+      ];
+      return {
+        always: `if has unshare; then ${realPodman} "\${args[@]}"; rc=$?; kill $(cat ${pidFiles.join(' ')} 2>/dev/null) 2>/dev/null; exit $rc; fi`,
+      };
+    },
+  },
+];

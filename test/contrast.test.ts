@@ -1,0 +1,164 @@
+/**
+ * No observation that holds everywhere: every claim's treatment check is fed the control's real
+ * output (captured on this project's build machine by scripts/capture-probes.mjs) and must fail
+ * there, and the control check must fail on the treatment's output. A check that passes on both
+ * arms would prove nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  CAP_VARIANTS,
+  checkCapSet,
+  checkMoreThan,
+  checkVariantsDiffer,
+  DEFAULT_CAPABILITIES,
+} from '../src/claims/caps.js';
+import { checkEgressBlocked, checkEgressReaches } from '../src/claims/egress.js';
+import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js';
+import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
+import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
+import { checkPullBlocked } from '../src/claims/systemd.js';
+import {
+  checkAutoRanges,
+  checkMaps,
+  checkOtherMap,
+  checkSameMap,
+  expectedRootlessMap,
+  IDENTITY_MAP,
+} from '../src/claims/userns.js';
+import type { Evidence } from '../src/exec/evidence.js';
+import type { Observation } from '../src/experiment/verdict.js';
+import { type ProbeSnapshot, parseSnapshot } from '../src/probe/snapshot.js';
+
+const dir = new URL('./captured/claims/', import.meta.url);
+const snap = (file: string): ProbeSnapshot => parseSnapshot(readFileSync(new URL(file, dir), 'utf8'));
+const meta = JSON.parse(readFileSync(new URL('meta.json', dir), 'utf8')) as Record<
+  string,
+  Record<string, unknown>
+>;
+const IDS = ['rootful', 'rootless'] as const;
+
+/** A check that holds on its own arm's output and fails on the other arm's. */
+function expectContrast(check: (s: ProbeSnapshot) => Observation, own: ProbeSnapshot, other: ProbeSnapshot) {
+  const here = check(own);
+  expect(here.holds, here.observed).toBe(true);
+  const there = check(other);
+  expect(there.holds, there.observed).toBe(false);
+}
+
+describe.each(IDS)('%s: each check fails on the other arm', (id) => {
+  const f = (claim: string, arm: string) => snap(`${claim}.${id}.${arm}.txt`);
+
+  it('network.loopback-only', () => {
+    const t = f('network.loopback-only', 'treatment');
+    const c = f('network.loopback-only', 'control-default-network');
+    expectContrast(checkLoopbackOnly, t, c);
+    expectContrast(checkHasOtherInterface, c, t);
+  });
+
+  it('network.egress-blocked', () => {
+    const token = String(meta[`network.egress-blocked.${id}`]?.token);
+    const t = f('network.egress-blocked', 'treatment-network=none');
+    const c = f('network.egress-blocked', 'control-network=NET');
+    expectContrast((s) => checkEgressBlocked(s, 'curl', token), t, c);
+    expectContrast((s) => checkEgressReaches(s, 'curl', token), c, t);
+    // the token matters: a client that reached some other server is a harness error, not a contrast
+    expect(() => checkEgressReaches(c, 'curl', 'podproof-sink-000000000000')).toThrow(
+      /did not run as expected/,
+    );
+  });
+
+  it('caps.default-set', () => {
+    const root = f('caps.default-set', 'treatment-container-root');
+    const rootAll = f('caps.default-set', 'control-container-root-cap-add=all');
+    const user = f('caps.default-set', 'treatment-user=1000');
+    const userAll = f('caps.default-set', 'control-user=1000-cap-add=all');
+    const eff = (s: ProbeSnapshot) => s.capabilities?.effective;
+    expectContrast((s) => checkCapSet('root', eff(s), DEFAULT_CAPABILITIES), root, rootAll);
+    expectContrast((s) => checkCapSet('user', eff(s), []), user, userAll);
+    expectContrast((s) => checkMoreThan('root', eff(s), DEFAULT_CAPABILITIES), rootAll, root);
+    expectContrast((s) => checkMoreThan('user', eff(s), []), userAll, user);
+  });
+
+  it('caps.drop-add', () => {
+    const base = f('caps.drop-add', 'control-default');
+    const defaults = base.capabilities?.effective ?? [];
+    for (const v of CAP_VARIANTS) {
+      const file = `treatment-${v.flags.join('-').replace(/^--/, '').replace(/--/g, '').replace(/_/g, '-')}`;
+      const t = f('caps.drop-add', file);
+      expectContrast(
+        (s) => checkCapSet(v.flags.join(' '), s.capabilities?.effective, v.expect(defaults)),
+        t,
+        base,
+      );
+    }
+    expect(checkVariantsDiffer(defaults).holds).toBe(true);
+    // a podman that ignored every flag would have no contrast to show
+    expect(checkVariantsDiffer([]).holds).toBe(false);
+  });
+
+  it('userns.rootless-map', () => {
+    const expected =
+      id === 'rootless'
+        ? {
+            uid: expectedRootlessMap(1001, [{ user: 'podproof', start: 100000, count: 65536 }]),
+            gid: expectedRootlessMap(1001, [{ user: 'podproof', start: 100000, count: 65536 }]),
+          }
+        : { uid: IDENTITY_MAP, gid: IDENTITY_MAP };
+    const t = f('userns.rootless-map', 'treatment');
+    const c = f(
+      'userns.rootless-map',
+      id === 'rootless' ? 'control-userns=keep-id' : 'control-uidmap-0-200000-65536',
+    );
+    expectContrast((s) => checkMaps(s, expected), t, c);
+    expectContrast((s) => checkOtherMap('control', s, expected), c, t);
+  });
+
+  it('userns.auto-ranges', () => {
+    const c1 = f('userns.auto-ranges', 'control-default-1');
+    const c2 = f('userns.auto-ranges', 'control-default-2');
+    expect(checkSameMap(c1.uidMap, c2.uidMap).holds).toBe(true);
+    // the control's containers, read as the treatment's: one shared map, not 1024 ids each
+    const asTreatment = checkAutoRanges(
+      { a: c1.uidMap, b: c2.uidMap, wide: c1.uidMap, reused: c2.uidMap },
+      1024,
+    );
+    expect(asTreatment.holds, asTreatment.observed).toBe(false);
+  });
+
+  it('pid.isolated', () => {
+    const t = f('pid.isolated', 'treatment');
+    const c = f('pid.isolated', 'control-pid=host');
+    const marker = c.pids.find((p) => !t.pids.includes(p) && p > 1) ?? -1;
+    expectContrast((s) => checkOwnPidsOnly(s, marker), t, c);
+    expectContrast((s) => checkSeesMarker(s, marker), c, t);
+  });
+
+  it('loginuid.retained', () => {
+    const caller = id === 'rootful' ? 3267 : 1001;
+    const t = f('loginuid.retained', 'treatment');
+    const c = f('loginuid.retained', 'control-via-the-API-service');
+    expectContrast((s) => checkLoginuidKept(s, caller, true), t, c);
+    expectContrast((s) => checkLoginuidLost(s, caller, 'systemd-run'), c, t);
+  });
+});
+
+describe('systemd.pull-blocked (rootless)', () => {
+  const ev = (arm: string) =>
+    ({
+      argv: [],
+      exitCode: null,
+      stdout: '',
+      stderr: '',
+      identity: 'rootless',
+      user: 'podproof',
+      signal: null,
+      durationMs: 0,
+      startedAt: '',
+      ...meta[`systemd.pull-blocked.rootless.${arm}`],
+    }) as Evidence;
+  it('the treatment check fails on the unrestricted pull', () => {
+    expect(checkPullBlocked(ev('treatment')).holds).toBe(true);
+    expect(checkPullBlocked(ev('control')).holds).toBe(false);
+  });
+});
