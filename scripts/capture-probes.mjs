@@ -18,7 +18,10 @@ for (const r of report.results) {
       meta[`${r.claim}.${r.identity}.${e.purpose.split(':')[0]}`] = { exitCode, stdout, stderr, failure };
     }
     if (!e.stdout.includes('@@podproof-begin')) continue;
-    const arm = e.purpose.replace(/podproof-\w+-net-\d+/, 'NET').replace(/[^a-zA-Z0-9=]+/g, '-').replace(/-+$/, '');
+    const arm = e.purpose
+      .replace(/podproof-\w+-net-\d+/, 'NET')
+      .replace(/[^a-zA-Z0-9=]+/g, '-')
+      .replace(/-+$/, '');
     const file = `${r.claim}.${r.identity}.${arm}.txt`;
     writeFileSync(join(dir, file), e.stdout.replace(/podproof-\w+-(net|sink)-\d+/g, 'podproof-SESSION-$1'));
     console.log(file);

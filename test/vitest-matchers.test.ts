@@ -70,7 +70,9 @@ describe('podproof/vitest matchers', () => {
   it('toRetainLoginuid maps the caller value through uid_map', () => {
     expect({ ...none, loginuid: 3267 }).toRetainLoginuid(3267);
     expect({ ...rootless, loginuid: 0 }).toRetainLoginuid(1001);
-    expect(() => expect({ ...rootless, loginuid: 4294967295 }).toRetainLoginuid(1001)).toThrow(/container reads 4294967295 \(expected 0\)/);
+    expect(() => expect({ ...rootless, loginuid: 4294967295 }).toRetainLoginuid(1001)).toThrow(
+      /container reads 4294967295 \(expected 0\)/,
+    );
   });
   it('toBeBlocked accepts only the expected failures', () => {
     expect({
