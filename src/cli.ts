@@ -1,34 +1,45 @@
 #!/usr/bin/env node
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { claims } from './claims/index.js';
+import { registryBinary } from './apparatus/registry.js';
+import { claims, unknownClaimIds } from './claims/index.js';
 import { resolveIdentities } from './exec/resolve.js';
 import { Session } from './exec/session.js';
+import { which } from './exec/which.js';
 import { detectHost } from './host/profile.js';
-import { Podman, PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
+import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
+import { doctorChecklist, formatChecklist } from './report/doctor.js';
 import { writeJsonReport } from './report/json.js';
 import { writeJunitReport } from './report/junit.js';
 import { writeMarkdownReport } from './report/markdown.js';
 import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
+import { clean } from './runner/clean.js';
 import { checkIdentities, identitiesFromEnv, prove, UsageError } from './runner/prove.js';
 
 const USAGE = `usage: podproof <command> [options]
 
 commands:
-  prove    run claims and print a verdict per claim x identity
-             --only ID      a claim id or area (repeatable; default all)
+  prove [ID|AREA...]  run claims (default all) and print a verdict per claim x identity
+             --only ID      a claim id or area, like a positional (repeatable)
+             --require ID   a skip of this claim or area fails the run (exit 3; repeatable)
+             --timeout S    deadline for the whole run, in seconds (unfinished claims are errors)
+             --claim-timeout S  deadline per claim x identity (default 120)
              --identity I   rootful or rootless (repeatable; default both)
              --json FILE    write the JSON report
              --junit FILE   write JUnit XML (skips keep their reason)
              --markdown FILE  write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
              -v, --verbose  show the reason of proven claims too
              --image REF    run this image instead of the built fixtures (needs sh and cat)
-  doctor   print what podproof detects about this host
-  clean    remove containers, pods, volumes and images left by any podproof session
+  doctor   a checklist of what podproof needs on this host, each with its fix
+             --json         the detected HostProfile as JSON instead
+  clean    remove what earlier podproof sessions left (containers, pods, volumes, networks,
+           images; units, processes and temp dirs from their journals); a session whose
+           process is still running is left alone
              --images       also remove the cached fixture images
              --check        only list leftovers; exit 1 when there are any
+             --force        also clean sessions whose process is still running
   list     list the claims
 
 common options:
@@ -43,7 +54,9 @@ environment:
   PODPROOF_DEBUG=1         print every command podproof runs
   -h, --help
 
-exit codes: 0 ok, 1 a claim refuted or errored, 2 bad usage or host, 130 interrupted`;
+exit codes: 0 ok; 1 a claim refuted, inconclusive or in error (doctor: an identity asked for
+cannot run podman); 2 bad usage, or podman missing or not podman; 3 nothing proven (every row
+skipped) or a --require'd claim skipped; 130 interrupted (143 on SIGTERM)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -51,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       only: { type: 'string', multiple: true },
+      require: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      'claim-timeout': { type: 'string' },
+      force: { type: 'boolean' },
       identity: { type: 'string', multiple: true },
       json: { type: 'string' },
       junit: { type: 'string' },
@@ -81,6 +98,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'prove': {
       for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
+      const only = [...positionals.slice(1), ...(values.only ?? [])].flatMap((o) => o.split(','));
+      const required = (values.require ?? []).flatMap((o) => o.split(','));
+      const unknown = unknownClaimIds([...only, ...required]);
+      if (unknown.length)
+        throw new UsageError(`unknown claim id or area: ${unknown.join(', ')} (see \`podproof list\`)`);
+      const timeoutMs = seconds('--timeout', values.timeout);
+      const claimTimeoutMs = seconds('--claim-timeout', values['claim-timeout']);
       const session = new Session();
       const tty = process.stdout.isTTY === true;
       const progress = new Progress();
@@ -89,7 +113,9 @@ async function main(argv: string[]): Promise<number> {
       );
       try {
         const report = await prove({
-          only: (values.only ?? []).flatMap((o) => o.split(',')),
+          only,
+          timeoutMs,
+          claimTimeoutMs,
           identities,
           podman: values.podman,
           image: values.image,
@@ -104,7 +130,14 @@ async function main(argv: string[]): Promise<number> {
         if (values.json) writeJsonReport(values.json, report);
         if (values.junit) writeJunitReport(values.junit, report);
         if (values.markdown) writeMarkdownReport(values.markdown, report);
-        return exitCodeFor(report.results);
+        const code = exitCodeFor(report.results, required);
+        if (code === 3)
+          console.error(
+            report.results.some((r) => r.verdict === 'proven')
+              ? `podproof: a required claim was skipped (--require ${required.join(' ')})`
+              : 'podproof: nothing was proven: every row was skipped (see the reasons above)',
+          );
+        return code;
       } finally {
         for (const f of await session.teardown()) console.error(`podproof: cleanup failed: ${f}`);
       }
@@ -115,8 +148,16 @@ async function main(argv: string[]): Promise<number> {
         const binary = resolvePodmanBinary(values.podman);
         const resolutions = await resolveIdentities(values['rootless-user']);
         const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
-        console.log(JSON.stringify(host, null, 2));
-        return 0;
+        if (values.json) console.log(JSON.stringify(host, null, 2));
+        const items = doctorChecklist(host, identities, {
+          busybox: existsSync('/bin/busybox') ? '/bin/busybox' : undefined,
+          curl: which('curl'),
+          socat: which('socat'),
+          registry: registryBinary(),
+        });
+        if (!values.json) console.log(formatChecklist(items));
+        if (!host.podman.version) return 2;
+        return items.some((i) => i.state === 'broken') ? 1 : 0;
       } finally {
         await session.teardown();
       }
@@ -125,46 +166,73 @@ async function main(argv: string[]): Promise<number> {
       const session = new Session();
       const binary = resolvePodmanBinary(values.podman);
       const resolutions = await resolveIdentities(values['rootless-user']);
-      let failed = 0;
       for (const name of identities) {
         const r = resolutions[name];
-        if (!r.ok) {
-          console.log(`${name}: skipped (${r.reason})`);
-          continue;
-        }
-        const podman = new Podman({ binary, identity: r.identity, session, storage });
-        const before = await podman.listLabelled();
-        if (values.check) {
-          console.log(`${name}: ${before.length} leftover object(s)`);
-          for (const l of before) console.log(`  ${l}`);
-          failed += before.length;
-          continue;
-        }
-        const runs = await podman.removeLabelled(undefined, values.images === true);
-        const errors = runs.filter((e) => e.exitCode !== 0);
-        failed += errors.length;
-        console.log(
-          `${name}: removed ${before.length} object(s)${values.images ? ' and the fixture images' : ''}`,
-        );
-        for (const e of errors) console.error(`  ${e.argv.join(' ')}: ${e.stderr.trim()}`);
+        if (!r.ok) console.log(`${name}: skipped (${r.reason})`);
       }
+      const cleaned = await clean({
+        binary,
+        resolutions,
+        identities,
+        storage,
+        session,
+        check: values.check,
+        force: values.force,
+        images: values.images,
+      });
       await session.teardown();
-      return failed ? 1 : 0;
+      let left = 0;
+      for (const s of cleaned) {
+        if (s.live && !values.force) {
+          console.log(`session ${s.id}: still running, left alone (--force to clean it anyway)`);
+          continue;
+        }
+        left += s.removed.length + s.failed.length;
+        console.log(`session ${s.id}: ${values.check ? 'left' : 'removed'} ${s.removed.length} thing(s)`);
+        for (const r of s.removed) console.log(`  ${r}`);
+        for (const f of s.failed) console.error(`  failed: ${f}`);
+      }
+      if (!cleaned.length)
+        console.log(values.check ? 'nothing left by podproof sessions' : 'nothing to clean');
+      if (values.check) return left ? 1 : 0;
+      return cleaned.some((s) => s.failed.length) ? 1 : 0;
     }
     default:
       throw new UsageError(`unknown command: ${command} (prove, doctor, clean, list)`);
   }
 }
 
+/** A number of seconds from a flag, in milliseconds; a UsageError when it is not a positive number. */
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} wants a positive number of seconds, not ${JSON.stringify(value)}`);
+  return Math.round(n * 1000);
+}
+
+/** A report path podproof can write, checked before any claim runs: a UsageError naming why not. */
 function checkWritable(file: string): void {
   const dir = dirname(resolve(file));
-  try {
-    accessSync(existsSync(file) ? file : dir, constants.W_OK);
-  } catch {
-    throw new UsageError(
-      `cannot write report ${file}: ${existsSync(dir) ? 'not writable' : `no directory ${dir}`}`,
-    );
+  let why: string | undefined;
+  if (existsSync(file)) {
+    if (statSync(file).isDirectory()) why = 'it is a directory';
+    else {
+      try {
+        closeSync(openSync(file, 'r+')); // opens for writing without truncating: EACCES, EROFS, ...
+      } catch (err) {
+        why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      }
+    }
+  } else if (!existsSync(dir)) why = `no directory ${dir}`;
+  else {
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      why = `${dir} is not writable`;
+    }
   }
+  if (why) throw new UsageError(`cannot write report ${file}: ${why}`);
 }
 
 main(process.argv.slice(2)).then(

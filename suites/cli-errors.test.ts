@@ -1,7 +1,11 @@
 // Bad input that needs podman to notice: a clear message, exit 2, no stack trace.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exec } from '../src/exec/run.js';
-import { CLI, identity, testSession } from './helpers.js';
+import { Podman } from '../src/podman/podman.js';
+import { CLI, identity, realPodman, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
@@ -34,6 +38,41 @@ describe('podproof prove on bad input (with podman)', () => {
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/rootless user "podproof-no-such-user" does not exist/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an image without sh', async (ctx) => {
+    const name = identity('rootful').identity ? 'rootful' : 'rootless';
+    const who = identity(name).identity;
+    if (!who) return ctx.skip('no identity available');
+    // an image of one plain file: podproof's probe cannot run in it
+    const dir = testSession.tempDir('no-sh-image');
+    writeFileSync(join(dir, 'hello.txt'), 'no shell here\n');
+    const tar = join(testSession.tempDir('no-sh-tar'), 'rootfs.tar');
+    expect((await exec(['tar', '-C', dir, '-cf', tar, '.'])).exitCode).toBe(0);
+    const ref = `localhost/podproof-test-no-sh:${testSession.id}`;
+    const podman = new Podman({ binary: realPodman, identity: who, session: testSession, storage: 'host' });
+    const imported = await podman.cmd(['import', '--change', `LABEL ${testSession.label}`, tar, ref]);
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    testSession.onTeardown(`rmi ${ref}`, async () => void (await podman.cmd(['rmi', '-f', ref])));
+    const r = await cli(['prove', '--only', 'network.loopback-only', '--identity', name, '--image', ref]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/cannot run `sh -c 'cat \/dev\/null'` \(podproof's probe needs sh and cat\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an existing report file the user may not write', async (ctx) => {
+    const who = identity('rootless').identity;
+    if (process.getuid?.() !== 0 || !who)
+      return ctx.skip('runs the CLI as the rootless user, which needs root');
+    const file = join(testSession.tempDir('root-owned'), 'r.xml');
+    writeFileSync(file, '', { mode: 0o644 }); // root's, read-only for the rootless user
+    const r = await exec([process.execPath, CLI, 'prove', '--identity', 'rootless', '--junit', file], {
+      identity: who,
+      env: { NO_COLOR: '1' },
+      timeoutMs: 60_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`cannot write report ${file}: EACCES`));
   });
 
   it('an unwritable JUnit path', async () => {

@@ -14,7 +14,18 @@ beforeAll(() => {
 
 describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', () => {
   it.each([
-    [['prove', '--only', 'no.such-claim'], /unknown claim id: no\.such-claim/],
+    [['prove', '--only', 'no.such-claim'], /unknown claim id or area: no\.such-claim/],
+    [['prove', 'network.loopback-only', 'caps.nope'], /unknown claim id or area: caps\.nope/],
+    [['prove', '--require', 'nope'], /unknown claim id or area: nope/],
+    [['prove', '--podman', '/tmp'], /podman binary \/tmp does not exist or is not executable/],
+    [['prove', '--junit', '/tmp'], /cannot write report \/tmp: it is a directory/],
+    [['prove', '--timeout', 'abc'], /--timeout wants a positive number of seconds, not "abc"/],
+    [['prove', '--claim-timeout=-5'], /--claim-timeout wants a positive number of seconds, not "-5"/],
+    [
+      ['prove', '--podman', '/bin/true'],
+      /\/bin\/true is not podman: `\/bin\/true --version` printed no podman version/,
+    ],
+    [['prove', '--identity'], /argument missing/],
     [['prove', '--identity', 'superuser'], /unknown identity: superuser/],
     [['prove', '--podman', '/nonexistent/podman'], /podman binary \/nonexistent\/podman does not exist/],
     [['prove', '--json', '/nonexistent-dir/r.json'], /cannot write report \/nonexistent-dir\/r\.json/],
@@ -31,6 +42,20 @@ describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', (
     const r = await cli(['prove'], { PATH: '/nonexistent', PODPROOF_PODMAN: '' });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/podman not found on PATH/);
+  });
+
+  it('PODPROOF_PODMAN naming nothing', async () => {
+    const r = await cli(['prove'], { PODPROOF_PODMAN: '/nonexistent/podman' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/podman binary \/nonexistent\/podman does not exist/);
+  });
+
+  it('doctor with a binary that is not podman exits 2 and says so', async () => {
+    const r = await cli(['doctor', '--podman', '/bin/true']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(
+      /^broken\s+podman\s+\/bin\/true: prints no podman version\n\s+fix: install podman/m,
+    );
   });
 
   it('an unknown identity in PODPROOF_IDENTITIES', async () => {

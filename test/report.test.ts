@@ -13,10 +13,17 @@ const result = (verdict: Verdict): ClaimResult => ({
 });
 
 describe('exitCodeFor', () => {
-  it('is 1 when anything is refuted or an error, else 0', () => {
+  it('is 1 when anything is refuted, inconclusive or an error, else 0', () => {
     expect(exitCodeFor([result('proven'), result('skipped')])).toBe(0);
     expect(exitCodeFor([result('proven'), result('refuted')])).toBe(1);
     expect(exitCodeFor([result('error')])).toBe(1);
+    expect(exitCodeFor([result('proven'), result('inconclusive')])).toBe(1);
+  });
+  it('is 3 when nothing was proven, or a required claim was skipped', () => {
+    expect(exitCodeFor([result('skipped'), result('skipped')])).toBe(3);
+    expect(exitCodeFor([])).toBe(3);
+    expect(exitCodeFor([result('proven'), result('skipped')], ['network'])).toBe(3);
+    expect(exitCodeFor([result('proven'), result('skipped')], ['caps'])).toBe(0);
   });
 });
 

@@ -54,6 +54,7 @@ async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: s
       argv,
       user: userManager,
       purpose: 'control: start the API service',
+      journal: ctx.session,
     });
     if ('error' in svc) throw new Error(svc.error);
     ctx.defer(`stop API service ${unit}`, svc.stop);

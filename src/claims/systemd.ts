@@ -15,7 +15,7 @@ import {
   socketActivationNeeds,
   startEchoSocket,
 } from '../systemd/echo.js';
-import { runAsService, systemdUnavailable } from '../systemd/transient.js';
+import { runAsService, stopUnit, systemdUnavailable } from '../systemd/transient.js';
 import { execLine } from '../systemd/units.js';
 
 /** The property the articles put on podman's service. */
@@ -81,8 +81,12 @@ export const pullBlocked: Claim<PullSetup> = {
   },
   async treatment(ctx, { pull }) {
     const user = ctx.identity.name === 'rootless';
+    const unit = `${ctx.session.name('restricted-pull')}.service`;
+    ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
     const e = await runAsService(ctx.exec, {
       user,
+      unit,
+      journal: ctx.session,
       properties: [RESTRICT_INET],
       argv: pull,
       purpose: 'treatment: restricted pull',
@@ -91,7 +95,15 @@ export const pullBlocked: Claim<PullSetup> = {
   },
   async control(ctx, { pull }) {
     const user = ctx.identity.name === 'rootless';
-    const e = await runAsService(ctx.exec, { user, argv: pull, purpose: 'control: unrestricted pull' });
+    const unit = `${ctx.session.name('pull')}.service`;
+    ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
+    const e = await runAsService(ctx.exec, {
+      user,
+      unit,
+      journal: ctx.session,
+      argv: pull,
+      purpose: 'control: unrestricted pull',
+    });
     return sideOfRun(e, (x) => ({ holds: succeeded(x), observed: `without it: pull exit ${x.exitCode}` }));
   },
 };

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import tmp from 'tmp';
+import { Journal, type JournalEntry, processStartTime } from './journal.js';
+import { type BackgroundProcess, type ExecOptions, spawnBackground } from './run.js';
 
 /** The label every podman object the harness creates carries. */
 export const SESSION_LABEL = 'io.podproof.session';
@@ -17,12 +19,20 @@ export class Session {
   readonly id: string;
   /** Aborted on SIGINT/SIGTERM: every running exec stops. */
   readonly abort = new AbortController();
+  /** What the session makes, written ahead for `podproof clean` (see {@link Journal}). */
+  readonly journal: Journal;
   private readonly teardowns: Teardown[] = [];
   private tornDown: Promise<string[]> | undefined;
 
-  constructor(id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`) {
+  constructor(id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`, journalDir?: string) {
     if (!/^[a-z0-9]+$/.test(id)) throw new Error(`session id must be [a-z0-9]+: ${id}`);
     this.id = id;
+    this.journal = new Journal(id, journalDir);
+  }
+
+  /** Write an entry to the journal before making what it names. */
+  record(entry: JournalEntry): void {
+    this.journal.record(entry);
   }
 
   get signal(): AbortSignal {
@@ -50,10 +60,26 @@ export class Session {
    * harness puts there (image tarballs, wrapper scripts); removed at teardown.
    */
   tempDir(what: string): string {
-    const dir = tmp.dirSync({ prefix: `podproof-${this.id}-${what}-`, mode: 0o755 }).name;
-    chmodSync(dir, 0o755); // tmp applies the umask
+    // named first, journaled, then made: a SIGKILL between the two leaves nothing unrecorded
+    const dir = tmp.tmpNameSync({ prefix: `podproof-${this.id}-${what.replace(/[^\w.-]/g, '-')}-` });
+    this.record({ kind: 'tempdir', path: dir });
     this.onTeardown(`temp dir ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755); // mkdir applies the umask
     return dir;
+  }
+
+  /**
+   * Start a background process (journaled with its start time the moment it has a PID, so
+   * `clean` can end it after SIGKILL without hitting a reused PID); stopped at teardown.
+   */
+  background(argv: string[], opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {}): BackgroundProcess {
+    const p = spawnBackground(argv, { ...opts, signal: opts.signal ?? this.signal });
+    const startTime = p.pid > 0 ? processStartTime(p.pid) : undefined;
+    if (startTime)
+      this.record({ kind: 'process', identity: opts.identity?.name ?? 'host', pid: p.pid, startTime, argv });
+    this.onTeardown(`stop ${argv.join(' ')}`, async () => void (await p.stop()));
+    return p;
   }
 
   /** Run every teardown once (later calls wait for the first); returns the failures. */
@@ -68,6 +94,8 @@ export class Session {
           failures.push(`${t.name}: ${(err as Error).message}`);
         }
       }
+      // everything the journal names is gone: `clean` has nothing left to do for this session
+      if (!failures.length) this.journal.close();
       return failures;
     })();
     return this.tornDown;

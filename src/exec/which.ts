@@ -1,4 +1,4 @@
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
@@ -12,6 +12,7 @@ export function which(name: string, env: NodeJS.ProcessEnv = process.env): strin
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
+      if (!statSync(c).isFile()) continue; // a directory is "executable" too
       return isAbsolute(c) ? c : realpathSync(c);
     } catch {}
   }

@@ -167,9 +167,9 @@ export class Podman {
 
   /**
    * Remove what carries the session label (`sessionId`), or any podproof session label when
-   * `sessionId` is undefined (`podproof clean`). Fixture images are kept unless `images` is true.
+   * `sessionId` is undefined. Fixture images are kept (see {@link removeFixtureImages}).
    */
-  async removeLabelled(sessionId: string | undefined, images = false): Promise<Evidence[]> {
+  async removeLabelled(sessionId: string | undefined): Promise<Evidence[]> {
     const filter = sessionId ? `label=${SESSION_LABEL}=${sessionId}` : `label=${SESSION_LABEL}`;
     const out: Evidence[] = [];
     const opts = { purpose: 'cleanup', timeoutMs: 60_000, signal: new AbortController().signal };
@@ -189,8 +189,22 @@ export class Podman {
     await listThenRemove(['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
     await listThenRemove(['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);
     await listThenRemove(['images', '-q', '--filter', filter], ['rmi', '-f']);
-    if (images) await listThenRemove(['images', '-q', '--filter', `label=${FIXTURE_LABEL}`], ['rmi', '-f']);
     return out;
+  }
+
+  /** Remove the cached fixture images (`podproof clean --images`). */
+  async removeFixtureImages(): Promise<Evidence[]> {
+    const opts = { purpose: 'cleanup', timeoutMs: 60_000, signal: new AbortController().signal };
+    const ls = await this.cmd(['images', '-q', '--filter', `label=${FIXTURE_LABEL}`], opts);
+    const ids = [
+      ...new Set(
+        ls.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    ];
+    return ids.length ? [ls, await this.cmd(['rmi', '-f', ...ids], opts)] : [ls];
   }
 
   /** The objects that carry a podproof session label (what `removeLabelled` would remove). */
@@ -202,6 +216,7 @@ export class Podman {
       ['pod', ['pod', 'ps', '--format', '{{.ID}} {{.Name}}', '--filter', filter]],
       ['image', ['images', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}', '--filter', filter]],
       ['volume', ['volume', 'ls', '--format', '{{.Name}}', '--filter', filter]],
+      ['network', ['network', 'ls', '--format', '{{.ID}} {{.Name}}', '--filter', filter]],
     ] as const) {
       const e = await this.cmd([...args], { purpose: 'list', timeoutMs: 60_000 });
       if (e.exitCode !== 0) throw new Error(`podman ${args[0]} failed: ${e.stderr.trim()}`);

@@ -78,7 +78,15 @@ export function countVerdicts(results: ClaimResult[]): Record<Verdict, number> {
   return counts;
 }
 
-/** Exit code of `podproof prove`: 1 when anything is refuted or an error, else 0. */
-export function exitCodeFor(results: ClaimResult[]): number {
-  return results.some((r) => r.verdict === 'refuted' || r.verdict === 'error') ? 1 : 0;
+/**
+ * The CLI's exit code for a run (pure): 1 when anything is refuted, inconclusive or in error; 3
+ * when nothing was proven at all (every row skipped) or a `required` claim (id or area) was
+ * skipped; else 0.
+ */
+export function exitCodeFor(results: ClaimResult[], required: readonly string[] = []): number {
+  if (results.some((r) => r.verdict === 'refuted' || r.verdict === 'error' || r.verdict === 'inconclusive'))
+    return 1;
+  if (!results.some((r) => r.verdict === 'proven')) return 3;
+  const named = (id: string) => required.some((q) => id === q || id.startsWith(`${q}.`));
+  return results.some((r) => r.verdict === 'skipped' && named(r.claim)) ? 3 : 0;
 }

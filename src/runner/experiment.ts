@@ -1,7 +1,7 @@
 import { FixtureError, type ImageSpec } from '../apparatus/images.js';
-import { EvidenceLog } from '../exec/evidence.js';
+import { EvidenceLog, formatArgv } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
-import { type BackgroundProcess, exec, spawnBackground } from '../exec/run.js';
+import { type BackgroundProcess, exec } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import {
   type Claim,
@@ -26,12 +26,23 @@ export interface RunShared {
 }
 
 /** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
-export async function runOne(claim: Claim, shared: RunShared, timeoutMs: number): Promise<ClaimResult> {
+export async function runOne(
+  claim: Claim,
+  shared: RunShared,
+  timeoutMs: number,
+  runDeadline?: AbortSignal,
+): Promise<ClaimResult> {
   const { identity, host, session } = shared;
   const skip = claim.needs?.(host, identity);
   if (skip) return skippedResult(claim, identity.name, skip);
   const log = new EvidenceLog(shared.log);
-  const deadline = AbortSignal.timeout(timeoutMs);
+  if (runDeadline?.aborted)
+    return {
+      ...skippedResult(claim, identity.name, ''),
+      verdict: 'error',
+      reason: "not started: the run's deadline (--timeout) had passed",
+    };
+  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(runDeadline ? [runDeadline] : [])]);
   const signal = AbortSignal.any([session.signal, deadline]);
   const podman = new Podman({
     binary: shared.binary,
@@ -53,7 +64,7 @@ export async function runOne(claim: Claim, shared: RunShared, timeoutMs: number)
     log,
     exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
     spawn: (argv, o = {}) => {
-      const p = spawnBackground(argv, { ...o, identity, log, signal: session.signal });
+      const p = session.background(argv, { ...o, identity, log });
       background.push(p);
       cleanups.defer(`stop ${argv.join(' ')}`, () => p.stop());
       return p;
@@ -65,7 +76,9 @@ export async function runOne(claim: Claim, shared: RunShared, timeoutMs: number)
   const failures = await cleanups.run();
   if (claim.exclusive) await podman.settle();
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';
-  const decided = timedOut ? { verdict: 'error' as const, reason: `timed out: ${outcome.reason}` } : outcome;
+  const decided = timedOut
+    ? { verdict: 'error' as const, reason: timedOutReason(log, timeoutMs, runDeadline, outcome) }
+    : outcome;
   if (failures.length) decided.reason += ` (cleanup failed: ${failures.join('; ')})`;
   return {
     claim: claim.id,
@@ -147,4 +160,18 @@ export function skippedResult(claim: Claim, identity: IdentityName, reason: stri
     durationMs: 0,
     evidence: [],
   };
+}
+
+/** Why a claim that hit its deadline is an error: the command that did not answer, by name. */
+function timedOutReason(
+  log: EvidenceLog,
+  timeoutMs: number,
+  runDeadline: AbortSignal | undefined,
+  outcome: Outcome,
+): string {
+  const which = runDeadline?.aborted
+    ? "the run's deadline (--timeout)"
+    : `its deadline (${Math.round(timeoutMs / 1000)} s)`;
+  const stuck = log.entries.find((e) => e.failure === 'aborted' || e.failure === 'timeout');
+  return `timed out: ${which} passed${stuck ? ` while \`${formatArgv(stuck.argv)}\` (${stuck.purpose ?? stuck.identity}) had not answered` : ''}; ${outcome.reason}`;
 }

@@ -3,7 +3,7 @@ import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
 import { selectClaims, unknownClaimIds } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
-import type { IdentityName } from '../exec/identity.js';
+import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
 import { succeeded } from '../exec/run.js';
@@ -11,6 +11,7 @@ import { Session } from '../exec/session.js';
 import type { ClaimResult } from '../experiment/types.js';
 import { detectHost, type HostProfile } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 import { type RunShared, runOne, skippedResult } from './experiment.js';
 import { pool } from './pool.js';
 import { RwLock } from './rwlock.js';
@@ -32,8 +33,10 @@ export interface ProveOptions {
   rootlessUser?: string;
   /** Claims run at once (default: number of CPUs). */
   concurrency?: number;
-  /** Deadline per claim x identity (default 180 s). */
+  /** Deadline per claim x identity (default 120 s): a claim still running then is `error`, its command named. */
   claimTimeoutMs?: number;
+  /** Deadline for the whole run (default none): claims not finished by then are `error`. */
+  timeoutMs?: number;
   /** Storage: podproof's own per identity (default) or the identity's default. */
   storage?: StorageMode;
   /** Use this session (its teardown is then the caller's); default a new one torn down at the end. */
@@ -82,9 +85,15 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     if (opts.rootlessUser && !rootless.ok && wanted.includes('rootless'))
       throw new UsageError(rootless.reason);
     const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
+    if (rootless.ok && wanted.includes('rootless')) await watchPodmanScopes(session, rootless.identity);
     opts.onProgress?.('detecting the host');
     const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
+    if (!host.podman.version)
+      throw new UsageError(
+        `${binary} is not podman: \`${binary} --version\` ${host.podman.error ? `failed (${host.podman.error})` : 'printed no podman version'}`,
+      );
     const tasks: Array<() => Promise<ClaimResult>> = [];
+    const runDeadline = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
       const profile = host.identities[identityName];
@@ -104,6 +113,17 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         });
         if (exists.exitCode === 1)
           throw new UsageError(`image ${opts.image} does not exist for ${identityName} (${identity.user})`);
+        const shell = await shared.run({
+          image: opts.image,
+          command: ['sh', '-c', 'cat /dev/null'],
+          flags: ['--network=none'],
+          purpose: 'user image has sh and cat?',
+          timeoutMs: 60_000,
+        });
+        if (!succeeded(shell))
+          throw new UsageError(
+            `image ${opts.image} cannot run \`sh -c 'cat /dev/null'\` (podproof's probe needs sh and cat): ${describeEvidence(shell)}`,
+          );
       }
       session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
         const failed = (await shared.removeLabelled(session.id)).filter((e) => !succeeded(e));
@@ -119,7 +139,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         tasks.push(async () => {
           const release = await lock.acquire(claim.exclusive === true);
           try {
-            return await runOne(claim, runShared, opts.claimTimeoutMs ?? 180_000);
+            return await runOne(claim, runShared, opts.claimTimeoutMs ?? 120_000, runDeadline);
           } finally {
             release();
           }
@@ -182,4 +202,17 @@ export function busyTime(entries: readonly { startedAt: string; durationMs: numb
     end = e;
   }
   return total;
+}
+
+/**
+ * Note the user manager's failed podman scopes before any podman of this session runs (in the
+ * journal too), and reset the ones the session added at teardown.
+ */
+async function watchPodmanScopes(session: Session, identity: Identity): Promise<void> {
+  const before = await failedPodmanScopes(identity);
+  if (!before) return;
+  session.record({ kind: 'failed-scopes', identity: identity.name, units: before });
+  session.onTeardown(`reset podman scopes ${identity.name} made fail`, async () => {
+    await resetNewFailedScopes(identity, before);
+  });
 }

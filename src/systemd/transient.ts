@@ -1,5 +1,11 @@
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import type { JournalEntry } from '../exec/journal.js';
 import { succeeded } from '../exec/run.js';
+
+/** Where a transient unit is written down before it starts (the session's journal). */
+export interface UnitJournal {
+  record(entry: JournalEntry): void;
+}
 
 /** Runs a host command (as some identity) and returns its evidence. */
 export type RunCommand = (
@@ -20,9 +26,15 @@ export interface TransientService {
  */
 export async function startTransientService(
   run: RunCommand,
-  opts: { unit: string; argv: string[]; user: boolean; purpose?: string },
+  opts: { unit: string; argv: string[]; user: boolean; purpose?: string; journal: UnitJournal },
 ): Promise<TransientService | { error: string }> {
   const scope = opts.user ? ['--user'] : [];
+  opts.journal.record({
+    kind: 'units',
+    identity: opts.user ? 'rootless' : 'rootful',
+    user: opts.user,
+    names: [opts.unit],
+  });
   const started = await run(
     ['systemd-run', ...scope, '--unit', opts.unit, '--collect', '--quiet', ...opts.argv],
     {
@@ -31,20 +43,15 @@ export async function startTransientService(
     },
   );
   if (!succeeded(started)) return { error: describeEvidence(started) };
-  return {
-    unit: opts.unit,
-    async stop() {
-      const stopped = await run(['systemctl', ...scope, 'stop', opts.unit], {
-        purpose: 'cleanup',
-        timeoutMs: 60_000,
-      });
-      await run(['systemctl', ...scope, 'reset-failed', opts.unit], {
-        purpose: 'cleanup',
-        timeoutMs: 30_000,
-      });
-      return stopped;
-    },
-  };
+  return { unit: opts.unit, stop: () => stopUnit(run, opts.user, opts.unit) };
+}
+
+/** `systemctl [--user] stop UNIT`, then `reset-failed` so no failed unit is left; the stop's evidence. */
+export async function stopUnit(run: RunCommand, user: boolean, unit: string): Promise<Evidence> {
+  const scope = user ? ['--user'] : [];
+  const stopped = await run(['systemctl', ...scope, 'stop', unit], { purpose: 'cleanup', timeoutMs: 60_000 });
+  await run(['systemctl', ...scope, 'reset-failed', unit], { purpose: 'cleanup', timeoutMs: 30_000 });
+  return stopped;
 }
 
 /**
@@ -53,12 +60,29 @@ export async function startTransientService(
  */
 export function runAsService(
   run: RunCommand,
-  opts: { user: boolean; properties?: string[]; argv: string[]; purpose?: string; timeoutMs?: number },
+  opts: {
+    user: boolean;
+    /** The transient unit's name (`podproof-SESSION-...service`), journaled before it starts. */
+    unit: string;
+    journal: UnitJournal;
+    properties?: string[];
+    argv: string[];
+    purpose?: string;
+    timeoutMs?: number;
+  },
 ): Promise<Evidence> {
+  opts.journal.record({
+    kind: 'units',
+    identity: opts.user ? 'rootless' : 'rootful',
+    user: opts.user,
+    names: [opts.unit],
+  });
   return run(
     [
       'systemd-run',
       ...(opts.user ? ['--user'] : []),
+      '--unit',
+      opts.unit,
       '--wait',
       '--pipe',
       '--collect',

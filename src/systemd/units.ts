@@ -55,7 +55,9 @@ export async function installUnits(
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
   };
-  // registered before anything is written, so a failure half-way leaves nothing behind
+  // registered and journaled before anything is written, so a failure half-way (or a SIGKILL)
+  // leaves nothing behind that teardown or `podproof clean` does not know of
+  session.record({ kind: 'units', identity: identity.name, user: identity.name === 'rootless', names, dir });
   session.onTeardown(`remove units ${names.join(', ')}`, remove);
   for (const [name, content] of Object.entries(units)) {
     const file = join(dir, name);

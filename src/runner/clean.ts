@@ -1,0 +1,163 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IdentityName, IdentityResolution } from '../exec/identity.js';
+import { type JournalEntry, readJournals, stillRunning } from '../exec/journal.js';
+import { exec, succeeded } from '../exec/run.js';
+import type { Session } from '../exec/session.js';
+import { waitUntil } from '../exec/wait.js';
+import { Podman, type StorageMode } from '../podman/podman.js';
+import { resetNewFailedScopes } from '../systemd/scopes.js';
+
+/** What `podproof clean` did (or, with `check`, would do) for one session. */
+export interface CleanedSession {
+  id: string;
+  /** Its owner process still runs: left alone (unless forced). */
+  live: boolean;
+  removed: string[];
+  failed: string[];
+}
+
+export interface CleanOptions {
+  binary: string;
+  resolutions: Record<IdentityName, IdentityResolution>;
+  identities: readonly IdentityName[];
+  storage: StorageMode;
+  session: Session;
+  /** Only list what is left; remove nothing. */
+  check?: boolean;
+  /** Clean live sessions too. */
+  force?: boolean;
+  /** Also remove the cached fixture images. */
+  images?: boolean;
+  journalDir?: string;
+}
+
+/** The session id in a podproof object name (`podproof-SESSION-what-N`), pure. */
+export function sessionOfName(name: string): string | undefined {
+  return /(?:^|\s)podproof-([a-z0-9]+)-/.exec(name)?.[1];
+}
+
+/**
+ * Remove what dead sessions left: everything their journals name (units stopped, removed and
+ * reset-failed; processes ended when their start time still matches; temp dirs; podman scopes
+ * they made fail) and every podman object carrying their session label. A session whose process
+ * still runs is left alone unless `force`.
+ */
+export async function clean(opts: CleanOptions): Promise<CleanedSession[]> {
+  const journals = readJournals(opts.journalDir);
+  const live = new Set(journals.filter((j) => j.live && !opts.force).map((j) => j.id));
+  const out: CleanedSession[] = [];
+  for (const j of journals) {
+    if (j.id === opts.session.id) continue;
+    const done: CleanedSession = { id: j.id, live: j.live, removed: [], failed: [] };
+    out.push(done);
+    if (live.has(j.id)) continue;
+    for (const entry of [...j.entries].reverse()) await undo(entry, opts, done);
+    if (!opts.check && !done.failed.length) rmSync(j.file, { force: true });
+  }
+  // podman objects by label, journaled or not (sessions of older versions): all but the live ones
+  for (const name of opts.identities) {
+    const r = opts.resolutions[name];
+    if (!r.ok) continue;
+    const podman = new Podman({
+      binary: opts.binary,
+      identity: r.identity,
+      session: opts.session,
+      storage: opts.storage,
+    });
+    const objects = await podman.listLabelled();
+    const bySession = new Map<string, string[]>();
+    for (const o of objects) {
+      const id = sessionOfName(o) ?? '?';
+      if (live.has(id)) continue;
+      bySession.set(id, [...(bySession.get(id) ?? []), o]);
+    }
+    for (const [id, list] of bySession) {
+      let row = out.find((s) => s.id === id);
+      if (!row) out.push((row = { id, live: false, removed: [], failed: [] }));
+      if (opts.check) {
+        row.removed.push(...list.map((o) => `${name} ${o}`));
+        continue;
+      }
+      // an object whose name carries no session id: removed by label only when no session is live
+      if (id === '?' && live.size) {
+        row.failed.push(
+          ...list.map((o) => `${name} ${o}: no session id in its name, and a session is running`),
+        );
+        continue;
+      }
+      const runs = await podman.removeLabelled(id === '?' ? undefined : id);
+      const errors = runs.filter((e) => !succeeded(e));
+      row.removed.push(...list.map((o) => `${name} ${o}`));
+      row.failed.push(...errors.map((e) => `${e.argv.join(' ')}: ${e.stderr.trim()}`));
+    }
+    if (opts.images && !opts.check) {
+      const errors = (await podman.removeFixtureImages()).filter((e) => !succeeded(e));
+      for (const e of errors)
+        out.push({
+          id: 'fixtures',
+          live: false,
+          removed: [],
+          failed: [`${e.argv.join(' ')}: ${e.stderr.trim()}`],
+        });
+    }
+  }
+  return out.filter((s) => s.live || s.removed.length || s.failed.length);
+}
+
+/** Undo one journal entry (or, with `check`, say whether it is still there). */
+async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSession): Promise<void> {
+  switch (entry.kind) {
+    case 'tempdir':
+      if (!existsSync(entry.path)) return;
+      if (!opts.check) rmSync(entry.path, { recursive: true, force: true });
+      done.removed.push(`temp dir ${entry.path}`);
+      return;
+    case 'process': {
+      if (!stillRunning(entry.pid, entry.startTime)) return;
+      done.removed.push(`process ${entry.pid} (${entry.argv.join(' ').slice(0, 80)})`);
+      if (opts.check) return;
+      try {
+        process.kill(entry.pid, 'SIGTERM');
+        if (!(await waitUntil(() => !stillRunning(entry.pid, entry.startTime), 3_000)))
+          process.kill(entry.pid, 'SIGKILL');
+      } catch (err) {
+        done.failed.push(`process ${entry.pid}: ${(err as Error).message}`);
+      }
+      return;
+    }
+    case 'units': {
+      const r = opts.resolutions[entry.identity as IdentityName];
+      if (!r?.ok) {
+        done.failed.push(`units ${entry.names.join(', ')}: ${r?.reason ?? `no identity ${entry.identity}`}`);
+        return;
+      }
+      const scope = entry.user ? ['--user'] : [];
+      const run = (args: string[]) =>
+        exec(['systemctl', ...scope, ...args], { identity: r.identity, timeoutMs: 60_000, purpose: 'clean' });
+      const files = entry.dir
+        ? entry.names.map((n) => join(entry.dir as string, n)).filter((f) => existsSync(f))
+        : [];
+      const loaded = (
+        await run(['list-units', '--all', '--plain', '--no-legend', ...entry.names])
+      ).stdout.trim();
+      if (!files.length && !loaded) return;
+      done.removed.push(`units ${entry.names.join(', ')}`);
+      if (opts.check) return;
+      await run(['stop', ...entry.names]);
+      for (const f of files) rmSync(f, { force: true });
+      await run(['daemon-reload']);
+      await run(['reset-failed', ...entry.names]);
+      return;
+    }
+    case 'failed-scopes': {
+      const r = opts.resolutions[entry.identity as IdentityName];
+      if (!r?.ok || opts.check) return;
+      const reset = await resetNewFailedScopes(r.identity, entry.units);
+      if (reset.length) done.removed.push(`failed ${reset.join(', ')}`);
+      return;
+    }
+    case 'session':
+      return;
+  }
+}
