@@ -74,7 +74,10 @@ export async function clean(opts: CleanOptions): Promise<CleanedSession[]> {
     }
     for (const [id, list] of bySession) {
       let row = out.find((s) => s.id === id);
-      if (!row) out.push((row = { id, live: false, removed: [], failed: [] }));
+      if (!row) {
+        row = { id, live: false, removed: [], failed: [] };
+        out.push(row);
+      }
       if (opts.check) {
         row.removed.push(...list.map((o) => `${name} ${o}`));
         continue;
