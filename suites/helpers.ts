@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
@@ -65,13 +66,13 @@ exec ${realPodman} "\${args[@]}"
 /** Run the built CLI; returns the evidence and, with `--json`, the parsed report. */
 export async function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; signal?: AbortSignal } = {},
+  opts: { env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<{ run: Evidence; report?: Report }> {
   const dir = testSession.tempDir('report');
   const json = join(dir, 'r.json');
   const run = await exec([process.execPath, CLI, ...args, '--json', json], {
     env: { NO_COLOR: '1', ...opts.env },
-    timeoutMs: 280_000,
+    timeoutMs: opts.timeoutMs ?? 280_000,
     signal: opts.signal,
   });
   let report: Report | undefined;
@@ -168,4 +169,103 @@ export function hostStorageConf(who: Identity, override: Toml): string {
   const file = join(testSession.tempDir('storage-conf'), 'storage.conf');
   writeFileSync(file, stringifyToml(mergeToml(base, override)), { mode: 0o644 });
   return file;
+}
+
+/** Local addresses in LISTEN (tcp) or bound (udp) state, from /proc/net (pure parse of the files). */
+export function listeningSockets(): Set<string> {
+  const out = new Set<string>();
+  for (const [file, state] of [
+    ['/proc/net/tcp', '0A'],
+    ['/proc/net/tcp6', '0A'],
+    ['/proc/net/udp', '07'],
+    ['/proc/net/udp6', '07'],
+  ] as const) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === state && f[1]) out.add(`${file.slice(10)} ${f[1]}`);
+    }
+  }
+  return out;
+}
+
+/** The failed units of the rootless identity's user manager (empty where none answers). */
+export async function failedUserUnits(who: Identity): Promise<string[]> {
+  const e = await exec(['systemctl', '--user', 'list-units', '--failed', '--all', '--plain', '--no-legend'], {
+    identity: who,
+    timeoutMs: 15_000,
+  });
+  return e.exitCode === 0
+    ? e.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0] ?? '')
+        .filter(Boolean)
+    : [];
+}
+
+/**
+ * Everything a podproof session could leave behind, except the test's own: podman objects with a
+ * session label (containers, pods, volumes, networks, session images), units (loaded or as files,
+ * failed ones beyond `baselineFailed`), processes (by session name in their argv, or the `sleep 600`
+ * marker), temp dirs, journals, and listening sockets beyond `baselineSockets`.
+ */
+export async function traces(baseline: { sockets: Set<string>; failed: string[] }): Promise<string[]> {
+  const found: string[] = [];
+  const own = testSession.id;
+  for (const name of ['rootful', 'rootless'] as const) {
+    const r = resolutions[name];
+    if (!r.ok) continue;
+    found.push(...(await leftovers(r.identity)).map((l) => `${name} podman: ${l}`));
+    const secrets = await new Podman({ binary: realPodman, identity: r.identity, session: testSession }).cmd(
+      ['secret', 'ls', '--format', '{{.Name}}'],
+      { timeoutMs: 30_000 },
+    );
+    for (const s of secrets.stdout.split('\n'))
+      if (s.startsWith('podproof-')) found.push(`${name} secret: ${s}`);
+  }
+  const rootless = resolutions.rootless;
+  if (rootless.ok) {
+    const units = await exec(
+      ['systemctl', '--user', 'list-units', '--all', '--plain', '--no-legend', 'podproof-*'],
+      {
+        identity: rootless.identity,
+        timeoutMs: 15_000,
+      },
+    );
+    for (const l of units.stdout.split('\n')) if (l.trim()) found.push(`rootless unit: ${l.trim()}`);
+    const dir = join(rootless.identity.runtimeDir, 'systemd', 'user');
+    if (existsSync(dir))
+      for (const f of readdirSync(dir)) if (f.startsWith('podproof-')) found.push(`rootless unit file: ${f}`);
+    for (const u of await failedUserUnits(rootless.identity))
+      if (!baseline.failed.includes(u)) found.push(`rootless failed unit: ${u}`);
+  }
+  if (existsSync('/run/systemd/system'))
+    for (const f of readdirSync('/run/systemd/system'))
+      if (f.startsWith('podproof-')) found.push(`rootful unit file: ${f}`);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue;
+    }
+    const line = args.join(' ');
+    const session = /podproof-([a-z0-9]{10,})-/.exec(line)?.[1];
+    if ((session && session !== own && !line.includes('vitest')) || line === 'sleep 600')
+      found.push(`process ${pid}: ${line.slice(0, 120)}`);
+  }
+  for (const f of readdirSync(tmpdir())) {
+    const session = /^podproof-([a-z0-9]{10,})-/.exec(f)?.[1];
+    if (session && session !== own) found.push(`temp dir: ${join(tmpdir(), f)}`);
+  }
+  const journals = process.getuid?.() === 0 ? '/run/podproof/sessions' : undefined;
+  if (journals && existsSync(journals))
+    for (const f of readdirSync(journals)) if (f !== `${own}.jsonl`) found.push(`journal: ${f}`);
+  for (const s of listeningSockets()) if (!baseline.sockets.has(s)) found.push(`listening: ${s}`);
+  return found;
 }

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvidenceLog } from '../src/exec/evidence.js';
 import { exec, succeeded } from '../src/exec/run.js';
@@ -47,7 +49,7 @@ describe('exec', () => {
 
 describe('Session', () => {
   it('labels with its id and tears down temp dirs once, in reverse order', async () => {
-    const s = new Session('abc123');
+    const s = new Session('abc123', mkdtempSync(join(tmpdir(), 'podproof-test-journal-')));
     expect(s.label).toBe('io.podproof.session=abc123');
     expect(s.name('probe')).toMatch(/^podproof-abc123-probe-\d+$/);
     const dir = s.tempDir('t');

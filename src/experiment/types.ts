@@ -35,7 +35,13 @@ export interface ClaimContext {
   /** This claim's evidence log (for fixtures that start their own processes). */
   log: EvidenceLog;
   /** Run a host command as this identity, recorded as this claim's evidence. */
-  exec(argv: string[], opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'>): Promise<Evidence>;
+  exec(
+    argv: string[],
+    opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'> & {
+      /** Run even after the claim was aborted (SIGINT, deadline): for cleanup commands. */
+      cleanup?: boolean;
+    },
+  ): Promise<Evidence>;
   /** Start a host command as this identity in the background; stopped at the end of the claim (and at teardown). */
   spawn(
     argv: string[],

@@ -85,13 +85,16 @@ export class Podman {
     return [this.binary, ...this.globalFlags(), ...args];
   }
 
-  /** Run `podman ARGS` as this handle's identity. */
+  /**
+   * Run `podman ARGS` as this handle's identity. A call whose purpose is `cleanup` is not
+   * cancelled by the handle's signal (SIGINT, a claim's deadline): it is what removes things then.
+   */
   cmd(args: string[], opts: Omit<ExecOptions, 'identity' | 'log'> = {}): Promise<Evidence> {
     return exec(this.argv(args), {
       ...opts,
       identity: this.identity,
       log: this.log,
-      signal: opts.signal ?? this.signal,
+      signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
     });
   }
 
@@ -150,7 +153,7 @@ export class Podman {
   }
 
   /** Kill and remove containers now (not waiting for a stop timeout). */
-  async remove(containers: string[], purpose = 'remove'): Promise<Evidence> {
+  async remove(containers: string[], purpose = 'cleanup'): Promise<Evidence> {
     await this.cmd(['kill', ...containers], { purpose, timeoutMs: 60_000 });
     return this.cmd(['rm', '-f', ...containers], { purpose, timeoutMs: 60_000 });
   }

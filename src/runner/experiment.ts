@@ -42,7 +42,11 @@ export async function runOne(
       verdict: 'error',
       reason: "not started: the run's deadline (--timeout) had passed",
     };
-  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(runDeadline ? [runDeadline] : [])]);
+  // a timer and a controller, not AbortSignal.timeout inside AbortSignal.any: Node holds the
+  // sources of any() weakly, and an unreferenced timeout signal can be collected before it fires
+  const expired = new AbortController();
+  const timer = setTimeout(() => expired.abort(new Error('claim deadline')), timeoutMs);
+  const deadline = AbortSignal.any([expired.signal, ...(runDeadline ? [runDeadline] : [])]);
   const signal = AbortSignal.any([session.signal, deadline]);
   const podman = new Podman({
     binary: shared.binary,
@@ -62,7 +66,8 @@ export async function runOne(
     image: shared.image,
     signal,
     log,
-    exec: (argv, o = {}) => exec(argv, { ...o, identity, log, signal }),
+    exec: (argv, { cleanup, ...o } = {}) =>
+      exec(argv, { ...o, identity, log, signal: cleanup ? undefined : signal }),
     spawn: (argv, o = {}) => {
       const p = session.background(argv, { ...o, identity, log });
       background.push(p);
@@ -75,6 +80,7 @@ export async function runOne(
   const outcome = await runClaim(claim, ctx);
   const failures = await cleanups.run();
   if (claim.exclusive) await podman.settle();
+  clearTimeout(timer);
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';
   const decided = timedOut
     ? { verdict: 'error' as const, reason: timedOutReason(log, timeoutMs, runDeadline, outcome) }

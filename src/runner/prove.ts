@@ -93,7 +93,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         `${binary} is not podman: \`${binary} --version\` ${host.podman.error ? `failed (${host.podman.error})` : 'printed no podman version'}`,
       );
     const tasks: Array<() => Promise<ClaimResult>> = [];
-    const runDeadline = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+    const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
       const profile = host.identities[identityName];
@@ -215,4 +215,12 @@ async function watchPodmanScopes(session: Session, identity: Identity): Promise<
   session.onTeardown(`reset podman scopes ${identity.name} made fail`, async () => {
     await resetNewFailedScopes(identity, before);
   });
+}
+
+/** A signal aborted `ms` from now (a referenced timer, cleared at teardown; see runOne). */
+function deadlineSignal(ms: number, session: Session): AbortSignal {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new Error('run deadline')), ms);
+  session.onTeardown('clear the run deadline', () => clearTimeout(timer));
+  return c.signal;
 }

@@ -10,7 +10,8 @@ export interface UnitJournal {
 /** Runs a host command (as some identity) and returns its evidence. */
 export type RunCommand = (
   argv: string[],
-  opts?: { purpose?: string; timeoutMs?: number },
+  /** `cleanup`: the command must run even after the claim was aborted (SIGINT, deadline). */
+  opts?: { purpose?: string; timeoutMs?: number; cleanup?: boolean },
 ) => Promise<Evidence>;
 
 /** A transient systemd service started with `systemd-run`. */
@@ -49,8 +50,17 @@ export async function startTransientService(
 /** `systemctl [--user] stop UNIT`, then `reset-failed` so no failed unit is left; the stop's evidence. */
 export async function stopUnit(run: RunCommand, user: boolean, unit: string): Promise<Evidence> {
   const scope = user ? ['--user'] : [];
-  const stopped = await run(['systemctl', ...scope, 'stop', unit], { purpose: 'cleanup', timeoutMs: 60_000 });
-  await run(['systemctl', ...scope, 'reset-failed', unit], { purpose: 'cleanup', timeoutMs: 30_000 });
+  const stopped = await run(['systemctl', ...scope, 'stop', unit], {
+    purpose: 'cleanup',
+    timeoutMs: 60_000,
+    cleanup: true,
+  });
+  await run(['systemctl', ...scope, 'reset-failed', unit], {
+    purpose: 'cleanup',
+    timeoutMs: 30_000,
+    cleanup: true,
+  });
+  if (!succeeded(stopped) && !/not loaded/.test(stopped.stderr)) throw new Error(describeEvidence(stopped));
   return stopped;
 }
 

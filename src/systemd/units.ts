@@ -39,7 +39,7 @@ export async function installUnits(
   const dir = unitDir(identity);
   const scope = identity.name === 'rootless' ? ['--user'] : [];
   const systemctl = (args: string[], purpose = 'systemctl') =>
-    run(['systemctl', ...scope, ...args], { purpose, timeoutMs: 60_000 });
+    run(['systemctl', ...scope, ...args], { purpose, timeoutMs: 60_000, cleanup: purpose === 'cleanup' });
   makeDirsAs(identity, dir);
   const names = Object.keys(units);
   for (const name of names) {
@@ -50,10 +50,13 @@ export async function installUnits(
   const remove = async () => {
     if (removed) return;
     removed = true;
-    await systemctl(['stop', ...names], 'cleanup');
+    const stopped = await systemctl(['stop', ...names], 'cleanup');
     for (const name of names) rmSync(join(dir, name), { force: true });
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
+    // a unit that could not be stopped keeps listening: say so, so the journal is kept for `clean`
+    if (stopped.exitCode !== 0)
+      throw new Error(`systemctl stop ${names.join(' ')}: exit ${stopped.exitCode} ${stopped.stderr.trim()}`);
   };
   // registered and journaled before anything is written, so a failure half-way (or a SIGKILL)
   // leaves nothing behind that teardown or `podproof clean` does not know of

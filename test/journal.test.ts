@@ -1,0 +1,69 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseJournal, processStartTime, readJournals, stillRunning } from '../src/exec/journal.js';
+import { Session } from '../src/exec/session.js';
+import { sessionOfName } from '../src/runner/clean.js';
+import { unitNames } from '../src/systemd/scopes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'podproof-test-journal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('session journal', () => {
+  it('names a temp dir and a background process before teardown needs them, and is gone after a clean teardown', async () => {
+    const s = new Session('jtest1', dir);
+    const temp = s.tempDir('x');
+    const p = s.background(['sleep', '30']);
+    const entries = parseJournal(readFileSync(s.journal.file, 'utf8'));
+    expect(entries[0]).toMatchObject({ kind: 'session', id: 'jtest1', pid: process.pid });
+    expect(entries).toContainEqual({ kind: 'tempdir', path: temp });
+    expect(entries).toContainEqual(
+      expect.objectContaining({ kind: 'process', pid: p.pid, argv: ['sleep', '30'] }),
+    );
+    // its own process is alive: another podproof would see a live session
+    expect(readJournals(dir).find((j) => j.id === 'jtest1')?.entries.length).toBe(3);
+    expect(await s.teardown()).toEqual([]);
+    expect(existsSync(s.journal.file)).toBe(false);
+    expect(existsSync(temp)).toBe(false);
+  });
+
+  it('keeps the journal when teardown could not remove everything', async () => {
+    const s = new Session('jtest2', dir);
+    s.tempDir('y');
+    s.onTeardown('broken', () => {
+      throw new Error('boom');
+    });
+    expect(await s.teardown()).toEqual(['broken: boom']);
+    expect(existsSync(s.journal.file)).toBe(true);
+  });
+
+  it('ignores a line torn by SIGKILL mid-write', () => {
+    expect(parseJournal('{"kind":"tempdir","path":"/tmp/a"}\n{"kind":"proc')).toEqual([
+      { kind: 'tempdir', path: '/tmp/a' },
+    ]);
+  });
+
+  it('tells a running process from a reused PID by its start time', () => {
+    const mine = processStartTime(process.pid);
+    expect(mine).toMatch(/^\d+$/);
+    expect(stillRunning(process.pid, mine as string)).toBe(true);
+    expect(stillRunning(process.pid, '1')).toBe(false);
+    expect(stillRunning(2 ** 22 + 7, mine as string)).toBe(false);
+  });
+});
+
+describe('clean helpers', () => {
+  it('reads the session id from an object name', () => {
+    expect(sessionOfName('container 6398246c9da7 podproof-mwweq5t66b6f26-sink-32')).toBe('mwweq5t66b6f26');
+    expect(sessionOfName('image 11600ccb7b64 localhost/podproof/busybox:4379')).toBeUndefined();
+  });
+  it('reads unit names from systemctl list-units', () => {
+    expect(
+      unitNames(
+        '● podman-pause-03064eec.scope loaded failed failed podman-pause-03064eec.scope\nrootless-netns-1a.scope loaded failed failed x\n',
+      ),
+    ).toEqual(['podman-pause-03064eec.scope', 'rootless-netns-1a.scope']);
+    expect(unitNames('')).toEqual([]);
+  });
+});
