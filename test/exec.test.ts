@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { EvidenceLog } from '../src/exec/evidence.js';
 import { exec, succeeded } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
@@ -49,7 +49,9 @@ describe('exec', () => {
 
 describe('Session', () => {
   it('labels with its id and tears down temp dirs once, in reverse order', async () => {
-    const s = new Session('abc123', mkdtempSync(join(tmpdir(), 'podproof-test-journal-')));
+    const journals = mkdtempSync(join(tmpdir(), 'podproof-test-journal-'));
+    onTestFinished(() => rmSync(journals, { recursive: true, force: true }));
+    const s = new Session('abc123', journals);
     expect(s.label).toBe('io.podproof.session=abc123');
     expect(s.name('probe')).toMatch(/^podproof-abc123-probe-\d+$/);
     const dir = s.tempDir('t');

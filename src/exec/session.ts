@@ -32,6 +32,7 @@ export class Session {
 
   /** Write an entry to the journal before making what it names. */
   record(entry: JournalEntry): void {
+    this.refuseWhenEnding(entry.kind);
     this.journal.record(entry);
   }
 
@@ -60,6 +61,7 @@ export class Session {
    * harness puts there (image tarballs, wrapper scripts); removed at teardown.
    */
   tempDir(what: string): string {
+    this.refuseWhenEnding(`temp dir ${what}`);
     // named first, journaled, then made: a SIGKILL between the two leaves nothing unrecorded
     const dir = tmp.tmpNameSync({ prefix: `podproof-${this.id}-${what.replace(/[^\w.-]/g, '-')}-` });
     this.record({ kind: 'tempdir', path: dir });
@@ -74,6 +76,7 @@ export class Session {
    * `clean` can end it after SIGKILL without hitting a reused PID); stopped at teardown.
    */
   background(argv: string[], opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {}): BackgroundProcess {
+    this.refuseWhenEnding(argv.join(' '));
     const p = spawnBackground(argv, { ...opts, signal: opts.signal ?? this.signal });
     const startTime = p.pid > 0 ? processStartTime(p.pid) : undefined;
     if (startTime)
@@ -82,18 +85,26 @@ export class Session {
     return p;
   }
 
+  /** Nothing new once the session is interrupted or tearing down: teardown may already be past it. */
+  private refuseWhenEnding(what: string): void {
+    if (this.tornDown || this.signal.aborted)
+      throw new Error(`session ${this.id} is ending: not starting ${what}`);
+  }
+
   /** Run every teardown once (later calls wait for the first); returns the failures. */
   teardown(): Promise<string[]> {
     this.tornDown ??= (async () => {
       const failures: string[] = [];
-      for (const t of this.teardowns.splice(0).reverse()) {
-        if (process.env.PODPROOF_DEBUG) console.error(`podproof[debug]: teardown: ${t.name}`);
-        try {
-          await t.fn();
-        } catch (err) {
-          failures.push(`${t.name}: ${(err as Error).message}`);
+      // steps registered while tearing down (a claim still finishing) run too, in later passes
+      for (let batch = this.teardowns.splice(0); batch.length; batch = this.teardowns.splice(0))
+        for (const t of batch.reverse()) {
+          if (process.env.PODPROOF_DEBUG) console.error(`podproof[debug]: teardown: ${t.name}`);
+          try {
+            await t.fn();
+          } catch (err) {
+            failures.push(`${t.name}: ${(err as Error).message}`);
+          }
         }
-      }
       // everything the journal names is gone: `clean` has nothing left to do for this session
       if (!failures.length) this.journal.close();
       return failures;
