@@ -47,6 +47,21 @@ describe('exec', () => {
   });
 });
 
+describe('exec until', () => {
+  it('stops the command once its output has the answer, and that is not a failure', async () => {
+    const e = await exec(['sh', '-c', 'echo hello; exec sleep 30'], {
+      until: (out) => out.includes('hello\n'),
+    });
+    expect(e).toMatchObject({ answered: true, stdout: 'hello\n' });
+    expect(e.failure).toBeUndefined();
+  });
+  it('is still a timeout when the answer never comes', async () => {
+    const e = await exec(['sleep', '30'], { until: (out) => out.includes('x'), timeoutMs: 300 });
+    expect(e.failure).toBe('timeout');
+    expect(e.answered).toBeUndefined();
+  });
+});
+
 describe('Session', () => {
   it('labels with its id and tears down temp dirs once, in reverse order', async () => {
     const journals = mkdtempSync(join(tmpdir(), 'podproof-test-journal-'));

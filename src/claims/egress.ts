@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BUSYBOX, CURL } from '../apparatus/images.js';
 import { type NetworkSink, networkSink } from '../apparatus/network-sink.js';
-import type { Evidence } from '../exec/evidence.js';
+import { describeExit, type Evidence } from '../exec/evidence.js';
 import type { Claim } from '../experiment/types.js';
 import { type Observation, sideOf } from '../experiment/verdict.js';
 import { probe } from '../probe/probe.js';
@@ -57,7 +57,7 @@ export function classifyClient(client: Client, e: Evidence, token: string): Clie
     {
       exitCode: e.exitCode,
       output: `${e.stdout}\n${e.stderr}`,
-      failure: e.failure ?? (e.signal ? `killed by ${e.signal}` : undefined),
+      failure: e.failure || e.signal ? describeExit(e) : undefined,
     },
     token,
   );

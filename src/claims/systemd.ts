@@ -79,34 +79,25 @@ export const pullBlocked: Claim<PullSetup> = {
       throw new Error(`could not push to the local registry: ${describeEvidence(pushed)}`);
     return { pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]) };
   },
-  async treatment(ctx, { pull }) {
-    const user = ctx.identity.name === 'rootless';
-    const unit = `${ctx.session.name('restricted-pull')}.service`;
-    ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
-    const e = await runAsService(ctx.exec, {
-      user,
-      unit,
-      journal: ctx.session,
-      properties: [RESTRICT_INET],
-      argv: pull,
-      purpose: 'treatment: restricted pull',
-    });
-    return sideOfRun(e, checkPullBlocked);
-  },
-  async control(ctx, { pull }) {
-    const user = ctx.identity.name === 'rootless';
-    const unit = `${ctx.session.name('pull')}.service`;
-    ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
-    const e = await runAsService(ctx.exec, {
-      user,
-      unit,
-      journal: ctx.session,
-      argv: pull,
-      purpose: 'control: unrestricted pull',
-    });
-    return sideOfRun(e, (x) => ({ holds: succeeded(x), observed: `without it: pull exit ${x.exitCode}` }));
-  },
+  treatment: async (ctx, { pull }) =>
+    sideOfRun(
+      await pullAsService(ctx, pull, [RESTRICT_INET], 'treatment: restricted pull'),
+      checkPullBlocked,
+    ),
+  control: async (ctx, { pull }) =>
+    sideOfRun(await pullAsService(ctx, pull, [], 'control: unrestricted pull'), (x) => ({
+      holds: succeeded(x),
+      observed: `without it: pull exit ${x.exitCode}`,
+    })),
 };
+
+/** Run the pull as a transient service of the identity's manager with these properties (stopped with the claim). */
+function pullAsService(ctx: ClaimContext, pull: string[], properties: string[], purpose: string) {
+  const user = ctx.identity.name === 'rootless';
+  const unit = `${ctx.session.name('pull')}.service`;
+  ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
+  return runAsService(ctx.exec, { user, unit, journal: ctx.session, properties, argv: pull, purpose });
+}
 
 /** Send `line` to each socket in turn (the first connection starts the container); which echoed. */
 async function serveAll(echo: EchoSocket, purpose: string) {

@@ -18,6 +18,8 @@ export interface Evidence {
   startedAt: string;
   /** Set when the process did not run to a normal exit. */
   failure?: ExecFailure;
+  /** The process was stopped because its output had the answer the harness waited for (`until`). */
+  answered?: boolean;
 }
 
 /** Why a process did not give a usable exit: these are harness errors, never evidence for a claim. */
@@ -38,11 +40,27 @@ export class EvidenceLog {
   }
 }
 
+/** How a process ended: `exit N`, `killed by SIGX`, `answered` (stopped once it had), or the harness failure. */
+export function describeExit(e: Pick<Evidence, 'failure' | 'signal' | 'exitCode' | 'answered'>): string {
+  if (e.failure) return e.failure;
+  if (e.answered) return 'answered';
+  return e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`;
+}
+
 /** One line that says what happened, for reasons and failure messages. */
 export function describeEvidence(e: Evidence): string {
-  const how = e.failure ? e.failure : e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`;
   const last = lastLine(e.stderr) || lastLine(e.stdout);
-  return `\`${formatArgv(e.argv)}\` (${e.identity}): ${how}${last ? `: ${last}` : ''}`;
+  return `\`${formatArgv(e.argv)}\` (${e.identity}): ${describeExit(e)}${last ? `: ${last}` : ''}`;
+}
+
+/** The summary line of a command in reports: `$ ARGV   [identity, purpose, how it ended, ms]`. */
+export function commandLine(e: Evidence): string {
+  return `$ ${formatArgv(e.argv)}   [${e.identity}, ${e.purpose ?? ''}, ${describeExit(e)}, ${e.durationMs} ms]`;
+}
+
+/** The commands worth showing for a verdict: not the harness's own listing and cleanup. */
+export function isRelevant(e: Evidence): boolean {
+  return e.purpose !== 'list' && e.purpose !== 'cleanup';
 }
 
 export function lastLine(text: string): string {

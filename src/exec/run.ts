@@ -24,6 +24,12 @@ export interface ExecOptions {
   purpose?: string;
   /** Start the command with this audit login UID (needs root with CAP_AUDIT_CONTROL). */
   loginuid?: number;
+  /**
+   * Stop the command as soon as its standard output satisfies this: the answer the caller waits
+   * for has come (a UDP client has no end of stream to exit on). The evidence then has
+   * `answered: true` and the stopping signal, not a failure.
+   */
+  until?: (stdout: string) => boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -38,18 +44,29 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   const launch = launchWith(opts, argv);
   const startedAt = new Date();
   const started = performance.now();
-  const result = await execa(launch.file, launch.args, {
+  const answered = new AbortController();
+  const child = execa(launch.file, launch.args, {
     ...execaOptions(opts, launch),
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    cancelSignal: opts.signal,
+    cancelSignal: opts.signal ? AbortSignal.any([opts.signal, answered.signal]) : answered.signal,
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
   });
+  if (opts.until) {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer | string) => {
+      out += String(d);
+      if (!answered.signal.aborted && opts.until?.(out)) answered.abort();
+    });
+  }
+  const result = await child;
   const evidence = recordEvidence(argv, opts, result, {
     started,
     startedAt,
     wrapped: launch.file !== argv[0],
+    classify: !(answered.signal.aborted && !opts.signal?.aborted),
   });
+  if (answered.signal.aborted) evidence.answered = true;
   if (process.env.PODPROOF_DEBUG)
     console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
   return evidence;

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { describeEvidence } from '../exec/evidence.js';
+import { describeEvidence, isRelevant } from '../exec/evidence.js';
 import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
 import { countVerdicts } from './table.js';
@@ -39,7 +39,7 @@ export function formatMarkdown(report: Report): string {
     lines.push('', '### Not proven', '');
     for (const r of notProven) {
       lines.push(`- **${r.claim}** (${r.identity}) ${r.verdict}: ${cell(r.reason)}`);
-      for (const e of r.evidence.filter((e) => e.purpose !== 'cleanup' && e.purpose !== 'list').slice(0, 8)) {
+      for (const e of r.evidence.filter(isRelevant).slice(0, 8)) {
         lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);
       }
     }

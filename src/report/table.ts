@@ -1,5 +1,5 @@
-import type { Evidence } from '../exec/evidence.js';
-import { formatArgv, lastLine } from '../exec/evidence.js';
+import { commandLine, isRelevant, lastLine } from '../exec/evidence.js';
+
 import type { ClaimResult, Verdict } from '../experiment/types.js';
 import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
@@ -51,20 +51,12 @@ export function formatTable(report: Report, opts: { colour?: boolean; verbose?: 
 
 function evidenceLines(r: ClaimResult): string[] {
   const out = [`${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`];
-  for (const e of r.evidence.filter(relevant)) out.push(...describeCommand(e).map((l) => `  ${l}`));
+  for (const e of r.evidence.filter(isRelevant)) {
+    out.push(`  ${commandLine(e)}`);
+    const err = lastLine(e.stderr);
+    if (err) out.push(`    stderr: ${err}`);
+  }
   return out;
-}
-
-function relevant(e: Evidence): boolean {
-  return e.purpose !== 'list' && e.purpose !== 'cleanup';
-}
-
-function describeCommand(e: Evidence): string[] {
-  const how = e.failure ?? (e.signal ? `signal ${e.signal}` : `exit ${e.exitCode}`);
-  const lines = [`$ ${formatArgv(e.argv)}   [${e.identity}, ${e.purpose ?? ''}, ${how}, ${e.durationMs} ms]`];
-  const err = lastLine(e.stderr);
-  if (err) lines.push(`  stderr: ${err}`);
-  return lines;
 }
 
 function oneLine(s: string): string {
