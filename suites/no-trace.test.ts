@@ -99,7 +99,9 @@ describe.skipIf(process.getuid?.() !== 0)('leave no trace (as root, both identit
     expect(await traces(baseline)).toEqual([]);
   });
 
-  it(`${runs(20)} consecutive full runs leave no new failed unit in either manager`, async () => {
+  it(`${runs(20)} consecutive full runs leave no new failed unit in either manager`, {
+    timeout: runs(20) * 90_000,
+  }, async () => {
     for (let i = 1; i <= runs(20); i++) {
       const { run, report } = await runCli(['prove']);
       expect(run.exitCode, `run ${i}: ${run.stdout}${run.stderr}`).toBe(0);
