@@ -11,7 +11,7 @@ const identities = await resolveIdentities();
 async function dropFixtures() {
   for (const r of Object.values(identities)) {
     if (!r.ok) continue;
-    await new Podman({ binary, identity: r.identity, session }).removeLabelled(undefined, true);
+    await new Podman({ binary, identity: r.identity, session }).removeFixtureImages();
   }
 }
 
@@ -32,6 +32,7 @@ for (const phase of ['cold', 'warm']) {
     'podman s (summed)': (podmanMs / 1000).toFixed(1),
     'podman s (busy)': (podmanBusyMs / 1000).toFixed(1),
     'overhead %': (((wall - podmanBusyMs) / wall) * 100).toFixed(0),
+    'wall / busy': (wall / podmanBusyMs).toFixed(2),
     results: Object.entries(verdicts)
       .map(([v, n]) => `${n} ${v}`)
       .join(', '),

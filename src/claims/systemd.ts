@@ -55,6 +55,7 @@ interface PullSetup {
 
 export const pullBlocked: Claim<PullSetup> = {
   id: 'systemd.pull-blocked',
+  startEarly: true,
   title: 'podman in a systemd service with RestrictAddressFamilies=AF_UNIX AF_NETLINK cannot pull',
   source: 'podman pull exits 125: dial tcp ...: socket: address family not supported by protocol',
   identities: ['rootful', 'rootless'],
@@ -131,6 +132,7 @@ async function startEcho(
 
 export const socketActivation: Claim = {
   id: 'systemd.socket-activation',
+  startEarly: true,
   title: 'a socket-activated --network=none container serves tcp4, tcp6, udp4, udp6 and a unix socket',
   source: 'echo hello | socat - udp6:[::1]:3000 -> hello; ip -brief addr inside: only lo',
   identities: ['rootful', 'rootless'],
@@ -167,6 +169,7 @@ export const RESTRICTED_SERVICE = [`${RESTRICT_INET}`, 'NoNewPrivileges=yes'];
 
 export const restrictedStillServes: Claim = {
   id: 'systemd.restricted-still-serves',
+  startEarly: true,
   title:
     'a restricted socket-activated container with --pull=never still serves; with --pull=always it fails',
   source:
@@ -246,7 +249,10 @@ async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail:
   ];
   const pids = [...new Set(files.map(readPid).filter(alive))];
   if (!pids.length) return { ok: true, detail: 'no pause process was running' };
-  await ctx.exec(['kill', ...pids], { purpose: 'tear down the user namespace (kill the pause processes)' });
+  // SIGKILL: the pause process only holds the namespaces open, and takes seconds over SIGTERM
+  await ctx.exec(['kill', '-KILL', ...pids], {
+    purpose: 'tear down the user namespace (kill the pause processes)',
+  });
   const stopped = await waitUntil(() => !pids.some(alive), 5_000);
   if (!stopped)
     return { ok: false, detail: `pause process(es) ${pids.filter(alive).join(', ')} still running` };
@@ -307,6 +313,7 @@ function servedSide(r: Awaited<ReturnType<typeof servesAfterTeardown>>, want: bo
 
 export const usernsPrecreated: Claim<string> = {
   id: 'systemd.userns-precreated',
+  startEarly: true,
   title: 'a restricted (NoNewPrivileges) rootless service needs the user namespace created before it starts',
   source:
     'podman-usernamespace.service: a oneshot `podman unshare /bin/true` ordered before the restricted service',

@@ -93,6 +93,11 @@ export interface Claim<S = any> {
   treatment(ctx: ClaimContext, setup: S): Promise<Side>;
   /** The same experiment with only the setting under test removed: does it show the contrast? */
   control(ctx: ClaimContext, setup: S): Promise<Side>;
+  /**
+   * Start before the other claims of its identity: it mostly waits on systemd and clients, so
+   * other claims' podman work overlaps it instead of it running alone at the end.
+   */
+  startEarly?: boolean;
   /** Run both arms at once (default: the treatment first, alone, then the control). */
   concurrentArms?: boolean;
   /** A note for the reason: which client, default or configuration the host gave the experiment. */

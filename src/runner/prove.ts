@@ -93,6 +93,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         `${binary} is not podman: \`${binary} --version\` ${host.podman.error ? `failed (${host.podman.error})` : 'printed no podman version'}`,
       );
     const tasks: Array<() => Promise<ClaimResult>> = [];
+    const taskIdentity: IdentityName[] = [];
+    const taskEarly: boolean[] = [];
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
@@ -100,8 +102,11 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       const claimsHere = selected.filter((c) => c.identities.includes(identityName));
       if (!resolution.ok || !profile.available) {
         const reason = resolution.ok ? (profile.reason ?? 'unavailable') : resolution.reason;
-        for (const c of claimsHere)
+        for (const c of claimsHere) {
+          taskIdentity.push(identityName);
+          taskEarly.push(false);
           tasks.push(async () => skippedResult(c, identityName, `${identityName}: ${reason}`));
+        }
         continue;
       }
       const identity = resolution.identity;
@@ -136,6 +141,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       const lock = new RwLock(); // exclusive claims run alone per identity
       const runShared: RunShared = { identity, host, session, image, binary, storage, log };
       for (const claim of claimsHere) {
+        taskIdentity.push(identityName);
+        taskEarly.push(claim.startEarly === true);
         tasks.push(async () => {
           const release = await lock.acquire(claim.exclusive === true);
           try {
@@ -147,7 +154,21 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       }
     }
     opts.onProgress?.(`running ${tasks.length} claim x identity experiment(s)`);
-    const results = await pool(tasks, opts.concurrency ?? availableParallelism(), opts.onResult);
+    // identities take turns, so one identity's slow, podman-light claims (systemd units, socat)
+    // overlap the other's podman work instead of running alone at the end; the report keeps the
+    // catalog order
+    const order = interleave(
+      tasks.map((t, i) => ({ t, i, who: taskIdentity[i] ?? '', early: taskEarly[i] === true })),
+    );
+    const ran = await pool(
+      order.map((o) => o.t),
+      opts.concurrency ?? availableParallelism(),
+      opts.onResult,
+    );
+    const results: ClaimResult[] = new Array(tasks.length);
+    order.forEach((o, k) => {
+      results[o.i] = ran[k] as ClaimResult;
+    });
     const podmanRuns = log.entries.filter((e) => e.argv[0] === binary);
     return {
       host,
@@ -223,4 +244,18 @@ function deadlineSignal(ms: number, session: Session): AbortSignal {
   const timer = setTimeout(() => c.abort(new Error('run deadline')), ms);
   session.onTeardown('clear the run deadline', () => clearTimeout(timer));
   return c.signal;
+}
+
+/**
+ * Run order (pure): round-robin over the groups (identities) in their first-seen order; within a
+ * group the `early` items first, then the rest, each in its own order.
+ */
+export function interleave<T extends { who: string; early?: boolean }>(items: T[]): T[] {
+  const groups = new Map<string, T[]>();
+  const sorted = [...items.filter((it) => it.early), ...items.filter((it) => !it.early)];
+  for (const it of sorted) groups.set(it.who, [...(groups.get(it.who) ?? []), it]);
+  const out: T[] = [];
+  const queues = [...groups.values()];
+  while (queues.some((q) => q.length)) for (const q of queues) if (q.length) out.push(q.shift() as T);
+  return out;
 }
