@@ -64,3 +64,23 @@ describe('network.loopback-only checks', () => {
     expect(checkHasOtherInterface(snap('probe-rootful-none.txt')).holds).toBe(false);
   });
 });
+
+describe('run order', () => {
+  it('lets identities take turns and starts early claims first, each identity keeping its order', async () => {
+    const { interleave } = await import('../src/runner/prove.js');
+    const items = [
+      { who: 'rootful', id: 'a' },
+      { who: 'rootful', id: 'b' },
+      { who: 'rootful', id: 's', early: true },
+      { who: 'rootless', id: 'c' },
+      { who: 'rootless', id: 't', early: true },
+    ];
+    expect(interleave(items).map((x) => `${x.who}:${x.id}`)).toEqual([
+      'rootful:s',
+      'rootless:t',
+      'rootful:a',
+      'rootless:c',
+      'rootful:b',
+    ]);
+  });
+});
