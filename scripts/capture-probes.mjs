@@ -17,6 +17,18 @@ for (const r of report.results) {
       const { exitCode, stdout, stderr, failure } = e;
       meta[`${r.claim}.${r.identity}.${e.purpose.split(':')[0]}`] = { exitCode, stdout, stderr, failure };
     }
+    // socat's evidence for the socket-activation claims: one send per socket, per arm
+    const send = /^(treatment|control): (tcp4|tcp6|unix|udp4|udp6|container interfaces|tcp4 with --pull=always)$/.exec(
+      e.purpose ?? '',
+    );
+    if (r.claim.startsWith('systemd.') && send) {
+      const key = `${r.claim}.${r.identity}.${send[1]}`;
+      const { exitCode, stdout, stderr, failure, signal, answered } = e;
+      meta[key] ??= [];
+      meta[key].push({ name: send[2], e: { exitCode, stdout, stderr, failure, signal, answered } });
+    }
+    if (r.claim === 'systemd.restricted-still-serves' && e.purpose === 'control: is-failed')
+      meta[`${r.claim}.${r.identity}.states`] = e.stdout.trim().split('\n');
     if (!e.stdout.includes('@@podproof-begin')) continue;
     const arm = e.purpose
       .replace(/podproof-\w+-net-\d+/, 'NET')

@@ -17,7 +17,13 @@ import { checkEgressBlocked, checkEgressReaches } from '../src/claims/egress.js'
 import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
 import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
-import { checkPullBlocked } from '../src/claims/systemd.js';
+import {
+  checkOnlyLoopback,
+  checkPullBlocked,
+  checkRestrictedPullFails,
+  checkServesAll,
+  checkServesNone,
+} from '../src/claims/systemd.js';
 import {
   checkAutoRanges,
   checkMaps,
@@ -160,5 +166,55 @@ describe('systemd.pull-blocked (rootless)', () => {
   it('the treatment check fails on the unrestricted pull', () => {
     expect(checkPullBlocked(ev('treatment')).holds).toBe(true);
     expect(checkPullBlocked(ev('control')).holds).toBe(false);
+  });
+});
+
+describe('systemd socket claims (rootless): each check fails on the other arm', () => {
+  type Send = { name: string; e: Evidence };
+  const sends = (key: string) =>
+    (meta[key] as unknown as { name: string; e: Partial<Evidence> }[]).map(
+      (x): Send => ({
+        name: x.name,
+        e: {
+          argv: [],
+          identity: 'rootless',
+          user: 'podproof',
+          signal: null,
+          durationMs: 0,
+          startedAt: '',
+          stdout: '',
+          stderr: '',
+          exitCode: null,
+          ...x.e,
+        } as Evidence,
+      }),
+    );
+  it('systemd.socket-activation', () => {
+    const all = sends('systemd.socket-activation.rootless.treatment');
+    const t = all.filter((x) => x.name !== 'container interfaces');
+    const ifaces = all.find((x) => x.name === 'container interfaces')?.e;
+    const c = sends('systemd.socket-activation.rootless.control');
+    expect(checkServesAll('t', t).holds).toBe(true);
+    expect(checkServesAll('t', c).holds).toBe(false);
+    expect(checkServesNone('c', c).holds).toBe(true);
+    expect(checkServesNone('c', t).holds).toBe(false);
+    expect(checkOnlyLoopback(ifaces).holds).toBe(true);
+    expect(checkOnlyLoopback(c[0]?.e).holds).toBe(false);
+  });
+  it('systemd.restricted-still-serves', () => {
+    const t = sends('systemd.restricted-still-serves.rootless.treatment');
+    const c = sends('systemd.restricted-still-serves.rootless.control');
+    const states = meta['systemd.restricted-still-serves.rootless.states'] as unknown as string[];
+    expect(checkServesAll('t', t).holds).toBe(true);
+    expect(checkServesAll('t', c).holds).toBe(false);
+    expect(checkRestrictedPullFails(c[0]?.e, states).holds).toBe(true);
+    expect(checkRestrictedPullFails(t[0]?.e, states).holds).toBe(false);
+    expect(checkRestrictedPullFails(c[0]?.e, ['active', 'active']).holds).toBe(false);
+  });
+  it('systemd.userns-precreated', () => {
+    const t = sends('systemd.userns-precreated.rootless.treatment');
+    const c = sends('systemd.userns-precreated.rootless.control');
+    expect(checkServesAll('t', t).holds).toBe(true);
+    expect(checkServesAll('t', c).holds).toBe(false);
   });
 });

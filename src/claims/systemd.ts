@@ -6,7 +6,7 @@ import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import { allOf, type Observation, type Side } from '../experiment/verdict.js';
 import { storagePaths } from '../podman/podman.js';
 import {
   describeSocat,
@@ -101,18 +101,49 @@ function pullAsService(ctx: ClaimContext, pull: string[], properties: string[], 
 }
 
 /** Send `line` to each socket in turn (the first connection starts the container); which echoed. */
-async function serveAll(echo: EchoSocket, purpose: string) {
-  const served: string[] = [];
-  const missing: string[] = [];
-  for (const s of echo.sockets) {
-    const e = await echo.send(s, 'hello', `${purpose}: ${s.name}`);
-    if (echoed(e, 'hello')) served.push(s.name);
-    else missing.push(`${s.name} ${describeSocat(e)}`);
-  }
+async function serveAll(echo: EchoSocket, purpose: string): Promise<Send[]> {
+  const sends: Send[] = [];
+  for (const s of echo.sockets)
+    sends.push({ name: s.name, e: await echo.send(s, 'hello', `${purpose}: ${s.name}`) });
+  return sends;
+}
+
+/** One line sent through one socket, and socat's evidence. */
+export interface Send {
+  name: string;
+  e: Evidence;
+}
+
+function describeSends(sends: Send[]): string {
+  const served = sends.filter((x) => echoed(x.e, 'hello')).map((x) => x.name);
+  const missing = sends.filter((x) => !echoed(x.e, 'hello')).map((x) => `${x.name} ${describeSocat(x.e)}`);
+  return `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`;
+}
+
+/** Treatment check (pure): every socket echoed hello. */
+export function checkServesAll(label: string, sends: Send[]): Observation {
   return {
-    served,
-    missing,
-    observed: `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`,
+    holds: sends.length > 0 && sends.every((x) => echoed(x.e, 'hello')),
+    observed: `${label}: ${describeSends(sends)}`,
+  };
+}
+
+/** Control check (pure): no socket echoed hello. */
+export function checkServesNone(label: string, sends: Send[]): Observation {
+  return { holds: !sends.some((x) => echoed(x.e, 'hello')), observed: `${label}: ${describeSends(sends)}` };
+}
+
+/** Treatment check (pure): the echo server reports only the loopback interface. */
+export function checkOnlyLoopback(e: Evidence | undefined): Observation {
+  const names = /interfaces: (\S*)/.exec(e?.stdout ?? '')?.[1] ?? '?';
+  return { holds: names === 'lo', observed: `container interfaces: ${names}` };
+}
+
+/** Control check of `restricted-still-serves` (pure): no echo, and systemd failed both service and socket. */
+export function checkRestrictedPullFails(e: Evidence | undefined, states: string[]): Observation {
+  return {
+    holds: !(e && echoed(e, 'hello')) && states.length === 2 && states.every((x) => x === 'failed'),
+    observed: `restricted, --pull=always: ${e ? describeSocat(e) : 'not tried'}; is-failed service/socket: ${states.join('/')}`,
   };
 }
 
@@ -139,28 +170,20 @@ export const socketActivation: Claim = {
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
   async treatment(ctx) {
     const echo = await startEcho(ctx, {}, 'socket');
-    const all = await serveAll(echo, 'treatment');
+    const sends = await serveAll(echo, 'treatment');
     const first = echo.sockets[0];
     const ifaces = first
       ? await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces')
       : undefined;
-    const names = /interfaces: (\S*)/.exec(ifaces?.stdout ?? '')?.[1] ?? '?';
-    return {
-      ok: true,
-      value: {
-        holds: all.missing.length === 0 && names === 'lo',
-        observed: `${all.observed}; container interfaces: ${names}`,
-      },
-    };
+    return allOf([
+      { ok: true, value: checkServesAll('socket-activated', sends) },
+      { ok: true, value: checkOnlyLoopback(ifaces) },
+    ]);
   },
   // the same service and container started without its socket unit: nothing to serve on
   async control(ctx) {
     const echo = await startEcho(ctx, { withoutSocketUnit: true }, 'service');
-    const all = await serveAll(echo, 'control');
-    return {
-      ok: true,
-      value: { holds: all.served.length === 0, observed: `without the socket unit: ${all.observed}` },
-    };
+    return { ok: true, value: checkServesNone('without the socket unit', await serveAll(echo, 'control')) };
   },
 };
 
@@ -182,11 +205,7 @@ export const restrictedStillServes: Claim = {
       { withDatagrams: false, serviceProperties: RESTRICTED_SERVICE },
       'socket',
     );
-    const all = await serveAll(echo, 'treatment');
-    return {
-      ok: true,
-      value: { holds: all.missing.length === 0, observed: `restricted, --pull=never: ${all.observed}` },
-    };
+    return { ok: true, value: checkServesAll('restricted, --pull=never', await serveAll(echo, 'treatment')) };
   },
   // the same restricted service asked to pull cannot reach any registry
   async control(ctx) {
@@ -211,13 +230,7 @@ export const restrictedStillServes: Claim = {
       20_000,
       200,
     );
-    return {
-      ok: true,
-      value: {
-        holds: !(e && echoed(e, 'hello')) && states.length === 2 && states.every((x) => x === 'failed'),
-        observed: `restricted, --pull=always: ${e ? describeSocat(e) : 'not tried'}; is-failed service/socket: ${states.join('/')}`,
-      },
-    };
+    return { ok: true, value: checkRestrictedPullFails(e, states) };
   },
 };
 
