@@ -18,9 +18,10 @@ for (const r of report.results) {
       meta[`${r.claim}.${r.identity}.${e.purpose.split(':')[0]}`] = { exitCode, stdout, stderr, failure };
     }
     // socat's evidence for the socket-activation claims: one send per socket, per arm
-    const send = /^(treatment|control): (tcp4|tcp6|unix|udp4|udp6|container interfaces|tcp4 with --pull=always)$/.exec(
-      e.purpose ?? '',
-    );
+    const send =
+      /^(treatment|control): (tcp4|tcp6|unix|udp4|udp6|container interfaces|tcp4 with --pull=always)$/.exec(
+        e.purpose ?? '',
+      );
     if (r.claim.startsWith('systemd.') && send) {
       const key = `${r.claim}.${r.identity}.${send[1]}`;
       const { exitCode, stdout, stderr, failure, signal, answered } = e;

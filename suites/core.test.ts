@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityName } from '../src/exec/identity.js';
-import { identity, podmanWrapper, runCli, testSession } from './helpers.js';
+import { expectClaim, identity, podmanWrapper, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
@@ -38,11 +38,6 @@ describe.each(IDENTITIES)('%s', (name) => {
       'client-segfault',
       `has --network=none && add_after_run -v ${dir}/curl:/usr/bin/curl:ro`,
     );
-    const { run, report } = await runCli(['prove', '--only', 'network.egress-blocked', '--identity', name], {
-      env: { PODPROOF_PODMAN: wrapper },
-    });
-    const result = report?.results[0];
-    expect(result, run.stdout + run.stderr).toMatchObject({ verdict: 'error' });
-    expect(result?.reason).toMatch(/exit 139/);
+    await expectClaim('network.egress-blocked', name, { verdict: 'error', reason: /exit 139/ }, { wrapper });
   });
 });

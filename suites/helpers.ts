@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { expect } from 'vitest';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
 import { resolveIdentities } from '../src/exec/resolve.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
+import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
 import type { Report } from '../src/runner/prove.js';
 import { identitiesFromEnv } from '../src/runner/prove.js';
@@ -268,4 +270,26 @@ export async function traces(baseline: { sockets: Set<string>; failed: string[] 
     for (const f of readdirSync(journals)) if (f !== `${own}.jsonl`) found.push(`journal: ${f}`);
   for (const s of listeningSockets()) if (!baseline.sockets.has(s)) found.push(`listening: ${s}`);
   return found;
+}
+
+/**
+ * podman's `run_podman` for podproof: prove one claim as one identity (optionally through a
+ * wrapper), and check verdict, reason and exit code in one call. Returns the result.
+ */
+export async function expectClaim(
+  claim: string,
+  who: IdentityName,
+  expected: { verdict: Verdict; reason?: RegExp },
+  opts: { wrapper?: string } = {},
+): Promise<ClaimResult | undefined> {
+  const { run, report } = await runCli(['prove', claim, '--identity', who], {
+    env: opts.wrapper ? { PODPROOF_PODMAN: opts.wrapper } : {},
+  });
+  const result = report?.results.find((r) => r.claim === claim && r.identity === who);
+  expect(result, run.stdout + run.stderr).toMatchObject({ verdict: expected.verdict });
+  if (expected.reason) expect(result?.reason).toMatch(expected.reason);
+  expect(run.exitCode, run.stderr).toBe(
+    expected.verdict === 'proven' ? 0 : expected.verdict === 'skipped' ? 3 : 1,
+  );
+  return result;
 }

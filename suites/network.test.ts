@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityName } from '../src/exec/identity.js';
 import { waitUntil } from '../src/exec/wait.js';
-import { CLI, identity, leftovers, podmanWrapper, runCli, testSession } from './helpers.js';
+import { CLI, expectClaim, identity, leftovers, podmanWrapper, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
@@ -38,25 +38,19 @@ describe.each(IDENTITIES)('%s: network.loopback-only', (name) => {
   it('is an error, never proven, when podman run crashes', async (ctx) => {
     if (!who) return ctx.skip(skip);
     const wrapper = podmanWrapper('segfault', 'kill -SEGV $$');
-    const { run, report } = await runCli(['prove', '--only', ID, '--identity', name], {
-      env: { PODPROOF_PODMAN: wrapper },
-    });
-    const result = report?.results.find((r) => r.identity === name);
-    expect(result, run.stdout + run.stderr).toMatchObject({ verdict: 'error' });
-    expect(result?.reason).toMatch(/SIGSEGV/);
-    expect(run.exitCode).toBe(1);
+    await expectClaim(ID, name, { verdict: 'error', reason: /SIGSEGV/ }, { wrapper });
   });
 
   it('is inconclusive when the control shows no contrast (every container without network)', async (ctx) => {
     if (!who) return ctx.skip(skip);
     // every container gets --network=none, so the control cannot show another interface
     const wrapper = podmanWrapper('no-network-ever', 'has --network=none || add_after_run --network=none');
-    const { run, report } = await runCli(['prove', '--only', ID, '--identity', name], {
-      env: { PODPROOF_PODMAN: wrapper },
-    });
-    const result = report?.results.find((r) => r.identity === name);
-    expect(result, run.stdout + run.stderr).toMatchObject({ verdict: 'inconclusive' });
-    expect(result?.reason).toMatch(/control shows no contrast/);
+    await expectClaim(
+      ID,
+      name,
+      { verdict: 'inconclusive', reason: /control shows no contrast/ },
+      { wrapper },
+    );
   });
 });
 
