@@ -4,7 +4,14 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          // before the suites, not beside them: the consumer test runs a real prove, which the
+          // suites' leftover counts would see
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // suites run podman for real, as both identities; they share the host, so one file at a time
@@ -14,6 +21,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
