@@ -5,9 +5,11 @@
  * A mutant is caught when the claim is `refuted`, or `inconclusive` where the breakage removes the
  * control's contrast (the table says which). `proven` on a broken host is a survivor.
  */
+
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
-import { storagePaths } from '../src/podman/podman.js';
-import { hostContainersConf, hostStorageConf, realPodman } from './helpers.js';
+import { hostContainersConf, hostStorageConf, realPodman, testSession } from './helpers.js';
 
 /** What a mutant needs from the test: a running API service for daemon mutants. */
 export interface MutantEnv {
@@ -299,17 +301,21 @@ export const MUTANTS: Mutant[] = [
     wrapper: () => ({ always: 'if has unshare; then exit 0; fi' }),
   },
   {
-    name: 'unshare-then-gone',
+    name: 'unshare-elsewhere',
     claim: 'systemd.userns-precreated',
-    how: 'the namespace the oneshot creates is gone before the service starts',
+    how: 'the oneshot creates its user namespace for another podman state dir (the service cannot join it)',
     kind: 'wrapper',
     wrapper: (env) => {
-      const pidFiles = [
-        `${storagePaths(env.who).tmpdir}/pause.pid`,
-        `${env.who.runtimeDir}/libpod/tmp/pause.pid`,
-      ];
+      const elsewhere = join(env.who.runtimeDir, `pp-elsewhere-${testSession.id}`);
+      testSession.onTeardown(`remove ${elsewhere}`, () =>
+        rmSync(elsewhere, { recursive: true, force: true }),
+      );
       return {
-        always: `if has unshare; then ${realPodman} "\${args[@]}"; rc=$?; kill $(cat ${pidFiles.join(' ')} 2>/dev/null) 2>/dev/null; exit $rc; fi`,
+        always: `if has unshare; then
+  mkdir -p ${elsewhere}
+  for i in "\${!args[@]}"; do case \${args[$i]} in --tmpdir|--runroot) args[$((i + 1))]=${elsewhere}/\${args[$i]#--};; esac; done
+  export XDG_RUNTIME_DIR=${elsewhere}
+fi`,
       };
     },
   },

@@ -66,7 +66,7 @@ describe.skipIf(process.getuid?.() !== 0)('leave no trace (as root, both identit
       run.child.kill('SIGINT');
       const code = await run.exited;
       expect([130, 0, 1], `run ${i}, SIGINT after ${at} ms\n${run.output()}`).toContain(code);
-      expect(await traces(baseline), `run ${i}, SIGINT after ${at} ms`).toEqual([]);
+      expect(await traces(baseline), `run ${i}, SIGINT after ${at} ms\n${run.output()}`).toEqual([]);
     },
   );
 

@@ -189,6 +189,14 @@ export class Podman {
     // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4)
     await listThenRemove(['ps', '-q', '--filter', filter], ['kill']);
     await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
+    // a container killed a moment ago may still be in conmon's cleanup (its shm mount busy:
+    // "device or resource busy"): wait for those cleanups to end, then remove what is left
+    const busy = out.findIndex((e) => e.argv.includes('rm') && e.exitCode !== 0);
+    if (busy >= 0) {
+      await this.settle();
+      out.splice(busy, 1); // judged by the second attempt
+      await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
+    }
     await listThenRemove(['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
     await listThenRemove(['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);
     await listThenRemove(['images', '-q', '--filter', filter], ['rmi', '-f']);

@@ -60,7 +60,8 @@ export async function stopUnit(run: RunCommand, user: boolean, unit: string): Pr
     timeoutMs: 30_000,
     cleanup: true,
   });
-  if (!succeeded(stopped) && !/not loaded/.test(stopped.stderr)) throw new Error(describeEvidence(stopped));
+  // exit 5, "not loaded": the unit never started or is already collected
+  if (!succeeded(stopped) && stopped.exitCode !== 5) throw new Error(describeEvidence(stopped));
   return stopped;
 }
 

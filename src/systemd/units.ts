@@ -55,7 +55,8 @@ export async function installUnits(
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
     // a unit that could not be stopped keeps listening: say so, so the journal is kept for `clean`
-    if (stopped.exitCode !== 0)
+    // (exit 5, "not loaded": interrupted before the files were written, nothing to stop)
+    if (stopped.exitCode !== 0 && stopped.exitCode !== 5)
       throw new Error(`systemctl stop ${names.join(' ')}: exit ${stopped.exitCode} ${stopped.stderr.trim()}`);
   };
   // registered and journaled before anything is written, so a failure half-way (or a SIGKILL)
