@@ -12,8 +12,15 @@ export { type Identity, type IdentityName, resolveIdentity } from './exec/identi
 export { resolveIdentities } from './exec/resolve.js';
 export { type ExecOptions, exec } from './exec/run.js';
 export { SESSION_LABEL, Session } from './exec/session.js';
-export type { Claim, ClaimContext, ClaimResult, Outcome, Verdict } from './experiment/types.js';
-export { decide } from './experiment/verdict.js';
+export {
+  type Claim,
+  type ClaimContext,
+  type ClaimResult,
+  type Outcome,
+  SkipClaim,
+  type Verdict,
+} from './experiment/types.js';
+export { allOf, decide, type Observation, type Side, sideOf } from './experiment/verdict.js';
 export { detectHost, type HostProfile, type IdentityProfile } from './host/profile.js';
 export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
 export {
