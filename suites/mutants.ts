@@ -307,9 +307,18 @@ export const MUTANTS: Mutant[] = [
     kind: 'wrapper',
     wrapper: (env) => {
       const elsewhere = join(env.who.runtimeDir, `pp-elsewhere-${testSession.id}`);
-      testSession.onTeardown(`remove ${elsewhere}`, () =>
-        rmSync(elsewhere, { recursive: true, force: true }),
-      );
+      // the oneshot's pause process may live on there: stop it, then remove the dir
+      testSession.onTeardown(`remove ${elsewhere}`, () => {
+        for (const f of [
+          join(elsewhere, 'tmpdir', 'pause.pid'),
+          join(elsewhere, 'libpod', 'tmp', 'pause.pid'),
+        ]) {
+          try {
+            process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGKILL');
+          } catch {}
+        }
+        rmSync(elsewhere, { recursive: true, force: true });
+      });
       return {
         always: `if has unshare; then
   mkdir -p ${elsewhere}
