@@ -6,7 +6,7 @@ import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
-import { resetNewFailedScopes } from '../systemd/scopes.js';
+import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 
 /** What `podproof clean` did (or, with `check`, would do) for one session. */
 export interface CleanedSession {
@@ -44,6 +44,17 @@ export function sessionOfName(name: string): string | undefined {
  * still runs is left alone unless `force`.
  */
 export async function clean(opts: CleanOptions): Promise<CleanedSession[]> {
+  // clean's own podman calls may start a pause process, whose scope fails like any run's
+  const rootless = opts.resolutions.rootless;
+  const scopesBefore = rootless.ok && !opts.check ? await failedPodmanScopes(rootless.identity) : undefined;
+  try {
+    return await cleanSessions(opts);
+  } finally {
+    if (rootless.ok && scopesBefore) await resetNewFailedScopes(rootless.identity, scopesBefore);
+  }
+}
+
+async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
   const journals = readJournals(opts.journalDir);
   const live = new Set(journals.filter((j) => j.live && !opts.force).map((j) => j.id));
   const out: CleanedSession[] = [];
