@@ -22,6 +22,7 @@ export class Session {
   /** What the session makes, written ahead for `podproof clean` (see {@link Journal}). */
   readonly journal: Journal;
   private readonly teardowns: Teardown[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
   private tornDown: Promise<string[]> | undefined;
 
   constructor(id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`, journalDir?: string) {
@@ -91,9 +92,32 @@ export class Session {
       throw new Error(`session ${this.id} is ending: not starting ${what}`);
   }
 
+  /**
+   * Work still running (a claim): on SIGINT, teardown first lets it wind down (its commands are
+   * aborted, its own cleanup runs), bounded, so it cannot start a unit teardown has just stopped.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    work.then(
+      () => this.inflight.delete(work),
+      () => this.inflight.delete(work),
+    );
+    return work;
+  }
+
   /** Run every teardown once (later calls wait for the first); returns the failures. */
   teardown(): Promise<string[]> {
     this.tornDown ??= (async () => {
+      if (this.inflight.size) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...this.inflight]),
+          new Promise((r) => {
+            timer = setTimeout(r, 20_000);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       const failures: string[] = [];
       // steps registered while tearing down (a claim still finishing) run too, in later passes
       for (let batch = this.teardowns.splice(0); batch.length; batch = this.teardowns.splice(0))

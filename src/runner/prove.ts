@@ -146,7 +146,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         tasks.push(async () => {
           const release = await lock.acquire(claim.exclusive === true);
           try {
-            return await runOne(claim, runShared, opts.claimTimeoutMs ?? 120_000, runDeadline);
+            return await session.track(runOne(claim, runShared, opts.claimTimeoutMs ?? 120_000, runDeadline));
           } finally {
             release();
           }
