@@ -122,7 +122,8 @@ export class Session {
       // steps registered while tearing down (a claim still finishing) run too, in later passes
       for (let batch = this.teardowns.splice(0); batch.length; batch = this.teardowns.splice(0))
         for (const t of batch.reverse()) {
-          if (process.env.PODPROOF_DEBUG) console.error(`podproof[debug]: teardown: ${t.name}`);
+          if (process.env.PODPROOF_DEBUG)
+            console.error(`podproof[debug]: ${(performance.now() / 1000).toFixed(2)} teardown: ${t.name}`);
           try {
             await t.fn();
           } catch (err) {

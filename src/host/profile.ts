@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { describeEvidence } from '../exec/evidence.js';
+import { describeEvidence, type EvidenceLog } from '../exec/evidence.js';
 import {
   IDENTITY_NAMES,
   type Identity,
@@ -68,6 +68,8 @@ export async function detectHost(opts: {
   podmanBinary: string;
   session: Session;
   identities?: Record<IdentityName, IdentityResolution>;
+  /** Where detection's commands are recorded (the run's log, so its podman time counts). */
+  log?: EvidenceLog;
 }): Promise<HostProfile> {
   const identities = opts.identities ?? (await resolveIdentities());
   // `--version`, not `version`: the subcommand sets up a rootless user namespace (a pause
@@ -75,6 +77,7 @@ export async function detectHost(opts: {
   const version = await exec([opts.podmanBinary, '--version'], {
     timeoutMs: 30_000,
     purpose: 'podman --version',
+    log: opts.log,
   });
   const cgroupFs = existsSync('/sys/fs/cgroup/cgroup.controllers')
     ? 'v2'
@@ -102,7 +105,7 @@ export async function detectHost(opts: {
         profiles[name] = { name, available: false, reason: r.reason };
         return;
       }
-      profiles[name] = await profileIdentity(r.identity, opts.podmanBinary, opts.session, subuid, subgid);
+      profiles[name] = await profileIdentity(r.identity, opts, subuid, subgid);
     }),
   );
   return {
@@ -124,12 +127,11 @@ export async function detectHost(opts: {
 
 async function profileIdentity(
   identity: Identity,
-  podmanBinary: string,
-  session: Session,
+  opts: { podmanBinary: string; session: Session; log?: EvidenceLog },
   subuid: SubidRange[],
   subgid: SubidRange[],
 ): Promise<IdentityProfile> {
-  const podman = new Podman({ binary: podmanBinary, identity, session });
+  const podman = new Podman({ binary: opts.podmanBinary, identity, session: opts.session, log: opts.log });
   const info = await podman.cmd(['info', '--format', 'json'], { timeoutMs: 60_000, purpose: 'podman info' });
   const profile: IdentityProfile = {
     name: identity.name,

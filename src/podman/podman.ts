@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
-import { type ExecOptions, exec } from '../exec/run.js';
+import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
@@ -185,6 +185,17 @@ export class Podman {
         .filter(Boolean);
       if (ids.length) out.push(await this.cmd([...remove, ...ids], opts));
     };
+    // the usual case is nothing left (claims remove what they make): one round of listings at once
+    const lists = await Promise.all(
+      [
+        ['pod', 'ps', '-q'],
+        ['ps', '-a', '-q'],
+        ['volume', 'ls', '-q'],
+        ['network', 'ls', '-q'],
+        ['images', '-q'],
+      ].map((l) => this.cmd([...l, '--filter', filter], opts)),
+    );
+    if (lists.every((e) => succeeded(e) && !e.stdout.trim())) return lists;
     await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
     // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4)
     await listThenRemove(['ps', '-q', '--filter', filter], ['kill']);

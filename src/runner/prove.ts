@@ -31,7 +31,10 @@ export interface ProveOptions {
   image?: string;
   /** Rootless user when running as root (default `PODPROOF_ROOTLESS_USER` or `podproof`). */
   rootlessUser?: string;
-  /** Claims run at once (default: number of CPUs). */
+  /**
+   * Claims run at once (default: CPUs + 2: a claim spends much of its time waiting on podman,
+   * conmon and systemd units, so a few more than the CPUs keep podman busy).
+   */
   concurrency?: number;
   /** Deadline per claim x identity (default 120 s): a claim still running then is `error`, its command named. */
   claimTimeoutMs?: number;
@@ -79,6 +82,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const log = new EvidenceLog();
+  let report: Report;
   try {
     const resolutions = await resolveIdentities(opts.rootlessUser);
     const rootless = resolutions.rootless;
@@ -87,7 +91,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
     if (rootless.ok && wanted.includes('rootless')) await watchPodmanScopes(session, rootless.identity);
     opts.onProgress?.('detecting the host');
-    const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
+    const host = await detectHost({ podmanBinary: binary, session, identities: resolutions, log });
     if (!host.podman.version)
       throw new UsageError(
         `${binary} is not podman: \`${binary} --version\` ${host.podman.error ? `failed (${host.podman.error})` : 'printed no podman version'}`,
@@ -96,6 +100,13 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const taskIdentity: IdentityName[] = [];
     const taskEarly: boolean[] = [];
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
+    const sharedPodmans: Podman[] = [];
+    // the safety net for podman objects a claim could not remove; both identities at once
+    session.onTeardown(`remove podman objects of session ${session.id}`, async () => {
+      const all = await Promise.all(sharedPodmans.map((p) => p.removeLabelled(session.id)));
+      const failed = all.flat().filter((e) => !succeeded(e));
+      if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
+    });
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
       const profile = host.identities[identityName];
@@ -130,10 +141,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
             `image ${opts.image} cannot run \`sh -c 'cat /dev/null'\` (podproof's probe needs sh and cat): ${describeEvidence(shell)}`,
           );
       }
-      session.onTeardown(`remove ${identityName} containers of session ${session.id}`, async () => {
-        const failed = (await shared.removeLabelled(session.id)).filter((e) => !succeeded(e));
-        if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
-      });
+      sharedPodmans.push(shared);
       const image = (spec: ImageSpec) => {
         if (opts.image) return Promise.resolve(opts.image);
         return fixtureImage(shared, spec, opts.onProgress);
@@ -162,26 +170,20 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     );
     const ran = await pool(
       order.map((o) => o.t),
-      opts.concurrency ?? availableParallelism(),
+      opts.concurrency ?? availableParallelism() + 2,
       opts.onResult,
     );
     const results: ClaimResult[] = new Array(tasks.length);
     order.forEach((o, k) => {
       results[o.i] = ran[k] as ClaimResult;
     });
-    const podmanRuns = log.entries.filter((e) => e.argv[0] === binary);
-    return {
+    report = {
       host,
       session: session.id,
       startedAt,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: 0,
       results,
-      commands: {
-        count: log.count,
-        podmanCount: podmanRuns.length,
-        podmanMs: podmanRuns.reduce((s, e) => s + e.durationMs, 0),
-        podmanBusyMs: busyTime(podmanRuns),
-      },
+      commands: commandTimes(log, binary),
     };
   } finally {
     if (ownsSession) {
@@ -189,6 +191,20 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
     }
   }
+  // measured after teardown when the run owns it: its podman calls and wall time count too
+  report.durationMs = Math.round(performance.now() - started);
+  report.commands = commandTimes(log, binary);
+  return report;
+}
+
+function commandTimes(log: EvidenceLog, binary: string): Report['commands'] {
+  const podmanRuns = log.entries.filter((e) => e.argv[0] === binary);
+  return {
+    count: log.count,
+    podmanCount: podmanRuns.length,
+    podmanMs: podmanRuns.reduce((s, e) => s + e.durationMs, 0),
+    podmanBusyMs: busyTime(podmanRuns),
+  };
 }
 
 /** Identities named by `PODPROOF_IDENTITIES` (comma-separated), else both. Unknown names are a UsageError. */
