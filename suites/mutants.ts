@@ -6,7 +6,7 @@
  * control's contrast (the table says which). `proven` on a broken host is a survivor.
  */
 
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
 import { hostContainersConf, hostStorageConf, realPodman, testSession } from './helpers.js';
@@ -104,6 +104,34 @@ export const MUTANTS: Mutant[] = [
     kind: 'wrapper',
     identities: ['rootless'],
     wrapper: () => ({ editRun: "[[ $(id -u) != 0 ]] && drop_args '^--network=none$'" }),
+  },
+  // network.isolate-option
+  {
+    name: 'drop-isolate',
+    claim: 'network.isolate-option',
+    how: 'podman network create ignores --opt isolate=true',
+    kind: 'wrapper',
+    wrapper: () => ({ always: "if has network && has create; then drop_args '^--opt=isolate=true$'; fi" }),
+  },
+  {
+    name: 'isolate-false',
+    claim: 'network.isolate-option',
+    how: 'podman network create reads isolate=true as false',
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: 'if has network && has create; then replace_arg --opt=isolate=true --opt=isolate=false; fi',
+    }),
+  },
+  {
+    name: 'isolate-always',
+    claim: 'network.isolate-option',
+    how: 'every network is created isolated (the control cannot show the default reach)',
+    kind: 'wrapper',
+    wrapper: () => ({
+      always:
+        'if has network && has create && ! has --opt=isolate=true; then args=("${args[@]:0:${#args[@]}-1}" --opt=isolate=true "${args[@]: -1}"); fi',
+    }),
+    caughtAs: 'inconclusive',
   },
   // caps.default-set
   {
@@ -224,6 +252,103 @@ export const MUTANTS: Mutant[] = [
     how: 'containers.conf pidns="host"',
     kind: 'config',
     wrapper: conf({ containers: { pidns: 'host' } }),
+  },
+  // ipc.none
+  {
+    name: 'drop-ipc-none',
+    claim: 'ipc.none',
+    how: 'podman ignores --ipc=none',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--ipc=none$'" }),
+  },
+  {
+    name: 'none-becomes-host',
+    claim: 'ipc.none',
+    how: '--ipc=none becomes --ipc=host',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --ipc=none --ipc=host' }),
+  },
+  {
+    name: 'conf-ipcns-none',
+    claim: 'ipc.none',
+    how: 'containers.conf ipcns="none": the default has no /dev/shm either',
+    kind: 'config',
+    wrapper: conf({ containers: { ipcns: 'none' } }),
+    caughtAs: 'inconclusive',
+  },
+  // devices.minimal
+  {
+    name: 'add-device',
+    claim: 'devices.minimal',
+    how: 'every container also gets the host device /dev/net/tun',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --device=/dev/net/tun' }),
+  },
+  {
+    name: 'conf-devices',
+    claim: 'devices.minimal',
+    how: 'containers.conf devices adds /dev/net/tun to every container',
+    kind: 'config',
+    wrapper: conf({ containers: { devices: ['/dev/net/tun'] } }),
+  },
+  // rootfs.read-only
+  {
+    name: 'drop-read-only',
+    claim: 'rootfs.read-only',
+    how: 'podman ignores --read-only',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--read-only$'" }),
+  },
+  {
+    name: 'no-read-only-tmpfs',
+    claim: 'rootfs.read-only',
+    how: '--read-only comes without its tmpfs mounts (/tmp, /var/tmp, /run read-only too)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'has --read-only && add_after_run --read-only-tmpfs=false' }),
+  },
+  // seccomp.default
+  {
+    name: 'unconfined',
+    claim: 'seccomp.default',
+    how: 'every container runs with --security-opt seccomp=unconfined',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --security-opt=seccomp=unconfined' }),
+  },
+  {
+    name: 'conf-allow-all-profile',
+    claim: 'seccomp.default',
+    how: 'containers.conf seccomp_profile is a filter that allows every syscall (Seccomp: 2 all the same)',
+    kind: 'config',
+    wrapper: (env) => {
+      const profile = join(testSession.tempDir('seccomp'), 'allow-all.json');
+      writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW' }), { mode: 0o644 });
+      return conf({ containers: { seccomp_profile: profile } })(env);
+    },
+  },
+  // nnp.no-new-privileges
+  {
+    name: 'drop-nnp',
+    claim: 'nnp.no-new-privileges',
+    how: 'podman ignores --security-opt no-new-privileges',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--security-opt=no-new-privileges$'" }),
+  },
+  {
+    name: 'nnp-false',
+    claim: 'nnp.no-new-privileges',
+    how: 'podman reads no-new-privileges as false',
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun: 'replace_arg --security-opt=no-new-privileges --security-opt=no-new-privileges=false',
+    }),
+  },
+  {
+    name: 'nnp-always',
+    claim: 'nnp.no-new-privileges',
+    how: 'every container gets no-new-privileges (the control cannot show the setuid binary working)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --security-opt=no-new-privileges' }),
+    caughtAs: 'inconclusive',
   },
   // loginuid.retained
   {

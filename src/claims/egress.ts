@@ -15,6 +15,8 @@ export type ClientResult =
   | { kind: 'unreachable'; detail: string }
   | { kind: 'unresolved'; detail: string }
   | { kind: 'refused'; detail: string }
+  /** No answer within the client's connect timeout, or EHOSTUNREACH: what a firewall DROP/REJECT gives. */
+  | { kind: 'dropped'; detail: string }
   | { kind: 'not-tried'; detail: string }
   | { kind: 'unexpected'; detail: string };
 
@@ -47,6 +49,8 @@ export function classifyRun(client: Client, run: ClientRun, token: string): Clie
   if (/Network is unreachable/.test(run.output)) return { kind: 'unreachable', detail };
   if (/Could not resolve host|bad address/.test(run.output)) return { kind: 'unresolved', detail };
   if (/Connection refused/.test(run.output)) return { kind: 'refused', detail };
+  if (/Connection timed out|Timeout was reached|No route to host|nc: timed out/.test(run.output))
+    return { kind: 'dropped', detail };
   return { kind: 'unexpected', detail };
 }
 
@@ -83,7 +87,7 @@ export function egressAttempts(client: Client, sink: NetworkSink, guard: boolean
   ];
 }
 
-const attemptRun = (s: ProbeSnapshot, name: string): ClientRun => {
+export const attemptRun = (s: ProbeSnapshot, name: string): ClientRun => {
   const a = s.attempts[name];
   return a
     ? { exitCode: a.exitCode, output: a.text }
@@ -94,7 +98,8 @@ const attemptRun = (s: ProbeSnapshot, name: string): ClientRun => {
 function results(s: ProbeSnapshot, client: Client, token: string) {
   const ip = classifyRun(client, attemptRun(s, 'ip'), token);
   const name = classifyRun(client, attemptRun(s, 'name'), token);
-  const bad = [ip, name].find((r) => r.kind === 'unexpected');
+  // without a network a connect cannot time out: a timeout there is not the expected failure
+  const bad = [ip, name].find((r) => r.kind === 'unexpected' || r.kind === 'dropped');
   if (bad) throw new Error(`the client did not run as expected: ${bad.detail}`);
   return { ip, name };
 }

@@ -1,9 +1,15 @@
 import type { Claim } from '../experiment/types.js';
 import { capsClaims } from './caps.js';
+import { devicesClaims } from './devices.js';
 import { egressClaims } from './egress.js';
+import { ipcClaims } from './ipc.js';
+import { isolateClaims } from './isolate.js';
 import { loginuidClaims } from './loginuid.js';
 import { networkClaims } from './network.js';
+import { nnpClaims } from './nnp.js';
 import { pidClaims } from './pid.js';
+import { rootfsClaims } from './rootfs.js';
+import { seccompClaims } from './seccomp.js';
 import { systemdClaims } from './systemd.js';
 import { usernsClaims } from './userns.js';
 
@@ -11,9 +17,15 @@ import { usernsClaims } from './userns.js';
 export const claims: readonly Claim[] = [
   ...networkClaims,
   ...egressClaims,
+  ...isolateClaims,
   ...capsClaims,
   ...usernsClaims,
   ...pidClaims,
+  ...ipcClaims,
+  ...devicesClaims,
+  ...rootfsClaims,
+  ...seccompClaims,
+  ...nnpClaims,
   ...loginuidClaims,
   ...systemdClaims,
 ];

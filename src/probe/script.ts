@@ -14,6 +14,7 @@ export const PROBE_FILES = [
   '/proc/self/uid_map',
   '/proc/self/gid_map',
   '/proc/self/loginuid',
+  '/proc/self/mountinfo',
   '/proc/sys/kernel/hostname',
 ] as const;
 
@@ -66,7 +67,9 @@ export function probeScript(attempts: readonly Attempt[] = []): string {
     `for f in ${PROBE_FILES.join(' ')} /sys/class/net/*/flags; do`,
     `  echo "${BEGIN} $f"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $f $rc"`,
     'done',
-    `echo "${BEGIN} pids"; cd /proc && echo [0-9]*; echo "${END} pids 0"`,
+    `echo "${BEGIN} pids"; (cd /proc && echo [0-9]*); echo "${END} pids 0"`,
+    // the names under /dev, one level down too (/dev/net/tun, /dev/pts/0): sh globbing, no ls
+    `echo "${BEGIN} dev"; (cd /dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
     ...attempts.map(attemptScript),
   ].join('\n');
 }

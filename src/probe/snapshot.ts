@@ -1,4 +1,5 @@
 import { type CapabilitySets, parseCapabilities, parseSecurityStatus } from './caps.js';
+import { type Mount, parseMountinfo } from './mounts.js';
 import {
   IFF_LOOPBACK,
   ipv4Addresses,
@@ -42,6 +43,10 @@ export interface ProbeSnapshot {
   seccomp: number | undefined;
   /** PIDs listed in the container's /proc. */
   pids: number[];
+  /** The container's mounts (/proc/self/mountinfo), in mount order. */
+  mounts: Mount[];
+  /** Names under /dev, one level down too (`null`, `pts/0`, `net/tun`). */
+  devices: string[];
   /** Raw sections, for evidence and for parsers added later. */
   raw: Record<string, Section>;
 }
@@ -130,6 +135,11 @@ export function parseSnapshot(output: string): ProbeSnapshot {
       .split(/\s+/)
       .map(Number)
       .filter((n) => Number.isInteger(n) && n > 0),
+    mounts: parseMountinfo(ok('/proc/self/mountinfo') ?? ''),
+    devices: (ok('dev') ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
     raw,
   };
 }
