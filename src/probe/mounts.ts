@@ -10,7 +10,7 @@ export interface Mount {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal (`\040`). */
-const unescape = (s: string) =>
+const unescapeOctal = (s: string) =>
   s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 
 /** `/proc/self/mountinfo` text to mounts, in mount order (pure). Lines that do not parse are skipped. */
@@ -22,10 +22,10 @@ export function parseMountinfo(text: string): Mount[] {
     // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
     if (dash < 6 || fields.length < dash + 3) continue;
     mounts.push({
-      mountPoint: unescape(fields[4] ?? ''),
+      mountPoint: unescapeOctal(fields[4] ?? ''),
       options: (fields[5] ?? '').split(','),
       fsType: fields[dash + 1] ?? '',
-      source: unescape(fields[dash + 2] ?? ''),
+      source: unescapeOctal(fields[dash + 2] ?? ''),
       superOptions: (fields[dash + 3] ?? '').split(','),
     });
   }
