@@ -10,7 +10,19 @@ const dir = new URL('../test/captured/claims/', import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 const meta = {};
 for (const r of report.results) {
+  // the sinks a claim started, by network: their token and address (network.isolate-option has two)
+  const sinks = {};
   for (const e of r.evidence) {
+    const net = e.argv.find((a) => a.startsWith('--network='))?.slice('--network='.length);
+    const token = e.argv.join(' ').match(/podproof-sink-[0-9a-f]{12}/);
+    if (net && token && e.purpose?.startsWith('sink: start')) (sinks[net] ??= {}).token = token[0];
+    const inspected = e.argv.join(' ').match(/NetworkSettings.Networks "([^"]+)"/);
+    if (inspected && e.purpose === 'sink: its address') (sinks[inspected[1]] ??= {}).ip = e.stdout.trim();
+  }
+  for (const e of r.evidence) {
+    const crossTo = /^(treatment|control): .* to the sink on (\S+)$/.exec(e.purpose ?? '');
+    if (crossTo && sinks[crossTo[2]])
+      meta[`${r.claim}.${r.identity}.${crossTo[1]}`] = { ...sinks[crossTo[2]], port: 8080 };
     const token = e.argv.join(' ').match(/podproof-sink-[0-9a-f]{12}/);
     if (token && e.purpose?.startsWith('sink: start')) meta[`${r.claim}.${r.identity}`] = { token: token[0] };
     if (r.claim === 'systemd.pull-blocked' && /^(treatment|control):/.test(e.purpose ?? '')) {
@@ -32,7 +44,8 @@ for (const r of report.results) {
       meta[`${r.claim}.${r.identity}.states`] = e.stdout.trim().split('\n');
     if (!e.stdout.includes('@@podproof-begin')) continue;
     const arm = e.purpose
-      .replace(/podproof-\w+-net-\d+/, 'NET')
+      .replace(/ to the sink on podproof-\w+-net-\d+/, '')
+      .replace(/podproof-\w+-net-\d+/g, 'NET')
       .replace(/[^a-zA-Z0-9=]+/g, '-')
       .replace(/-+$/, '');
     const file = `${r.claim}.${r.identity}.${arm}.txt`;

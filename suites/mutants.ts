@@ -262,10 +262,19 @@ export const MUTANTS: Mutant[] = [
     wrapper: () => ({ editRun: "drop_args '^--ipc=none$'" }),
   },
   {
+    name: 'none-becomes-private',
+    claim: 'ipc.none',
+    how: '--ipc=none becomes --ipc=private (a namespace of its own, with /dev/shm)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'replace_arg --ipc=none --ipc=private' }),
+  },
+  {
     name: 'none-becomes-host',
     claim: 'ipc.none',
     how: '--ipc=none becomes --ipc=host',
     kind: 'wrapper',
+    // rootless --ipc=host bind-mounts the host's /dev/mqueue, which a host may lack (this one does)
+    identities: ['rootful'],
     wrapper: () => ({ editRun: 'replace_arg --ipc=none --ipc=host' }),
   },
   {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { NetworkSink } from '../src/apparatus/network-sink.js';
 import {
   CAP_VARIANTS,
   checkCapSet,
@@ -13,10 +14,16 @@ import {
   checkVariantsDiffer,
   DEFAULT_CAPABILITIES,
 } from '../src/claims/caps.js';
+import { checkDefaultDevicesOnly, checkHostDevices } from '../src/claims/devices.js';
 import { checkEgressBlocked, checkEgressReaches } from '../src/claims/egress.js';
+import { checkNoShm, checkShmMounted } from '../src/claims/ipc.js';
+import { checkCrossReaches, checkIsolated } from '../src/claims/isolate.js';
 import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
+import { checkEscalates, checkNoEscalation } from '../src/claims/nnp.js';
 import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
+import { checkReadOnlyRoot, checkWritableRoot } from '../src/claims/rootfs.js';
+import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
 import {
   checkOnlyLoopback,
   checkPullBlocked,
@@ -138,6 +145,61 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const marker = c.pids.find((p) => !t.pids.includes(p) && p > 1) ?? -1;
     expectContrast((s) => checkOwnPidsOnly(s, marker), t, c);
     expectContrast((s) => checkSeesMarker(s, marker), c, t);
+  });
+
+  it('network.isolate-option', () => {
+    const t = f('network.isolate-option', 'treatment-network=NET');
+    const c = f('network.isolate-option', 'control-network=NET');
+    const sink = (arm: string) =>
+      ({ network: 'NET', name: 'sink', ...meta[`network.isolate-option.${id}.${arm}`] }) as NetworkSink;
+    // each output is judged with its own arm's sink (the two arms have a sink each)
+    expect(checkIsolated(t, 'curl', sink('treatment')).holds).toBe(true);
+    expect(checkIsolated(c, 'curl', sink('control')).holds).toBe(false);
+    expect(checkCrossReaches(c, 'curl', sink('control')).holds).toBe(true);
+    expect(checkCrossReaches(t, 'curl', sink('treatment')).holds).toBe(false);
+    // a client that reached some other server is a harness error, not a contrast
+    expect(() => checkIsolated(c, 'curl', sink('treatment'))).toThrow(/did not run as expected/);
+    // a probe that landed on the sink's own network shows nothing about isolation
+    const same = {
+      ...sink('control'),
+      ip: c.interfaces.find((i) => !i.loopback)?.addresses[0]?.split('/')[0],
+    };
+    expect(checkCrossReaches(c, 'curl', same as NetworkSink).holds).toBe(false);
+  });
+
+  it('ipc.none', () => {
+    const t = f('ipc.none', 'treatment-ipc=none');
+    const c = f('ipc.none', 'control-default-ipc');
+    expectContrast(checkNoShm, t, c);
+    expectContrast(checkShmMounted, c, t);
+  });
+
+  it('devices.minimal', () => {
+    const t = f('devices.minimal', 'treatment-default');
+    const c = f('devices.minimal', 'control-privileged');
+    expectContrast(checkDefaultDevicesOnly, t, c);
+    expectContrast(checkHostDevices, c, t);
+  });
+
+  it('rootfs.read-only', () => {
+    const t = f('rootfs.read-only', 'treatment-read-only');
+    const c = f('rootfs.read-only', 'control-without-read-only');
+    expectContrast(checkReadOnlyRoot, t, c);
+    expectContrast(checkWritableRoot, c, t);
+  });
+
+  it('seccomp.default', () => {
+    const t = f('seccomp.default', 'treatment-default');
+    const c = f('seccomp.default', 'control-seccomp=unconfined');
+    expectContrast(checkFiltered, t, c);
+    expectContrast(checkUnfiltered, c, t);
+  });
+
+  it('nnp.no-new-privileges', () => {
+    const t = f('nnp.no-new-privileges', 'treatment-security-opt=no-new-privileges');
+    const c = f('nnp.no-new-privileges', 'control-without-no-new-privileges');
+    expectContrast(checkNoEscalation, t, c);
+    expectContrast(checkEscalates, c, t);
   });
 
   it('loginuid.retained', () => {
