@@ -15,9 +15,10 @@ for (const r of report.results) {
   for (const e of r.evidence) {
     const net = e.argv.find((a) => a.startsWith('--network='))?.slice('--network='.length);
     const token = e.argv.join(' ').match(/podproof-sink-[0-9a-f]{12}/);
-    if (net && token && e.purpose?.startsWith('sink: start')) (sinks[net] ??= {}).token = token[0];
+    if (net && token && e.purpose?.startsWith('sink: start')) sinks[net] = { ...sinks[net], token: token[0] };
     const inspected = e.argv.join(' ').match(/NetworkSettings.Networks "([^"]+)"/);
-    if (inspected && e.purpose === 'sink: its address') (sinks[inspected[1]] ??= {}).ip = e.stdout.trim();
+    if (inspected && e.purpose === 'sink: its address')
+      sinks[inspected[1]] = { ...sinks[inspected[1]], ip: e.stdout.trim() };
   }
   for (const e of r.evidence) {
     const crossTo = /^(treatment|control): .* to the sink on (\S+)$/.exec(e.purpose ?? '');

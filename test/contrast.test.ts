@@ -74,6 +74,12 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const t = f('network.egress-blocked', 'treatment-network=none');
     const c = f('network.egress-blocked', 'control-network=NET');
     expectContrast((s) => checkEgressBlocked(s, 'curl', token), t, c);
+    // without a network a connect cannot time out: a timeout is not the expected failure
+    const timedOut = {
+      ...t,
+      attempts: { ...t.attempts, ip: { exitCode: 28, text: 'curl: (28) Connection timed out' } },
+    };
+    expect(() => checkEgressBlocked(timedOut, 'curl', token)).toThrow(/did not run as expected/);
     expectContrast((s) => checkEgressReaches(s, 'curl', token), c, t);
     // the token matters: a client that reached some other server is a harness error, not a contrast
     expect(() => checkEgressReaches(c, 'curl', 'podproof-sink-000000000000')).toThrow(

@@ -169,7 +169,9 @@ describe('classifyClient', () => {
     expect(classifyClient('curl', ev(127, 'exec: "curl": executable file not found'), 't').kind).toBe(
       'unexpected',
     );
-    expect(classifyClient('curl', ev(28, 'curl: (28) Connection timed out'), 't').kind).toBe('unexpected');
+    // no answer within curl's own connect timeout is what a firewall DROP gives: its own kind,
+    // never `unreachable` (network.egress-blocked takes it as a harness error, isolate-option as dropped)
+    expect(classifyClient('curl', ev(28, 'curl: (28) Connection timed out'), 't').kind).toBe('dropped');
     expect(
       classifyClient('curl', ev(7, "curl: (7) Failed to connect: Couldn't connect to server"), 't').kind,
     ).toBe('unexpected');
