@@ -43,6 +43,8 @@ for (const r of report.results) {
     }
     if (r.claim === 'systemd.restricted-still-serves' && e.purpose === 'control: is-failed')
       meta[`${r.claim}.${r.identity}.states`] = e.stdout.trim().split('\n');
+    if (e.purpose === 'spec: read config.json')
+      meta[`${r.claim}.${r.identity}.maskedPaths`] = JSON.parse(e.stdout).linux?.maskedPaths;
     if (!e.stdout.includes('@@podproof-begin')) continue;
     const arm = e.purpose
       .replace(/ to the sink on podproof-\w+-net-\d+/, '')

@@ -300,6 +300,52 @@ export const MUTANTS: Mutant[] = [
     kind: 'config',
     wrapper: conf({ containers: { devices: ['/dev/net/tun'] } }),
   },
+  // proc.masked
+  {
+    name: 'unmask-keys',
+    claim: 'proc.masked',
+    how: 'every container runs with --security-opt unmask=/proc/keys',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --security-opt=unmask=/proc/keys' }),
+  },
+  {
+    name: 'privileged',
+    claim: 'proc.masked',
+    how: 'every container runs --privileged (nothing masked)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --privileged' }),
+  },
+  {
+    name: 'ignore-unmask',
+    claim: 'proc.masked',
+    how: 'podman ignores --security-opt unmask (the control cannot show the paths)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--security-opt=unmask=ALL$'" }),
+    caughtAs: 'inconclusive',
+  },
+  // sys.read-only
+  {
+    name: 'privileged',
+    claim: 'sys.read-only',
+    how: 'every container runs --privileged (/sys read-write)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --privileged' }),
+  },
+  {
+    name: 'bind-host-sys',
+    claim: 'sys.read-only',
+    how: "every container gets the host's /sys bound read-write over its own",
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --volume=/sys:/sys:rw' }),
+  },
+  {
+    name: 'ignore-privileged',
+    claim: 'sys.read-only',
+    how: 'podman ignores --privileged (the control cannot show a writable /sys)',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: "drop_args '^--privileged$'" }),
+    caughtAs: 'inconclusive',
+  },
   // rootfs.read-only
   {
     name: 'drop-read-only',

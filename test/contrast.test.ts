@@ -22,8 +22,10 @@ import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js'
 import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
 import { checkEscalates, checkNoEscalation } from '../src/claims/nnp.js';
 import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
+import { checkMasked, checkUnmasked } from '../src/claims/proc.js';
 import { checkReadOnlyRoot, checkWritableRoot } from '../src/claims/rootfs.js';
 import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
+import { checkSysReadOnly, checkSysWritable } from '../src/claims/sys.js';
 import {
   checkOnlyLoopback,
   checkPullBlocked,
@@ -185,6 +187,22 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const c = f('devices.minimal', 'control-privileged');
     expectContrast(checkDefaultDevicesOnly, t, c);
     expectContrast(checkHostDevices, c, t);
+  });
+
+  it('proc.masked', () => {
+    const paths = meta[`proc.masked.${id}.maskedPaths`] as unknown as string[];
+    expect(paths.length).toBeGreaterThan(5);
+    const t = f('proc.masked', 'treatment-default');
+    const c = f('proc.masked', 'control-security-opt=unmask=ALL');
+    expectContrast((s) => checkMasked(s, paths), t, c);
+    expectContrast((s) => checkUnmasked(s, paths), c, t);
+  });
+
+  it('sys.read-only', () => {
+    const t = f('sys.read-only', 'treatment-default');
+    const c = f('sys.read-only', 'control-privileged');
+    expectContrast(checkSysReadOnly, t, c);
+    expectContrast(checkSysWritable, c, t);
   });
 
   it('rootfs.read-only', () => {

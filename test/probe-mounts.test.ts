@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extraDevices } from '../src/claims/devices.js';
 import { parseUidLine } from '../src/claims/nnp.js';
+import { parseMaskedPaths, viewOf } from '../src/claims/proc.js';
 import { describeMount, isReadOnly, mountAt, parseMountinfo } from '../src/probe/mounts.js';
 
 const MOUNTINFO = `1080 995 0:95 / / ro,relatime - overlay overlay rw,lowerdir=/a:/b,upperdir=/u,workdir=/w
@@ -47,5 +48,24 @@ describe('parseUidLine', () => {
       effective: 0,
     });
     expect(parseUidLine('Name: cat\n')).toBeUndefined();
+  });
+});
+
+describe('masked paths', () => {
+  const mounts = parseMountinfo(`1 0 0:1 / / rw - overlay overlay rw
+2 1 0:2 /null /proc/kcore rw,nosuid - tmpfs tmpfs rw
+3 1 0:3 / /sys/firmware ro,relatime - tmpfs tmpfs ro
+4 1 0:4 / /proc/scsi rw - tmpfs tmpfs rw`);
+  it('a /dev/null bind or a read-only tmpfs is a mask; a writable tmpfs is not', () => {
+    expect(viewOf(mounts, true, '/proc/kcore')).toBe('masked');
+    expect(viewOf(mounts, true, '/sys/firmware')).toBe('masked');
+    expect(viewOf(mounts, true, '/proc/scsi')).toBe('visible');
+    expect(viewOf(mounts, false, '/proc/acpi')).toBe('absent');
+    expect(viewOf(mounts, true, '/proc/keys')).toBe('visible');
+  });
+  it('reads linux.maskedPaths from a runtime spec', () => {
+    expect(parseMaskedPaths('{"linux":{"maskedPaths":["/proc/kcore"]}}')).toEqual(['/proc/kcore']);
+    expect(parseMaskedPaths('{"linux":{}}')).toBeUndefined();
+    expect(parseMaskedPaths('not json')).toBeUndefined();
   });
 });

@@ -8,8 +8,10 @@ import { loginuidClaims } from './loginuid.js';
 import { networkClaims } from './network.js';
 import { nnpClaims } from './nnp.js';
 import { pidClaims } from './pid.js';
+import { procClaims } from './proc.js';
 import { rootfsClaims } from './rootfs.js';
 import { seccompClaims } from './seccomp.js';
+import { sysClaims } from './sys.js';
 import { systemdClaims } from './systemd.js';
 import { usernsClaims } from './userns.js';
 
@@ -23,6 +25,8 @@ export const claims: readonly Claim[] = [
   ...pidClaims,
   ...ipcClaims,
   ...devicesClaims,
+  ...procClaims,
+  ...sysClaims,
   ...rootfsClaims,
   ...seccompClaims,
   ...nnpClaims,

@@ -1,5 +1,7 @@
 /** One line of /proc/self/mountinfo (proc(5)). */
 export interface Mount {
+  /** The path inside the filesystem that is mounted (`/null` for a bind of /dev/null from a /dev tmpfs). */
+  root: string;
   mountPoint: string;
   /** Per-mount options (`ro`, `nosuid`, `noexec`, ...). */
   options: string[];
@@ -22,6 +24,7 @@ export function parseMountinfo(text: string): Mount[] {
     // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
     if (dash < 6 || fields.length < dash + 3) continue;
     mounts.push({
+      root: unescapeOctal(fields[3] ?? ''),
       mountPoint: unescapeOctal(fields[4] ?? ''),
       options: (fields[5] ?? '').split(','),
       fsType: fields[dash + 1] ?? '',

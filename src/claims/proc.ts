@@ -1,0 +1,158 @@
+import { BUSYBOX } from '../apparatus/images.js';
+import { describeEvidence } from '../exec/evidence.js';
+import { succeeded } from '../exec/run.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
+import { attemptOf, lastLineOf } from '../probe/attempt.js';
+import { isReadOnly, type Mount, mountAt } from '../probe/mounts.js';
+import { probe } from '../probe/probe.js';
+import type { Attempt } from '../probe/script.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+
+/** `linux.maskedPaths` of an OCI runtime spec (config.json text), or undefined (pure). */
+export function parseMaskedPaths(configJson: string): string[] | undefined {
+  try {
+    const spec = JSON.parse(configJson) as { linux?: { maskedPaths?: unknown } };
+    const paths = spec.linux?.maskedPaths;
+    return Array.isArray(paths) && paths.every((p) => typeof p === 'string') ? paths : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which of `paths` exist in the container: one line `present PATH` or `absent PATH` each. */
+export function existsAttempt(paths: readonly string[]): Attempt {
+  return {
+    name: 'exists',
+    argv: [
+      'sh',
+      '-c',
+      'for p in "$@"; do if [ -e "$p" ]; then echo "present $p"; else echo "absent $p"; fi; done',
+      'sh',
+      ...paths,
+    ],
+  };
+}
+
+/** How a path looks from inside: hidden by a mask, absent, or visible. */
+export type PathView = 'masked' | 'absent' | 'visible';
+
+/**
+ * A masked path is covered by a bind mount of /dev/null (a file) or a read-only tmpfs (a
+ * directory); a path the kernel does not have is absent, which hides nothing (pure).
+ */
+export function viewOf(mounts: readonly Mount[], present: boolean, path: string): PathView {
+  const m = mountAt(mounts, path);
+  if (m && (m.root === '/null' || m.root.endsWith('/null'))) return 'masked';
+  if (m && m.fsType === 'tmpfs' && isReadOnly(m)) return 'masked';
+  return present ? 'visible' : 'absent';
+}
+
+/** Each path's view in a snapshot; a probe that did not report every path is a harness error. */
+export function pathViews(s: ProbeSnapshot, paths: readonly string[]): Map<string, PathView> {
+  const a = attemptOf(s, 'exists');
+  const lines = new Map(
+    a.text
+      .split('\n')
+      .map((l) => /^(present|absent) (.+)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[2] ?? '', m[1] === 'present']),
+  );
+  const missing = paths.filter((p) => !lines.has(p));
+  if (missing.length) throw new Error(`the probe did not report ${missing.join(', ')}: ${lastLineOf(a)}`);
+  return new Map(paths.map((p) => [p, viewOf(s.mounts, lines.get(p) === true, p)]));
+}
+
+const named = (views: Map<string, PathView>, view: PathView) =>
+  [...views].filter(([, v]) => v === view).map(([p]) => p);
+
+/** Treatment check (pure): every masked path of the spec is masked or absent, and at least one is masked. */
+export function checkMasked(s: ProbeSnapshot, paths: readonly string[]): Observation {
+  const views = pathViews(s, paths);
+  const masked = named(views, 'masked');
+  const visible = named(views, 'visible');
+  const absent = named(views, 'absent');
+  return {
+    holds: visible.length === 0 && masked.length > 0,
+    observed: [
+      `${masked.length} of ${paths.length} masked paths masked (${masked.join(', ') || 'none'})`,
+      absent.length ? `absent in this kernel: ${absent.join(', ')}` : '',
+      visible.length ? `visible: ${visible.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+}
+
+/** Control check (pure): with unmask=ALL, paths the spec masks are visible. */
+export function checkUnmasked(s: ProbeSnapshot, paths: readonly string[]): Observation {
+  const views = pathViews(s, paths);
+  const visible = named(views, 'visible');
+  return {
+    holds: visible.length > 0,
+    observed: `unmask=ALL: ${visible.length} of ${paths.length} visible (${visible.join(', ') || 'none'})`,
+  };
+}
+
+interface MaskedSetup {
+  image: string;
+  /** `linux.maskedPaths` of the spec this podman writes for a default container. */
+  paths: string[];
+}
+
+/**
+ * The masked paths as this podman defines them: a default container is created and initialised
+ * (the runtime spec is written, no process starts), its config.json read, the container removed.
+ */
+async function specMaskedPaths(ctx: ClaimContext, image: string): Promise<string[]> {
+  const name = ctx.session.name('spec');
+  ctx.defer(`remove ${name}`, () =>
+    ctx.podman.cmd(['rm', '-f', name], { purpose: 'cleanup', timeoutMs: 60_000 }),
+  );
+  const steps: string[][] = [
+    ['create', '--name', name, '--label', ctx.session.label, '--pull=never', image, 'true'],
+    ['init', name],
+    ['inspect', '--format', '{{.OCIConfigPath}}', name],
+  ];
+  let path = '';
+  for (const args of steps) {
+    const e = await ctx.podman.cmd(args, { purpose: `spec: ${args[0]}`, timeoutMs: 60_000 });
+    if (!succeeded(e)) throw new Error(`could not read a default container's spec: ${describeEvidence(e)}`);
+    path = e.stdout.trim();
+  }
+  const config = await ctx.exec(['cat', path], { purpose: 'spec: read config.json', timeoutMs: 15_000 });
+  const paths = succeeded(config) ? parseMaskedPaths(config.stdout) : undefined;
+  if (!paths?.length) throw new Error(`no linux.maskedPaths in ${path}: ${describeEvidence(config)}`);
+  return paths;
+}
+
+export const procMasked: Claim<MaskedSetup> = {
+  id: 'proc.masked',
+  title:
+    "the kernel files podman's spec masks (/proc/kcore, /proc/keys, /sys/firmware, ...) are hidden in a container",
+  source:
+    "the runtime spec's linux.maskedPaths of a default container (read from its config.json, not a fixed list); podman-run(1) --security-opt unmask=ALL is the documented opposite",
+  identities: ['rootful', 'rootless'],
+  concurrentArms: true,
+  async setup(ctx) {
+    const image = await ctx.image(BUSYBOX);
+    return { image, paths: await specMaskedPaths(ctx, image) };
+  },
+  treatment: async (ctx, { image, paths }) =>
+    sideOf(
+      await probe(ctx.podman, image, { attempts: [existsAttempt(paths)], purpose: 'treatment: default' }),
+      (s) => checkMasked(s, paths),
+    ),
+  control: async (ctx, { image, paths }) =>
+    sideOf(
+      await probe(ctx.podman, image, {
+        flags: ['--security-opt=unmask=ALL'],
+        attempts: [existsAttempt(paths)],
+        purpose: 'control: --security-opt=unmask=ALL',
+      }),
+      (s) => checkUnmasked(s, paths),
+    ),
+  note: (_ctx, { paths }) => `spec masks ${paths.length} paths`,
+};
+
+export const procClaims: Claim[] = [procMasked];
