@@ -43,6 +43,8 @@ for (const r of report.results) {
     }
     if (r.claim === 'systemd.restricted-still-serves' && e.purpose === 'control: is-failed')
       meta[`${r.claim}.${r.identity}.states`] = e.stdout.trim().split('\n');
+    const secret = `${e.argv.join(' ')} ${e.stdout}`.match(/podproof-secret-[0-9a-f]{12}/);
+    if (secret) meta[`${r.claim}.${r.identity}.token`] = secret[0];
     if (e.purpose === 'spec: read config.json')
       meta[`${r.claim}.${r.identity}.maskedPaths`] = JSON.parse(e.stdout).linux?.maskedPaths;
     if (!e.stdout.includes('@@podproof-begin')) continue;

@@ -2,12 +2,14 @@
  * `npm run mutants`: every breakage in the mutation table (suites/mutants.ts) against its claim,
  * for each identity; prints the claim x identity table and the score (caught / run).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
+import { freePort } from '../src/apparatus/registry.js';
 import { claims, findClaim } from '../src/claims/index.js';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
-import { spawnBackground } from '../src/exec/run.js';
+import { exec, spawnBackground } from '../src/exec/run.js';
 import { waitUntil } from '../src/exec/wait.js';
 import type { Verdict } from '../src/experiment/types.js';
 import { Podman } from '../src/podman/podman.js';
@@ -49,6 +51,46 @@ function apiService(who: Identity): Promise<string> {
   return p;
 }
 
+/**
+ * Root's podman API service (podproof's rootful storage) that another user can reach: on a unix
+ * socket made world-accessible, or on loopback TCP. Once per kind. The busybox fixture is built
+ * into that storage first, so a rootless claim's image reference resolves there too.
+ */
+const rootfulServices = new Map<string, Promise<string>>();
+function rootfulApiService(kind: 'unix' | 'tcp'): Promise<string> {
+  let p = rootfulServices.get(kind);
+  if (!p) {
+    p = (async () => {
+      const root = identity('rootful').identity;
+      if (!root) throw new Error('needs the rootful identity');
+      const podman = new Podman({ binary: realPodman, identity: root, session: testSession });
+      await fixtureImage(podman, BUSYBOX);
+      const url =
+        kind === 'unix'
+          ? `unix://${join(testSession.tempDir('rootful-api'), 'podman.sock')}`
+          : `tcp://127.0.0.1:${await freePort()}`;
+      const service = spawnBackground(podman.argv(['system', 'service', '--time=0', url]), {
+        identity: root,
+      });
+      testSession.onTeardown(
+        `stop the rootful API service on ${url}`,
+        async () => void (await service.stop()),
+      );
+      const socket = url.slice('unix://'.length);
+      const up = await waitUntil(async () => {
+        if (kind === 'unix') return existsSync(socket);
+        const ping = await exec([realPodman, '--remote', '--url', url, 'version'], { timeoutMs: 5_000 });
+        return ping.exitCode === 0;
+      }, 15_000);
+      if (!up) throw new Error(`the rootful API service did not answer on ${url}`);
+      if (kind === 'unix') chmodSync(socket, 0o666); // what a "docker group" setup amounts to
+      return url;
+    })();
+    rootfulServices.set(kind, p);
+  }
+  return p;
+}
+
 const cases = MUTANTS.flatMap((m) => {
   const claim = findClaim(m.claim);
   if (!claim) throw new Error(`mutant ${m.name}: no claim ${m.claim}`);
@@ -78,7 +120,7 @@ describe('mutation table', () => {
       row.notRun = skip;
       return ctx.skip(skip);
     }
-    const env: MutantEnv = { who, apiService: () => apiService(who) };
+    const env: MutantEnv = { who, apiService: () => apiService(who), rootfulApiService };
     const edit = await mutant.wrapper(env);
     const wrapper = podmanWrapper(
       `${mutant.claim}-${mutant.name}-${id}`,

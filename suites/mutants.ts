@@ -16,6 +16,8 @@ export interface MutantEnv {
   who: Identity;
   /** Start (once per identity) `podman system service` on a socket with podproof's storage; returns its socket path. */
   apiService(): Promise<string>;
+  /** Root's API service (once per kind) that any local user can reach; returns its URL. */
+  rootfulApiService(kind: 'unix' | 'tcp'): Promise<string>;
 }
 
 /** The bash a mutant puts into the podman wrapper (see `podmanWrapper`). */
@@ -45,15 +47,15 @@ const conf = (override: Record<string, unknown>) => (env: MutantEnv) => ({
 });
 
 /** Everything after podman's global storage flags, sent to the API service instead. */
-const toDaemon = async (env: MutantEnv, verb: string): Promise<WrapperEdit> => {
-  const socket = await env.apiService();
-  return {
-    always: `if has ${verb} && ! has --remote; then
+const toDaemon = async (env: MutantEnv, verb: string): Promise<WrapperEdit> =>
+  toUrl(`unix://${await env.apiService()}`, verb);
+
+const toUrl = (url: string, verb: string): WrapperEdit => ({
+  always: `if has ${verb} && ! has --remote; then
   while [[ \${args[0]} == --root || \${args[0]} == --runroot || \${args[0]} == --tmpdir ]]; do args=("\${args[@]:2}"); done
-  exec ${realPodman} --remote --url unix://${socket} "\${args[@]}"
+  exec ${realPodman} --remote --url ${url} "\${args[@]}"
 fi`,
-  };
-};
+});
 
 const systemdRun = (env: MutantEnv) =>
   `systemd-run ${env.who.name === 'rootless' ? '--user ' : ''}--wait --pipe --quiet --collect`;
@@ -253,6 +255,21 @@ export const MUTANTS: Mutant[] = [
     kind: 'config',
     wrapper: conf({ containers: { pidns: 'host' } }),
   },
+  // rootless.host-files
+  {
+    name: 'root-socket',
+    claim: 'rootless.host-files',
+    how: "the user's podman run goes to root's API socket, made accessible to others (the docker-group setup)",
+    kind: 'wrapper',
+    wrapper: async (env) => toUrl(await env.rootfulApiService('unix'), 'run'),
+  },
+  {
+    name: 'root-tcp',
+    claim: 'rootless.host-files',
+    how: "the user's podman run goes to root's API service listening on loopback TCP",
+    kind: 'wrapper',
+    wrapper: async (env) => toUrl(await env.rootfulApiService('tcp'), 'run'),
+  },
   // ipc.none
   {
     name: 'drop-ipc-none',
@@ -360,6 +377,21 @@ export const MUTANTS: Mutant[] = [
     how: '--read-only comes without its tmpfs mounts (/tmp, /var/tmp, /run read-only too)',
     kind: 'wrapper',
     wrapper: () => ({ editRun: 'has --read-only && add_after_run --read-only-tmpfs=false' }),
+  },
+  // volume.noexec
+  {
+    name: 'drop-noexec',
+    claim: 'volume.noexec',
+    how: 'podman drops the noexec volume option',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'for i in "${!args[@]}"; do args[$i]=${args[$i]//,noexec/}; done' }),
+  },
+  {
+    name: 'noexec-becomes-exec',
+    claim: 'volume.noexec',
+    how: 'podman reads noexec as exec',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'for i in "${!args[@]}"; do args[$i]=${args[$i]//,noexec/,exec}; done' }),
   },
   // seccomp.default
   {

@@ -24,6 +24,7 @@ import { checkEscalates, checkNoEscalation } from '../src/claims/nnp.js';
 import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
 import { checkMasked, checkUnmasked } from '../src/claims/proc.js';
 import { checkReadOnlyRoot, checkWritableRoot } from '../src/claims/rootfs.js';
+import { checkCannotRead, checkReadsOwn } from '../src/claims/rootless.js';
 import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
 import { checkSysReadOnly, checkSysWritable } from '../src/claims/sys.js';
 import {
@@ -41,6 +42,7 @@ import {
   expectedRootlessMap,
   IDENTITY_MAP,
 } from '../src/claims/userns.js';
+import { checkExecs, checkNoExec } from '../src/claims/volume.js';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Observation } from '../src/experiment/verdict.js';
 import { type ProbeSnapshot, parseSnapshot } from '../src/probe/snapshot.js';
@@ -212,6 +214,13 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     expectContrast(checkWritableRoot, c, t);
   });
 
+  it('volume.noexec', () => {
+    const t = f('volume.noexec', 'treatment-volume-ro-noexec');
+    const c = f('volume.noexec', 'control-volume-ro');
+    expectContrast(checkNoExec, t, c);
+    expectContrast(checkExecs, c, t);
+  });
+
   it('seccomp.default', () => {
     const t = f('seccomp.default', 'treatment-default');
     const c = f('seccomp.default', 'control-seccomp=unconfined');
@@ -302,5 +311,15 @@ describe('systemd socket claims (rootless): each check fails on the other arm', 
     const c = sends('systemd.userns-precreated.rootless.control');
     expect(checkServesAll('t', t).holds).toBe(true);
     expect(checkServesAll('t', c).holds).toBe(false);
+  });
+});
+
+describe('rootless only: each check fails on the other arm', () => {
+  it('rootless.host-files', () => {
+    const token = String(meta['rootless.host-files.rootless.token']);
+    const t = snap('rootless.host-files.rootless.treatment-a-root-only-host-file.txt');
+    const c = snap('rootless.host-files.rootless.control-the-same-file-owned-by-the-user.txt');
+    expectContrast((s) => checkCannotRead(s, token), t, c);
+    expectContrast((s) => checkReadsOwn(s, token), c, t);
   });
 });

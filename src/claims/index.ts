@@ -10,10 +10,12 @@ import { nnpClaims } from './nnp.js';
 import { pidClaims } from './pid.js';
 import { procClaims } from './proc.js';
 import { rootfsClaims } from './rootfs.js';
+import { rootlessClaims } from './rootless.js';
 import { seccompClaims } from './seccomp.js';
 import { sysClaims } from './sys.js';
 import { systemdClaims } from './systemd.js';
 import { usernsClaims } from './userns.js';
+import { volumeClaims } from './volume.js';
 
 /** Every claim podproof can prove, in report order. */
 export const claims: readonly Claim[] = [
@@ -22,12 +24,14 @@ export const claims: readonly Claim[] = [
   ...isolateClaims,
   ...capsClaims,
   ...usernsClaims,
+  ...rootlessClaims,
   ...pidClaims,
   ...ipcClaims,
   ...devicesClaims,
   ...procClaims,
   ...sysClaims,
   ...rootfsClaims,
+  ...volumeClaims,
   ...seccompClaims,
   ...nnpClaims,
   ...loginuidClaims,
