@@ -129,4 +129,20 @@ describe('waitUntil', async () => {
     expect(n).toBe(3);
     expect(await waitUntil(async () => false, 50, 10)).toBe(false);
   });
+  it('ends at once with false when its signal is aborted', async () => {
+    const abort = new AbortController();
+    let checks = 0;
+    const waiting = waitUntil(
+      () => {
+        checks += 1;
+        if (checks === 2) abort.abort();
+        return false;
+      },
+      600_000,
+      10,
+      abort.signal,
+    );
+    await expect(waiting).resolves.toBe(false);
+    expect(checks).toBe(2);
+  });
 });

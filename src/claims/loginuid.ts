@@ -63,7 +63,7 @@ async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: s
     ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });
     how = 'a background process';
   }
-  if (!(await waitUntil(() => existsSync(socket), 15_000)))
+  if (!(await waitUntil(() => existsSync(socket), 15_000, 100, ctx.signal)))
     throw new Error(`the API service did not create ${socket} within 15 s`);
   return { url: `unix://${socket}`, how };
 }

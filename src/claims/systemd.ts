@@ -229,6 +229,7 @@ export const restrictedStillServes: Claim = {
       },
       20_000,
       200,
+      ctx.signal,
     );
     return { ok: true, value: checkRestrictedPullFails(e, states) };
   },
@@ -266,7 +267,7 @@ async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail:
   await ctx.exec(['kill', '-KILL', ...pids], {
     purpose: 'tear down the user namespace (kill the pause processes)',
   });
-  const stopped = await waitUntil(() => !pids.some(alive), 5_000);
+  const stopped = await waitUntil(() => !pids.some(alive), 5_000, 100, ctx.signal);
   if (!stopped)
     return { ok: false, detail: `pause process(es) ${pids.filter(alive).join(', ')} still running` };
   return { ok: true, detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped` };
