@@ -1,8 +1,8 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /**
  * What a non-privileged container's /dev holds: the OCI runtime spec's default devices (null,
@@ -60,23 +60,18 @@ export function checkHostDevices(s: ProbeSnapshot): Observation {
   };
 }
 
-export const devicesMinimal: Claim<string> = {
+export const devicesMinimal: Claim<ProbeSetup> = {
   id: 'devices.minimal',
   title: "a container's /dev holds only the default devices; the host's stay out",
   source:
     'podman test/e2e/run_privileged_test.go: "non-privileged should have very few devices" (17 lines of ls -l /dev), "privileged should inherit host devices" (> 20); OCI runtime spec, default devices',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  treatment: async (ctx, image) =>
-    sideOf(await probe(ctx.podman, image, { purpose: 'treatment: default' }), checkDefaultDevicesOnly),
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({ purpose: 'treatment: default', check: checkDefaultDevicesOnly }),
   // --privileged is the documented opposite (it adds more than devices, so the treatment also
   // reads the mechanism itself: the names under /dev)
-  control: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { flags: ['--privileged'], purpose: 'control: --privileged' }),
-      checkHostDevices,
-    ),
+  control: probeArm({ purpose: 'control: --privileged', flags: ['--privileged'], check: checkHostDevices }),
 };
 
 export const devicesClaims: Claim[] = [devicesMinimal];

@@ -1,9 +1,9 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { describeMount, mountAt } from '../probe/mounts.js';
-import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** Treatment check (pure): no /dev/shm at all, neither a mount nor a directory: no shared memory to use. */
 export function checkNoShm(s: ProbeSnapshot): Observation {
@@ -21,21 +21,16 @@ export function checkShmMounted(s: ProbeSnapshot): Observation {
   return { holds: shm?.fsType === 'tmpfs', observed: describeMount(shm, '/dev/shm') };
 }
 
-export const ipcNone: Claim<string> = {
+export const ipcNone: Claim<ProbeSetup> = {
   id: 'ipc.none',
   title: '--ipc=none gives a container no /dev/shm',
   source:
     'podman test/system/190-run-ipcns.bats "podman --ipc=none": `ls /dev/shm` fails with No such file or directory; the default IPC mode mounts a tmpfs there',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { flags: ['--ipc=none'], purpose: 'treatment: --ipc=none' }),
-      checkNoShm,
-    ),
-  control: async (ctx, image) =>
-    sideOf(await probe(ctx.podman, image, { purpose: 'control: default --ipc' }), checkShmMounted),
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({ purpose: 'treatment: --ipc=none', flags: ['--ipc=none'], check: checkNoShm }),
+  control: probeArm({ purpose: 'control: default --ipc', check: checkShmMounted }),
 };
 
 export const ipcClaims: Claim[] = [ipcNone];

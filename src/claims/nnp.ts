@@ -1,10 +1,10 @@
 import { PRIVS, SUID_CAT } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** A non-root user: the setuid-root binary would raise its effective uid to 0. */
 export const NNP_USER = '1000:1000';
@@ -47,32 +47,26 @@ export function checkEscalates(s: ProbeSnapshot): Observation {
   };
 }
 
-export const noNewPrivileges: Claim<string> = {
+export const noNewPrivileges: Claim<ProbeSetup> = {
   id: 'nnp.no-new-privileges',
   title: '--security-opt no-new-privileges stops a setuid-root binary from raising a user to root',
   source:
     'podman test/e2e/run_privileged_test.go "run no-new-privileges test": NoNewPrivs 0 by default, 1 with --security-opt no-new-privileges; a setuid-root binary run by --user 1000',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(PRIVS),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: [`--user=${NNP_USER}`, '--security-opt=no-new-privileges'],
-        attempts: [SUID_STATUS],
-        purpose: 'treatment: --security-opt=no-new-privileges',
-      }),
-      checkNoEscalation,
-    ),
-  control: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: [`--user=${NNP_USER}`],
-        attempts: [SUID_STATUS],
-        purpose: 'control: without no-new-privileges',
-      }),
-      checkEscalates,
-    ),
+  setup: imageOf(PRIVS),
+  treatment: probeArm({
+    purpose: 'treatment: --security-opt=no-new-privileges',
+    flags: [`--user=${NNP_USER}`, '--security-opt=no-new-privileges'],
+    attempts: [SUID_STATUS],
+    check: checkNoEscalation,
+  }),
+  control: probeArm({
+    purpose: 'control: without no-new-privileges',
+    flags: [`--user=${NNP_USER}`],
+    attempts: [SUID_STATUS],
+    check: checkEscalates,
+  }),
 };
 
 export const nnpClaims: Claim[] = [noNewPrivileges];

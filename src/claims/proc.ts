@@ -2,12 +2,12 @@ import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import { isReadOnly, type Mount, mountAt } from '../probe/mounts.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** `linux.maskedPaths` of an OCI runtime spec (config.json text), or undefined (pure). */
 export function parseMaskedPaths(configJson: string): string[] | undefined {
@@ -94,8 +94,7 @@ export function checkUnmasked(s: ProbeSnapshot, paths: readonly string[]): Obser
   };
 }
 
-interface MaskedSetup {
-  image: string;
+interface MaskedSetup extends ProbeSetup {
   /** `linux.maskedPaths` of the spec this podman writes for a default container. */
   paths: string[];
 }
@@ -138,20 +137,17 @@ export const procMasked: Claim<MaskedSetup> = {
     const image = await ctx.image(BUSYBOX);
     return { image, paths: await specMaskedPaths(ctx, image) };
   },
-  treatment: async (ctx, { image, paths }) =>
-    sideOf(
-      await probe(ctx.podman, image, { attempts: [existsAttempt(paths)], purpose: 'treatment: default' }),
-      (s) => checkMasked(s, paths),
-    ),
-  control: async (ctx, { image, paths }) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: ['--security-opt=unmask=ALL'],
-        attempts: [existsAttempt(paths)],
-        purpose: 'control: --security-opt=unmask=ALL',
-      }),
-      (s) => checkUnmasked(s, paths),
-    ),
+  treatment: probeArm({
+    purpose: 'treatment: default',
+    attempts: ({ paths }) => [existsAttempt(paths)],
+    check: (s, { paths }) => checkMasked(s, paths),
+  }),
+  control: probeArm({
+    purpose: 'control: --security-opt=unmask=ALL',
+    flags: ['--security-opt=unmask=ALL'],
+    attempts: ({ paths }) => [existsAttempt(paths)],
+    check: (s, { paths }) => checkUnmasked(s, paths),
+  }),
   note: (_ctx, { paths }) => `spec masks ${paths.length} paths`,
 };
 

@@ -1,11 +1,11 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
 import { describeMount, isReadOnly, mountAt } from '../probe/mounts.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** Where `--read-only` keeps a writable tmpfs (podman's `--read-only-tmpfs`, default true). */
 export const WRITABLE_DIRS = ['/tmp', '/var/tmp', '/run'] as const;
@@ -54,28 +54,25 @@ export function checkWritableRoot(s: ProbeSnapshot): Observation {
   };
 }
 
-export const rootfsReadOnly: Claim<string> = {
+export const rootfsReadOnly: Claim<ProbeSetup> = {
   id: 'rootfs.read-only',
   title: 'with --read-only the root filesystem cannot be written (EROFS), but /tmp, /var/tmp and /run can',
   source:
     'podman test/system/030-run.bats "podman run read-only from containers.conf": touch fails with "Read-only file system"; --read-only-tmpfs (default true) keeps /tmp, /var/tmp, /run writable',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: ['--read-only'],
-        attempts: WRITE_ATTEMPTS,
-        purpose: 'treatment: --read-only',
-      }),
-      checkReadOnlyRoot,
-    ),
-  control: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { attempts: WRITE_ATTEMPTS, purpose: 'control: without --read-only' }),
-      checkWritableRoot,
-    ),
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({
+    purpose: 'treatment: --read-only',
+    flags: ['--read-only'],
+    attempts: WRITE_ATTEMPTS,
+    check: checkReadOnlyRoot,
+  }),
+  control: probeArm({
+    purpose: 'control: without --read-only',
+    attempts: WRITE_ATTEMPTS,
+    check: checkWritableRoot,
+  }),
 };
 
 export const rootfsClaims: Claim[] = [rootfsReadOnly];

@@ -3,11 +3,11 @@ import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** Where the host file is bind-mounted in the container. */
 export const FILE_AT = '/podproof/host-file';
@@ -62,8 +62,7 @@ export function checkReadsOwn(s: ProbeSnapshot, token: string): Observation {
   return { holds: v.uid === '0' && v.owner === '0' && v.read, observed: describe(v) };
 }
 
-interface HostFilesSetup {
-  image: string;
+interface HostFilesSetup extends ProbeSetup {
   token: string;
   /** 0600, owned by root: what rootless container root must not read. */
   rootOnly: string;
@@ -98,27 +97,21 @@ export const rootlessHostFiles: Claim<HostFilesSetup> = {
     return { image, token, rootOnly, own };
   },
   concurrentArms: true,
-  treatment: async (ctx, { image, token, rootOnly }) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: bind(rootOnly),
-        attempts: HOST_FILE_ATTEMPTS,
-        purpose: 'treatment: a root-only host file',
-      }),
-      (s) => checkCannotRead(s, token),
-    ),
+  treatment: probeArm({
+    purpose: 'treatment: a root-only host file',
+    flags: ({ rootOnly }) => bind(rootOnly),
+    attempts: HOST_FILE_ATTEMPTS,
+    check: (s, { token }) => checkCannotRead(s, token),
+  }),
   // rootless is the setting under test and cannot be switched off within the identity: the
   // control changes the file's owner to the uid container root maps to, showing the read works
   // and that ownership through the mapping decides it
-  control: async (ctx, { image, token, own }) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: bind(own),
-        attempts: HOST_FILE_ATTEMPTS,
-        purpose: 'control: the same file owned by the user',
-      }),
-      (s) => checkReadsOwn(s, token),
-    ),
+  control: probeArm({
+    purpose: 'control: the same file owned by the user',
+    flags: ({ own }) => bind(own),
+    attempts: HOST_FILE_ATTEMPTS,
+    check: (s, { token }) => checkReadsOwn(s, token),
+  }),
 };
 
 export const rootlessClaims: Claim[] = [rootlessHostFiles];

@@ -1,10 +1,10 @@
 import { PRIVS } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /**
  * personality(ADDR_NO_RANDOMIZE) through setarch: an unprivileged syscall the kernel allows, but
@@ -43,28 +43,21 @@ export function checkUnfiltered(s: ProbeSnapshot): Observation {
   };
 }
 
-export const seccompDefault: Claim<string> = {
+export const seccompDefault: Claim<ProbeSetup> = {
   id: 'seccomp.default',
   title: "a container runs under podman's seccomp filter, which refuses syscalls outside its profile",
   source:
     'podman test/system/070-build.bats "check_seccomp_ulimits": Seccomp:2 by default, Seccomp:0 with --security-opt seccomp=unconfined; containers/common seccomp.json allows personality() for 5 values only',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(PRIVS),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { attempts: [PERSONALITY], purpose: 'treatment: default' }),
-      checkFiltered,
-    ),
-  control: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: ['--security-opt=seccomp=unconfined'],
-        attempts: [PERSONALITY],
-        purpose: 'control: seccomp=unconfined',
-      }),
-      checkUnfiltered,
-    ),
+  setup: imageOf(PRIVS),
+  treatment: probeArm({ purpose: 'treatment: default', attempts: [PERSONALITY], check: checkFiltered }),
+  control: probeArm({
+    purpose: 'control: seccomp=unconfined',
+    flags: ['--security-opt=seccomp=unconfined'],
+    attempts: [PERSONALITY],
+    check: checkUnfiltered,
+  }),
 };
 
 export const seccompClaims: Claim[] = [seccompDefault];

@@ -1,11 +1,11 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
 import { describeMount, isReadOnly, type Mount, mountAt } from '../probe/mounts.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 /**
  * Create a file at the top of /sys: a read-only mount refuses it with EROFS before sysfs is
@@ -69,30 +69,23 @@ export function checkSysWritable(s: ProbeSnapshot): Observation {
   };
 }
 
-export const sysReadOnly: Claim<string> = {
+export const sysReadOnly: Claim<ProbeSetup> = {
   id: 'sys.read-only',
   title: 'a container gets /sys and its cgroup filesystems read-only: writes fail with EROFS',
   source:
     'podman test/e2e/run_privileged_test.go "podman privileged make sure sys is mounted rw" (so, by default, ro); test/system/030-run.bats checks the last /sys/fs/cgroup mount is read-only',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { attempts: [SYS_WRITE], purpose: 'treatment: default' }),
-      checkSysReadOnly,
-    ),
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({ purpose: 'treatment: default', attempts: [SYS_WRITE], check: checkSysReadOnly }),
   // --privileged is the documented opposite that mounts /sys read-write (unmask=ALL only lifts the
   // masks); it changes more than /sys, so the treatment reads the mount flags themselves
-  control: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: ['--privileged'],
-        attempts: [SYS_WRITE],
-        purpose: 'control: --privileged',
-      }),
-      checkSysWritable,
-    ),
+  control: probeArm({
+    purpose: 'control: --privileged',
+    flags: ['--privileged'],
+    attempts: [SYS_WRITE],
+    check: checkSysWritable,
+  }),
 };
 
 export const sysClaims: Claim[] = [sysReadOnly];

@@ -2,12 +2,12 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import { describeMount, mountAt } from '../probe/mounts.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** Where the volume is mounted in the container, and the binary on it. */
 export const VOLUME_AT = '/podproof-vol';
@@ -46,17 +46,15 @@ export function checkExecs(s: ProbeSnapshot): Observation {
   };
 }
 
-interface VolumeSetup {
-  image: string;
+interface VolumeSetup extends ProbeSetup {
   /** A host directory (a session temp dir) holding an executable copy of busybox. */
   dir: string;
 }
 
 /** `--volume` for the directory; label=disable so SELinux, the same in both arms, does not decide. */
-const volumeFlags = (dir: string, options: string) => [
-  `--volume=${dir}:${VOLUME_AT}:${options}`,
-  '--security-opt=label=disable',
-];
+const volumeFlags =
+  (options: string) =>
+  ({ dir }: VolumeSetup) => [`--volume=${dir}:${VOLUME_AT}:${options}`, '--security-opt=label=disable'];
 
 export const volumeNoexec: Claim<VolumeSetup> = {
   id: 'volume.noexec',
@@ -71,24 +69,18 @@ export const volumeNoexec: Claim<VolumeSetup> = {
     copyFileSync('/bin/busybox', join(dir, 'busybox')); // static: runs in any container
     return { image, dir };
   },
-  treatment: async (ctx, { image, dir }) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: volumeFlags(dir, 'ro,noexec'),
-        attempts: [RUN_FROM_VOLUME],
-        purpose: 'treatment: volume ro,noexec',
-      }),
-      checkNoExec,
-    ),
-  control: async (ctx, { image, dir }) =>
-    sideOf(
-      await probe(ctx.podman, image, {
-        flags: volumeFlags(dir, 'ro'),
-        attempts: [RUN_FROM_VOLUME],
-        purpose: 'control: volume ro',
-      }),
-      checkExecs,
-    ),
+  treatment: probeArm({
+    purpose: 'treatment: volume ro,noexec',
+    flags: volumeFlags('ro,noexec'),
+    attempts: [RUN_FROM_VOLUME],
+    check: checkNoExec,
+  }),
+  control: probeArm({
+    purpose: 'control: volume ro',
+    flags: volumeFlags('ro'),
+    attempts: [RUN_FROM_VOLUME],
+    check: checkExecs,
+  }),
 };
 
 export const volumeClaims: Claim[] = [volumeNoexec];
