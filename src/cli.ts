@@ -9,6 +9,7 @@ import { Session } from './exec/session.js';
 import { which } from './exec/which.js';
 import { detectHost } from './host/profile.js';
 import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
+import { diffResults, formatDiff, readReport } from './report/diff.js';
 import { doctorChecklist, formatChecklist } from './report/doctor.js';
 import { writeJsonReport } from './report/json.js';
 import { writeJunitReport } from './report/junit.js';
@@ -32,6 +33,9 @@ commands:
              --markdown FILE  write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
              -v, --verbose  show the reason of proven claims too
              --image REF    run this image instead of the built fixtures (needs sh and cat)
+             --baseline FILE  compare with an earlier --json report: list every verdict that
+                            changed; a proven row now refuted, inconclusive or in error fails (exit 1)
+  diff OLD NEW  the verdicts that changed between two --json reports (exit 1 on a regression)
   doctor   a checklist of what podproof needs on this host, each with its fix
              --json         the detected HostProfile as JSON instead
   clean    remove what earlier podproof sessions left (containers, pods, volumes, networks,
@@ -70,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       force: { type: 'boolean' },
       identity: { type: 'string', multiple: true },
       json: { type: 'string' },
+      baseline: { type: 'string' },
       junit: { type: 'string' },
       markdown: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -98,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'prove': {
       for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
+      const baseline = values.baseline ? readReport(values.baseline) : undefined;
       const only = [...positionals.slice(1), ...(values.only ?? [])].flatMap((o) => o.split(','));
       const required = (values.require ?? []).flatMap((o) => o.split(','));
       const unknown = unknownClaimIds([...only, ...required]);
@@ -130,7 +136,12 @@ async function main(argv: string[]): Promise<number> {
         if (values.json) writeJsonReport(values.json, report);
         if (values.junit) writeJunitReport(values.junit, report);
         if (values.markdown) writeMarkdownReport(values.markdown, report);
-        const code = exitCodeFor(report.results, required);
+        let code = exitCodeFor(report.results, required);
+        if (baseline) {
+          const changes = diffResults(baseline.results, report.results);
+          console.log(`\nagainst the baseline ${values.baseline}:\n${formatDiff(changes)}`);
+          if (changes.some((c) => c.kind === 'regression')) code = 1;
+        }
         if (code === 3)
           console.error(
             report.results.some((r) => r.verdict === 'proven')
@@ -141,6 +152,14 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         for (const f of await session.teardown()) console.error(`podproof: cleanup failed: ${f}`);
       }
+    }
+    case 'diff': {
+      const [oldFile, newFile, ...extra] = positionals.slice(1);
+      if (!oldFile || !newFile || extra.length)
+        throw new UsageError('diff takes two reports: podproof diff OLD.json NEW.json');
+      const changes = diffResults(readReport(oldFile).results, readReport(newFile).results);
+      console.log(formatDiff(changes));
+      return changes.some((c) => c.kind === 'regression') ? 1 : 0;
     }
     case 'doctor': {
       const session = new Session();

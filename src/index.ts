@@ -38,4 +38,4 @@ export { writeJsonReport } from './report/json.js';
 export { formatJunit, writeJunitReport } from './report/junit.js';
 export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
 export { formatTable } from './report/table.js';
-export { type ProveOptions, prove, type Report, UsageError } from './runner/prove.js';
+export { type ProveOptions, prove, REPORT_SCHEMA_VERSION, type Report, UsageError } from './runner/prove.js';

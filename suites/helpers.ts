@@ -13,6 +13,7 @@ import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
 import type { Report } from '../src/runner/prove.js';
 import { identitiesFromEnv } from '../src/runner/prove.js';
+import { reportSchemaErrors } from '../test/support/report-schema.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const realPodman = resolvePodmanBinary();
@@ -77,10 +78,16 @@ export async function runCli(
     timeoutMs: opts.timeoutMs ?? 280_000,
     signal: opts.signal,
   });
-  let report: Report | undefined;
+  let text: string | undefined;
   try {
-    report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    text = readFileSync(json, 'utf8');
   } catch {}
+  if (text === undefined) return { run };
+  // every report podproof writes must validate against the schema it ships
+  const report = JSON.parse(text) as Report;
+  const invalid = reportSchemaErrors(report);
+  if (invalid.length)
+    throw new Error(`the report does not validate against schema/report.schema.json: ${invalid.join('; ')}`);
   return { run, report };
 }
 

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, testSession } from './helpers.js';
+import { podmanWrapper, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
@@ -42,5 +42,29 @@ describe('podproof prove --junit / --markdown', () => {
       report?.results.filter((r) => r.verdict === 'skipped').length,
     );
     expect(readFileSync(markdown, 'utf8')).toMatch(/^## podproof: /);
+  });
+});
+
+describe('podproof prove --baseline', () => {
+  it('exits 0 when no verdict changed, 1 with the regression named when a broken podman refutes a claim', async () => {
+    const { run: first, report } = await runCli(['prove', 'network.loopback-only']);
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    const baseline = join(testSession.tempDir('baseline'), 'old.json');
+    writeFileSync(baseline, JSON.stringify(report));
+
+    const same = await runCli(['prove', 'network.loopback-only', '--baseline', baseline]);
+    expect(same.run.exitCode, same.run.stdout).toBe(0);
+    expect(same.run.stdout).toContain('no verdict changed');
+
+    // the same mutant as the table's drop-network-none: podman ignores --network=none
+    const wrapper = podmanWrapper('baseline-drop-network-none', "drop_args '^--network=none$'");
+    const broken = await runCli(['prove', 'network.loopback-only', '--baseline', baseline], {
+      env: { PODPROOF_PODMAN: wrapper },
+    });
+    expect(broken.run.exitCode).toBe(1);
+    for (const r of report?.results ?? [])
+      expect(broken.run.stdout).toMatch(
+        new RegExp(`regression\\s+network\\.loopback-only \\(${r.identity}\\): proven -> refuted`),
+      );
   });
 });

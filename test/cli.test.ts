@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { exec } from '../src/exec/run.js';
 
 // These run the built CLI on bad input; none of them reaches podman.
@@ -31,6 +33,10 @@ describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', (
     [['prove', '--json', '/nonexistent-dir/r.json'], /cannot write report \/nonexistent-dir\/r\.json/],
     [['prove', '--bogus-flag'], /Unknown option '--bogus-flag'/],
     [['frobnicate'], /unknown command: frobnicate/],
+    [['diff', 'one.json'], /diff takes two reports: podproof diff OLD\.json NEW\.json/],
+    [['diff', '/etc/hostname', '/etc/hostname'], /cannot read the report \/etc\/hostname/],
+    [['diff', 'package.json', 'package.json'], /package\.json is not a podproof report/],
+    [['prove', '--baseline', '/nonexistent.json'], /cannot read the report \/nonexistent\.json/],
   ])('%j', async (args, message) => {
     const r = await cli(args);
     expect(r.exitCode, r.stderr).toBe(2);
@@ -76,5 +82,32 @@ describe('podproof list and help', () => {
     const help = await cli(['--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toMatch(/usage: podproof/);
+  });
+});
+
+describe('podproof diff', () => {
+  const captured = fileURLToPath(new URL('./captured/report.json', import.meta.url));
+  it('says when no verdict changed (exit 0)', async () => {
+    const r = await cli(['diff', captured, captured]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe('no verdict changed');
+  });
+  it('lists a regression and exits 1', async () => {
+    const report = JSON.parse(readFileSync(captured, 'utf8'));
+    const row = report.results.find((r: { verdict: string }) => r.verdict === 'proven');
+    row.verdict = 'refuted';
+    row.reason = 'treatment: a broken host';
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-diff-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const newer = join(dir, 'new.json');
+    writeFileSync(newer, JSON.stringify(report));
+    const r = await cli(['diff', captured, newer]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(
+      `regression  ${row.claim} (${row.identity}): proven -> refuted: treatment: a broken host`,
+    );
+    const back = await cli(['diff', newer, captured]);
+    expect(back.exitCode).toBe(0);
+    expect(back.stdout).toMatch(/^improvement /);
   });
 });

@@ -90,3 +90,20 @@ export function summarizePodmanInfo(json: string): PodmanInfoSummary {
       : undefined,
   };
 }
+
+/** What /etc/os-release says the host is (fields as os-release(5) names them, lower-cased). */
+export interface OsRelease {
+  id?: string;
+  versionId?: string;
+  prettyName?: string;
+}
+
+/** `/etc/os-release` text to its ID, VERSION_ID and PRETTY_NAME (pure); quotes are removed. */
+export function parseOsRelease(text: string): OsRelease {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1]) fields.set(m[1], (m[2] ?? '').replace(/^(["'])(.*)\1$/, '$2'));
+  }
+  return { id: fields.get('ID'), versionId: fields.get('VERSION_ID'), prettyName: fields.get('PRETTY_NAME') };
+}

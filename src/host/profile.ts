@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { describeEvidence, type EvidenceLog } from '../exec/evidence.js';
 import {
   IDENTITY_NAMES,
@@ -13,7 +14,9 @@ import { which } from '../exec/which.js';
 import { Podman } from '../podman/podman.js';
 import {
   hasCapBit,
+  type OsRelease,
   type PodmanInfoSummary,
+  parseOsRelease,
   parsePodmanVersion,
   parseSubid,
   type SubidRange,
@@ -42,6 +45,10 @@ export interface IdentityProfile {
 
 /** Everything podproof detected about the host, printed by `podproof doctor`. */
 export interface HostProfile {
+  /** The machine's name, so merged reports stay readable. */
+  hostname: string;
+  /** From /etc/os-release (empty where the file is missing). */
+  os: OsRelease;
   podman: { path: string; version?: string; error?: string };
   kernel: string;
   cgroup: { version: 'v1' | 'v2' | 'hybrid' | 'unknown' };
@@ -109,6 +116,8 @@ export async function detectHost(opts: {
     }),
   );
   return {
+    hostname: hostname(),
+    os: parseOsRelease(read('/etc/os-release') ?? read('/usr/lib/os-release') ?? ''),
     podman: {
       path: opts.podmanBinary,
       version: parsePodmanVersion(version.stdout),

@@ -50,8 +50,15 @@ export interface ProveOptions {
   onProgress?: (line: string) => void;
 }
 
-/** The machine-readable report (`--json`). */
+/**
+ * The report schema's version, `MAJOR.MINOR`: within a major version changes are additive (new
+ * optional fields, new enum values are a major change); `schema/report.schema.json` describes it.
+ */
+export const REPORT_SCHEMA_VERSION = '1.0';
+
+/** The machine-readable report (`--json`), described by `podproof/report.schema.json`. */
 export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
   host: HostProfile;
   session: string;
   startedAt: string;
@@ -178,6 +185,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       results[o.i] = ran[k] as ClaimResult;
     });
     report = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
       host,
       session: session.id,
       startedAt,

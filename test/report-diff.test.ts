@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { ClaimResult, Verdict } from '../src/experiment/types.js';
+import { diffResults, formatDiff } from '../src/report/diff.js';
+
+const row = (claim: string, identity: 'rootful' | 'rootless', verdict: Verdict): ClaimResult => ({
+  claim,
+  identity,
+  verdict,
+  title: '',
+  reason: `${verdict} because`,
+  durationMs: 1,
+  evidence: [],
+});
+
+describe('diffResults', () => {
+  const before = [
+    row('a.one', 'rootful', 'proven'),
+    row('a.two', 'rootful', 'proven'),
+    row('a.three', 'rootless', 'refuted'),
+    row('a.four', 'rootless', 'proven'),
+    row('a.five', 'rootful', 'skipped'),
+    row('a.gone', 'rootful', 'proven'),
+  ];
+  const after = [
+    row('a.one', 'rootful', 'proven'),
+    row('a.two', 'rootful', 'error'),
+    row('a.three', 'rootless', 'proven'),
+    row('a.four', 'rootless', 'skipped'),
+    row('a.five', 'rootful', 'inconclusive'),
+    row('a.new', 'rootless', 'proven'),
+  ];
+  const changes = diffResults(before, after);
+  it('names every row whose verdict moved, and how', () => {
+    expect(changes.map((c) => [c.claim, c.kind])).toEqual([
+      ['a.two', 'regression'],
+      ['a.three', 'improvement'],
+      ['a.four', 'new-skip'],
+      ['a.five', 'changed'],
+      ['a.new', 'added'],
+      ['a.gone', 'removed'],
+    ]);
+  });
+  it('a row is its claim and identity: the same claim on another identity is another row', () => {
+    expect(
+      diffResults([row('a.one', 'rootful', 'proven')], [row('a.one', 'rootless', 'refuted')]).map(
+        (c) => c.kind,
+      ),
+    ).toEqual(['added', 'removed']);
+  });
+  it('prints one line per change, or that nothing changed', () => {
+    expect(formatDiff(changes).split('\n')[0]).toBe(
+      'regression  a.two (rootful): proven -> error: error because',
+    );
+    expect(formatDiff([])).toBe('no verdict changed');
+  });
+});

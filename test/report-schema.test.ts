@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { REPORT_SCHEMA_VERSION } from '../src/runner/prove.js';
+import { REPORT_SCHEMA, reportSchemaErrors } from './support/report-schema.js';
+
+const captured = () =>
+  JSON.parse(readFileSync(new URL('./captured/report.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
+describe('the report schema', () => {
+  it('validates a report podproof wrote on the build machine', () => {
+    const report = captured();
+    expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
+    expect(reportSchemaErrors(report)).toEqual([]);
+  });
+
+  it('rejects a report missing a required field, or with a verdict it does not know', () => {
+    const { results: _, ...noResults } = captured();
+    expect(reportSchemaErrors(noResults)).toContain("/ must have required property 'results'");
+    const report = captured();
+    (report.results as { verdict: string }[])[0] = {
+      ...(report.results as { verdict: string }[])[0],
+      verdict: 'maybe',
+    } as { verdict: string };
+    expect(reportSchemaErrors(report).join('\n')).toMatch(
+      /\/results\/0\/verdict must be equal to one of the allowed values/,
+    );
+  });
+
+  it("accepts this major version's later minors, not another major", () => {
+    expect(reportSchemaErrors({ ...captured(), schemaVersion: '1.7' })).toEqual([]);
+    expect(reportSchemaErrors({ ...captured(), schemaVersion: '2.0' }).join()).toMatch(/schemaVersion/);
+  });
+
+  it('ships in the package and is exported', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.files).toContain('schema');
+    expect(pkg.exports['./report.schema.json']).toBe('./schema/report.schema.json');
+    expect(REPORT_SCHEMA.$schema).toMatch(/2020-12/);
+  });
+});
