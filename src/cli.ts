@@ -16,6 +16,7 @@ import { writeJunitReport } from './report/junit.js';
 import { writeMarkdownReport } from './report/markdown.js';
 import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
+import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
 import { clean } from './runner/clean.js';
 import { checkIdentities, identitiesFromEnv, prove, UsageError } from './runner/prove.js';
 
@@ -33,6 +34,8 @@ commands:
              --markdown FILE  write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
              -v, --verbose  show the reason of proven claims too
              --image REF    run this image instead of the built fixtures (needs sh and cat)
+             --waivers FILE accepted verdicts: {"waivers": [{claim, identity?, host?, verdict,
+                            reason, expires: YYYY-MM-DD}]}; shown in every report, exit 1 once expired
              --baseline FILE  compare with an earlier --json report: list every verdict that
                             changed; a proven row now refuted, inconclusive or in error fails (exit 1)
   diff OLD NEW  the verdicts that changed between two --json reports (exit 1 on a regression)
@@ -75,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       identity: { type: 'string', multiple: true },
       json: { type: 'string' },
       baseline: { type: 'string' },
+      waivers: { type: 'string' },
       junit: { type: 'string' },
       markdown: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -104,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
     case 'prove': {
       for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
       const baseline = values.baseline ? readReport(values.baseline) : undefined;
+      const waivers = values.waivers ? readWaivers(values.waivers) : [];
+      const day = today();
       const only = [...positionals.slice(1), ...(values.only ?? [])].flatMap((o) => o.split(','));
       const required = (values.require ?? []).flatMap((o) => o.split(','));
       const unknown = unknownClaimIds([...only, ...required]);
@@ -132,11 +138,17 @@ async function main(argv: string[]): Promise<number> {
           onResult: (r) => progress.result(r),
         });
         progress.finish();
+        // waivers are applied before any report is written, so every report shows them
+        const { expired } = applyWaivers(report.results, waivers, report.host.hostname, day);
         console.log(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: values.verbose }));
         if (values.json) writeJsonReport(values.json, report);
         if (values.junit) writeJunitReport(values.junit, report);
         if (values.markdown) writeMarkdownReport(values.markdown, report);
         let code = exitCodeFor(report.results, required);
+        if (expired.length) {
+          for (const w of expired) console.error(`podproof: waiver expired: ${describeWaiver(w)}`);
+          code = 1;
+        }
         if (baseline) {
           const changes = diffResults(baseline.results, report.results);
           console.log(`\nagainst the baseline ${values.baseline}:\n${formatDiff(changes)}`);
@@ -269,3 +281,11 @@ main(process.argv.slice(2)).then(
     process.exit(2);
   },
 );
+
+/** Today's date (UTC), YYYY-MM-DD: `PODPROOF_TODAY` overrides it (tests of expiry). */
+function today(): string {
+  const given = process.env.PODPROOF_TODAY;
+  if (given && !/^\d{4}-\d{2}-\d{2}$/.test(given))
+    throw new UsageError(`PODPROOF_TODAY must be YYYY-MM-DD, not ${given}`);
+  return given || new Date().toISOString().slice(0, 10);
+}

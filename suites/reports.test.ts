@@ -68,3 +68,43 @@ describe('podproof prove --baseline', () => {
       );
   });
 });
+
+describe('podproof prove --waivers', () => {
+  const waiversFile = (waivers: object[]) => {
+    const file = join(testSession.tempDir('waivers'), 'waivers.json');
+    writeFileSync(file, JSON.stringify({ waivers }));
+    return file;
+  };
+  const broken = () => podmanWrapper('waivers-drop-network-none', "drop_args '^--network=none$'");
+
+  it('a live waiver accepts a refuted row: exit 0, and the report shows the waiver', async () => {
+    const file = waiversFile([
+      {
+        claim: 'network.loopback-only',
+        verdict: 'refuted',
+        reason: 'known: tracked in OPS-1',
+        expires: '2999-12-31',
+      },
+    ]);
+    const { run, report } = await runCli(['prove', 'network.loopback-only', '--waivers', file], {
+      env: { PODPROOF_PODMAN: broken() },
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    for (const r of report?.results ?? []) {
+      expect(r.verdict).toBe('refuted');
+      expect(r.waiver).toEqual({ reason: 'known: tracked in OPS-1', expires: '2999-12-31' });
+    }
+    expect(run.stdout).toContain('waived until 2999-12-31: known: tracked in OPS-1');
+  });
+
+  it('an expired waiver fails the run, even on a host where everything is proven', async () => {
+    const file = waiversFile([
+      { claim: 'network.loopback-only', verdict: 'refuted', reason: 'was known', expires: '2020-01-01' },
+    ]);
+    const { run } = await runCli(['prove', 'network.loopback-only', '--waivers', file]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(
+      'podproof: waiver expired: network.loopback-only refuted until 2020-01-01: was known',
+    );
+  });
+});

@@ -37,6 +37,8 @@ describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', (
     [['diff', '/etc/hostname', '/etc/hostname'], /cannot read the report \/etc\/hostname/],
     [['diff', 'package.json', 'package.json'], /package\.json is not a podproof report/],
     [['prove', '--baseline', '/nonexistent.json'], /cannot read the report \/nonexistent\.json/],
+    [['prove', '--waivers', '/nonexistent.json'], /cannot read the waivers \/nonexistent\.json/],
+    [['prove', '--waivers', 'package.json'], /package\.json: expected \{"waivers": \[\.\.\.\]\}/],
   ])('%j', async (args, message) => {
     const r = await cli(args);
     expect(r.exitCode, r.stderr).toBe(2);

@@ -114,4 +114,6 @@ export interface ClaimResult {
   durationMs: number;
   /** The commands behind the verdict. */
   evidence: Evidence[];
+  /** Set when a waiver (`--waivers`) accepts this verdict: it is shown, and does not fail the run. */
+  waiver?: { reason: string; expires: string };
 }

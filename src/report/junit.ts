@@ -20,8 +20,16 @@ function evidenceText(r: ClaimResult): string {
 }
 
 function testcase(r: ClaimResult) {
-  const outcome =
-    r.verdict === 'skipped'
+  // a waived verdict is accepted: reported as skipped, with the waiver and the verdict in the message
+  const outcome = r.waiver
+    ? {
+        skipped: {
+          '@_message': text(
+            `waived until ${r.waiver.expires}: ${r.waiver.reason} (${r.verdict}: ${r.reason})`,
+          ),
+        },
+      }
+    : r.verdict === 'skipped'
       ? { skipped: { '@_message': text(r.reason) } }
       : r.verdict === 'refuted' || r.verdict === 'inconclusive'
         ? { failure: { '@_type': r.verdict, '@_message': text(r.reason), '#text': text(evidenceText(r)) } }
@@ -38,12 +46,12 @@ function testcase(r: ClaimResult) {
 }
 
 function counts(rs: ClaimResult[]) {
-  const n = (v: string[]) => rs.filter((r) => v.includes(r.verdict)).length;
+  const n = (v: string[]) => rs.filter((r) => !r.waiver && v.includes(r.verdict)).length;
   return {
     '@_tests': rs.length,
     '@_failures': n(['refuted', 'inconclusive']),
     '@_errors': n(['error']),
-    '@_skipped': n(['skipped']),
+    '@_skipped': n(['skipped']) + rs.filter((r) => r.waiver).length,
   };
 }
 

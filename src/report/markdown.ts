@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describeEvidence, isRelevant } from '../exec/evidence.js';
+import type { ClaimResult } from '../experiment/types.js';
 import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
 import { countVerdicts } from './table.js';
@@ -30,7 +31,7 @@ export function formatMarkdown(report: Report): string {
     );
     for (const row of rows) {
       lines.push(
-        `| \`${row.claim}\` ${cell(row.title)} | ${identities.map((i) => row.byIdentity[i]?.verdict ?? 'n/a').join(' | ')} |`,
+        `| \`${row.claim}\` ${cell(row.title)} | ${identities.map((i) => verdictCell(row.byIdentity[i])).join(' | ')} |`,
       );
     }
   }
@@ -39,6 +40,7 @@ export function formatMarkdown(report: Report): string {
     lines.push('', '### Not proven', '');
     for (const r of notProven) {
       lines.push(`- **${r.claim}** (${r.identity}) ${r.verdict}: ${cell(r.reason)}`);
+      if (r.waiver) lines.push(`  - waived until ${r.waiver.expires}: ${cell(r.waiver.reason)}`);
       for (const e of r.evidence.filter(isRelevant).slice(0, 8)) {
         lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);
       }
@@ -50,4 +52,10 @@ export function formatMarkdown(report: Report): string {
 /** Write {@link formatMarkdown} to a file (append when it is `$GITHUB_STEP_SUMMARY`'s file is the caller's choice). */
 export function writeMarkdownReport(file: string, report: Report): void {
   writeFileSync(file, formatMarkdown(report));
+}
+
+/** A verdict cell: `refuted (waived)` when a waiver accepts it. */
+function verdictCell(r: ClaimResult | undefined): string {
+  if (!r) return 'n/a';
+  return r.waiver ? `${r.verdict} (waived)` : r.verdict;
 }

@@ -24,13 +24,17 @@ export function formatTable(report: Report, opts: { colour?: boolean; verbose?: 
     lines.push(`${area}`);
     for (const row of rows) {
       const cells = identities.map((i) => {
-        const v = row.byIdentity[i]?.verdict;
-        return v ? `${paint(v)}${' '.repeat(Math.max(1, col - v.length))}` : `${'-'.padEnd(col)}`;
+        const r = row.byIdentity[i];
+        if (!r) return `${'-'.padEnd(col)}`;
+        const shown = r.waiver ? `${r.verdict}*` : r.verdict;
+        return `${paint(r.verdict)}${r.waiver ? '*' : ''}${' '.repeat(Math.max(1, col - shown.length))}`;
       });
       lines.push(`  ${row.claim.padEnd(width)}  ${cells.join('')}`.trimEnd());
       for (const i of identities) {
         const r = row.byIdentity[i];
         if (r && (opts.verbose || r.verdict !== 'proven')) lines.push(`      ${i}: ${oneLine(r.reason)}`);
+        if (r?.waiver)
+          lines.push(`      ${i}: * waived until ${r.waiver.expires}: ${oneLine(r.waiver.reason)}`);
       }
     }
   }
@@ -76,9 +80,10 @@ export function countVerdicts(results: ClaimResult[]): Record<Verdict, number> {
  * skipped; else 0.
  */
 export function exitCodeFor(results: ClaimResult[], required: readonly string[] = []): number {
-  if (results.some((r) => r.verdict === 'refuted' || r.verdict === 'error' || r.verdict === 'inconclusive'))
-    return 1;
+  const failing = (r: ClaimResult) =>
+    !r.waiver && (r.verdict === 'refuted' || r.verdict === 'error' || r.verdict === 'inconclusive');
+  if (results.some(failing)) return 1;
   if (!results.some((r) => r.verdict === 'proven')) return 3;
   const named = (id: string) => required.some((q) => id === q || id.startsWith(`${q}.`));
-  return results.some((r) => r.verdict === 'skipped' && named(r.claim)) ? 3 : 0;
+  return results.some((r) => r.verdict === 'skipped' && !r.waiver && named(r.claim)) ? 3 : 0;
 }
