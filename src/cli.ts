@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { registryBinary } from './apparatus/registry.js';
@@ -14,6 +14,14 @@ import { doctorChecklist, formatChecklist } from './report/doctor.js';
 import { writeJsonReport } from './report/json.js';
 import { writeJunitReport } from './report/junit.js';
 import { writeMarkdownReport } from './report/markdown.js';
+import {
+  formatMergedJunit,
+  formatMergedMarkdown,
+  formatMergedText,
+  mergedJson,
+  nameHosts,
+  perClaim,
+} from './report/merge.js';
 import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
 import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
@@ -38,6 +46,10 @@ commands:
                             reason, expires: YYYY-MM-DD}]}; shown in every report, exit 1 once expired
              --baseline FILE  compare with an earlier --json report: list every verdict that
                             changed; a proven row now refuted, inconclusive or in error fails (exit 1)
+  merge REPORT...  one host x claim x identity matrix from --json reports of several hosts,
+           and per claim "proven on N of M hosts" (hosts that break it first); exit 1 when a
+           claim is refuted, inconclusive or in error on some host
+             --markdown FILE  --junit FILE (a testsuite per host)  --json FILE
   diff OLD NEW  the verdicts that changed between two --json reports (exit 1 on a regression)
   doctor   a checklist of what podproof needs on this host, each with its fix
              --json         the detected HostProfile as JSON instead
@@ -164,6 +176,18 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         for (const f of await session.teardown()) console.error(`podproof: cleanup failed: ${f}`);
       }
+    }
+    case 'merge': {
+      const files = positionals.slice(1);
+      if (!files.length)
+        throw new UsageError('merge takes one or more reports: podproof merge A.json B.json ...');
+      for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
+      const hosts = nameHosts(files.map(readReport));
+      console.log(formatMergedText(hosts));
+      if (values.markdown) writeFileSync(values.markdown, formatMergedMarkdown(hosts));
+      if (values.junit) writeFileSync(values.junit, formatMergedJunit(hosts));
+      if (values.json) writeFileSync(values.json, `${JSON.stringify(mergedJson(hosts), null, 2)}\n`);
+      return perClaim(hosts).some((c) => c.broken) ? 1 : 0;
     }
     case 'diff': {
       const [oldFile, newFile, ...extra] = positionals.slice(1);

@@ -19,7 +19,8 @@ function evidenceText(r: ClaimResult): string {
     .join('\n');
 }
 
-function testcase(r: ClaimResult) {
+/** One claim x identity as a JUnit testcase (skips and waivers keep their reason). */
+export function junitTestcase(r: ClaimResult) {
   // a waived verdict is accepted: reported as skipped, with the waiver and the verdict in the message
   const outcome = r.waiver
     ? {
@@ -64,7 +65,7 @@ export function formatJunit(report: Report): string {
       ...counts(rs),
       '@_time': (rs.reduce((s, r) => s + r.durationMs, 0) / 1000).toFixed(3),
       '@_timestamp': report.startedAt,
-      testcase: rs.map(testcase),
+      testcase: rs.map((r) => junitTestcase(r)),
     };
   });
   const builder = new XMLBuilder({

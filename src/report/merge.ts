@@ -1,0 +1,164 @@
+import { XMLBuilder } from 'fast-xml-parser';
+import type { ClaimResult, Verdict } from '../experiment/types.js';
+import type { Report } from '../runner/prove.js';
+import { junitTestcase } from './junit.js';
+
+/** One host's report in a merge, under the name its columns carry. */
+export interface HostReport {
+  /** The report's hostname; `NAME#2`, `NAME#3` when several reports come from one host. */
+  host: string;
+  report: Report;
+}
+
+/** Name each report by its host (pure). */
+export function nameHosts(reports: readonly Report[]): HostReport[] {
+  const seen = new Map<string, number>();
+  return reports.map((report) => {
+    const base = report.host?.hostname || 'unknown-host';
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return { host: n === 1 ? base : `${base}#${n}`, report };
+  });
+}
+
+/** One claim x identity row across hosts. */
+export interface MatrixRow {
+  claim: string;
+  identity: string;
+  byHost: Record<string, ClaimResult | undefined>;
+}
+
+/** Rows in first-seen order over the reports (pure). */
+export function matrix(hosts: readonly HostReport[]): MatrixRow[] {
+  const rows = new Map<string, MatrixRow>();
+  for (const { host, report } of hosts)
+    for (const r of report.results) {
+      const key = `${r.claim}|${r.identity}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { claim: r.claim, identity: r.identity, byHost: {} };
+        rows.set(key, row);
+      }
+      row.byHost[host] = r;
+    }
+  return [...rows.values()];
+}
+
+const BREAKS: readonly Verdict[] = ['refuted', 'inconclusive', 'error'];
+
+/**
+ * Per claim (its identities together): on how many hosts every row of it was proven, and the
+ * hosts where it was not, those that break it (refuted, inconclusive, error) first (pure).
+ */
+export function perClaim(hosts: readonly HostReport[]): { claim: string; line: string; broken: boolean }[] {
+  const claims = [...new Set(hosts.flatMap((h) => h.report.results.map((r) => r.claim)))];
+  return claims.map((claim) => {
+    // a host's view of the claim: proven when every row is (a waived row counts), else its worst row
+    const viewOn = (h: HostReport) => {
+      const rs = h.report.results.filter((r) => r.claim === claim);
+      if (!rs.length) return { host: h.host, v: 'absent', detail: 'absent' };
+      const open = rs.filter((r) => r.verdict !== 'proven' && !r.waiver);
+      const worst = open.find((r) => BREAKS.includes(r.verdict)) ?? open[0];
+      return worst
+        ? { host: h.host, v: worst.verdict as string, detail: `${worst.identity} ${worst.verdict}` }
+        : { host: h.host, v: 'proven', detail: 'proven' };
+    };
+    const views = hosts.map(viewOn);
+    const proven = views.filter((x) => x.v === 'proven').length;
+    const others = views
+      .filter((x) => x.v !== 'proven')
+      .sort((a, b) => Number(!BREAKS.includes(a.v as Verdict)) - Number(!BREAKS.includes(b.v as Verdict)));
+    const broken = others.some((x) => BREAKS.includes(x.v as Verdict));
+    return {
+      claim,
+      broken,
+      line: `${claim}: proven on ${proven} of ${hosts.length} hosts${others.length ? `; not on ${others.map((x) => `${x.host} (${x.detail})`).join(', ')}` : ''}`,
+    };
+  });
+}
+
+const cell = (r: ClaimResult | undefined) => (r ? (r.waiver ? `${r.verdict} (waived)` : r.verdict) : '-');
+
+/** The host x claim x identity matrix as Markdown, then the per-claim lines (pure). */
+export function formatMergedMarkdown(hosts: readonly HostReport[]): string {
+  const names = hosts.map((h) => h.host);
+  const lines = [
+    `## podproof: ${hosts.length} host(s)`,
+    '',
+    '| host | os | kernel | podman |',
+    '|---|---|---|---|',
+    ...hosts.map(
+      ({ host, report }) =>
+        `| ${host} | ${report.host?.os?.prettyName ?? '?'} | ${report.host?.kernel ?? '?'} | ${report.host?.podman?.version ?? '?'} |`,
+    ),
+    '',
+    `| claim | identity | ${names.join(' | ')} |`,
+    `|---|---|${names.map(() => '---|').join('')}`,
+    ...matrix(hosts).map(
+      (row) =>
+        `| \`${row.claim}\` | ${row.identity} | ${names.map((n) => cell(row.byHost[n])).join(' | ')} |`,
+    ),
+    '',
+    ...perClaim(hosts).map((c) => `- ${c.line}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same as plain text for a terminal: the matrix, then the per-claim lines (pure). */
+export function formatMergedText(hosts: readonly HostReport[]): string {
+  const names = hosts.map((h) => h.host);
+  const rows = matrix(hosts);
+  const first = Math.max(5, ...rows.map((r) => `${r.claim} (${r.identity})`.length));
+  const col = Math.max(14, ...names.map((n) => n.length + 2));
+  const lines = [
+    `${'claim'.padEnd(first)}  ${names.map((n) => n.padEnd(col)).join('')}`.trimEnd(),
+    ...rows.map((r) =>
+      `${`${r.claim} (${r.identity})`.padEnd(first)}  ${names.map((n) => cell(r.byHost[n]).padEnd(col)).join('')}`.trimEnd(),
+    ),
+    '',
+    ...perClaim(hosts).map((c) => c.line),
+  ];
+  return lines.join('\n');
+}
+
+/** JUnit with one testsuite per host, a testcase per claim x identity (pure). */
+export function formatMergedJunit(hosts: readonly HostReport[]): string {
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    format: true,
+    indentBy: '  ',
+  });
+  const body = builder.build({
+    testsuites: {
+      '@_name': 'podproof merge',
+      testsuite: hosts.map(({ host, report }) => ({
+        '@_name': `podproof ${host}`,
+        '@_tests': report.results.length,
+        '@_timestamp': report.startedAt,
+        testcase: report.results.map((r) => junitTestcase(r)),
+      })),
+    },
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+}
+
+/** Merged JSON: the hosts and every row with its host (pure). */
+export function mergedJson(hosts: readonly HostReport[]) {
+  return {
+    schemaVersion: '1.0',
+    kind: 'podproof-merge',
+    hosts: hosts.map(({ host, report }) => ({ name: host, session: report.session, host: report.host })),
+    results: hosts.flatMap(({ host, report }) =>
+      report.results.map((r) => ({
+        host,
+        claim: r.claim,
+        identity: r.identity,
+        verdict: r.verdict,
+        reason: r.reason,
+        ...(r.waiver ? { waiver: r.waiver } : {}),
+      })),
+    ),
+    claims: perClaim(hosts).map(({ claim, line, broken }) => ({ claim, broken, summary: line })),
+  };
+}

@@ -1,0 +1,95 @@
+// Pure merge logic on small hand-made reports; a merge of real reports from several hosts
+// (this machine and the Debian VM) waits for the VM host kind.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import type { ClaimResult, Verdict } from '../src/experiment/types.js';
+import {
+  formatMergedJunit,
+  formatMergedMarkdown,
+  mergedJson,
+  nameHosts,
+  perClaim,
+} from '../src/report/merge.js';
+import type { Report } from '../src/runner/prove.js';
+
+const row = (claim: string, identity: 'rootful' | 'rootless', verdict: Verdict): ClaimResult => ({
+  claim,
+  identity,
+  verdict,
+  title: '',
+  reason: `${verdict} because`,
+  durationMs: 1,
+  evidence: [],
+});
+const report = (hostname: string, results: ClaimResult[]) =>
+  ({
+    schemaVersion: '1.0',
+    session: hostname.replace(/\W/g, ''),
+    startedAt: '2026-11-25T00:00:00.000Z',
+    durationMs: 1,
+    host: {
+      hostname,
+      os: { prettyName: 'Debian' },
+      kernel: '6.1',
+      podman: { path: 'podman', version: '5.4' },
+    },
+    results,
+    commands: { count: 0, podmanCount: 0, podmanMs: 0, podmanBusyMs: 0 },
+  }) as unknown as Report;
+
+const hosts = nameHosts([
+  report('a', [
+    row('net.x', 'rootful', 'proven'),
+    row('net.x', 'rootless', 'proven'),
+    row('caps.y', 'rootful', 'proven'),
+  ]),
+  report('b', [
+    row('net.x', 'rootful', 'proven'),
+    row('net.x', 'rootless', 'skipped'),
+    row('caps.y', 'rootful', 'proven'),
+  ]),
+  report('a', [
+    row('net.x', 'rootful', 'refuted'),
+    row('net.x', 'rootless', 'proven'),
+    row('caps.y', 'rootful', 'proven'),
+  ]),
+]);
+
+describe('podproof merge', () => {
+  it('names hosts by hostname, numbering repeats', () => {
+    expect(hosts.map((h) => h.host)).toEqual(['a', 'b', 'a#2']);
+  });
+  it('says per claim on how many hosts it was proven, the hosts that break it first', () => {
+    expect(perClaim(hosts)).toEqual([
+      {
+        claim: 'net.x',
+        broken: true,
+        line: 'net.x: proven on 1 of 3 hosts; not on a#2 (rootful refuted), b (rootless skipped)',
+      },
+      { claim: 'caps.y', broken: false, line: 'caps.y: proven on 3 of 3 hosts' },
+    ]);
+  });
+  it('prints a host x claim x identity matrix in Markdown', () => {
+    const md = formatMergedMarkdown(hosts);
+    expect(md).toContain('| claim | identity | a | b | a#2 |');
+    expect(md).toContain('| `net.x` | rootless | proven | skipped | proven |');
+    expect(md).toContain('- net.x: proven on 1 of 3 hosts');
+  });
+  it('writes JUnit with one testsuite per host', () => {
+    const xml = formatMergedJunit(hosts);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    expect(doc.testsuites.testsuite.map((s: { name: string }) => s.name)).toEqual([
+      'podproof a',
+      'podproof b',
+      'podproof a#2',
+    ]);
+  });
+  it('keeps every row with its host in JSON', () => {
+    const json = mergedJson(hosts);
+    expect(json.results).toHaveLength(9);
+    expect(
+      json.results.find((r) => r.host === 'a#2' && r.claim === 'net.x' && r.identity === 'rootful')?.verdict,
+    ).toBe('refuted');
+  });
+});
