@@ -45,6 +45,19 @@ for (const r of report.results) {
       meta[`${r.claim}.${r.identity}.states`] = e.stdout.trim().split('\n');
     const secret = `${e.argv.join(' ')} ${e.stdout}`.match(/podproof-secret-[0-9a-f]{12}/);
     if (secret) meta[`${r.claim}.${r.identity}.token`] = secret[0];
+    const runlabelArm = /^(treatment|control): (runlabel|marker)/.exec(e.purpose ?? '');
+    if (r.claim === 'runlabel.display' && runlabelArm) {
+      const key = `${r.claim}.${r.identity}.${runlabelArm[1]}`;
+      meta[key] ??= {};
+      if (runlabelArm[2] === 'runlabel') {
+        const { exitCode, stdout, stderr } = e;
+        Object.assign(meta[key], {
+          runlabel: { exitCode, stdout, stderr },
+          image: e.argv.at(-1),
+          marker: e.argv.find((a) => a.startsWith('--opt1='))?.slice('--opt1='.length),
+        });
+      } else meta[key].markerCheck = { exitCode: e.exitCode };
+    }
     if (e.purpose === 'spec: read config.json')
       meta[`${r.claim}.${r.identity}.maskedPaths`] = JSON.parse(e.stdout).linux?.maskedPaths;
     if (!e.stdout.includes('@@podproof-begin')) continue;

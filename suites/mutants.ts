@@ -457,6 +457,26 @@ export const MUTANTS: Mutant[] = [
             always: `if has run && ! has --remote; then exec ${systemdRun(env)} ${realPodman} "\${args[@]}"; fi`,
           },
   },
+  // runlabel.display
+  {
+    name: 'ignore-display',
+    claim: 'runlabel.display',
+    how: 'podman runlabel ignores --display and runs the command',
+    kind: 'wrapper',
+    wrapper: () => ({ always: "if has runlabel; then drop_args '^--display$'; fi" }),
+  },
+  {
+    name: 'display-also-runs',
+    claim: 'runlabel.display',
+    how: 'podman runlabel --display prints the command and runs it too',
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: `if has runlabel && has --display; then
+  run=(); for a in "\${args[@]}"; do [[ $a == --display ]] || run+=("$a"); done
+  ${realPodman} "\${run[@]}" >/dev/null
+fi`,
+    }),
+  },
   // systemd.pull-blocked
   {
     name: 'pull-via-systemd',

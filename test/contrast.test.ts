@@ -25,6 +25,7 @@ import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
 import { checkMasked, checkUnmasked } from '../src/claims/proc.js';
 import { checkReadOnlyRoot, checkWritableRoot } from '../src/claims/rootfs.js';
 import { checkCannotRead, checkReadsOwn } from '../src/claims/rootless.js';
+import { checkDisplayedOnly, checkRan, type RunlabelRun } from '../src/claims/runlabel.js';
 import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
 import { checkSysReadOnly, checkSysWritable } from '../src/claims/sys.js';
 import {
@@ -233,6 +234,23 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const c = f('nnp.no-new-privileges', 'control-without-no-new-privileges');
     expectContrast(checkNoEscalation, t, c);
     expectContrast(checkEscalates, c, t);
+  });
+
+  it('runlabel.display', () => {
+    type Arm = {
+      runlabel: RunlabelRun['runlabel'];
+      markerCheck: RunlabelRun['marker'];
+      image: string;
+      marker: string;
+    };
+    const arm = (name: string) => meta[`runlabel.display.${id}.${name}`] as unknown as Arm;
+    const run = (a: Arm): RunlabelRun => ({ runlabel: a.runlabel, marker: a.markerCheck });
+    const t = arm('treatment');
+    const c = arm('control');
+    expect(checkDisplayedOnly(run(t), t.image, t.marker).holds).toBe(true);
+    expect(checkDisplayedOnly(run(c), c.image, c.marker).holds).toBe(false);
+    expect(checkRan(run(c)).holds).toBe(true);
+    expect(checkRan(run(t)).holds).toBe(false);
   });
 
   it('loginuid.retained', () => {

@@ -11,6 +11,7 @@ import { pidClaims } from './pid.js';
 import { procClaims } from './proc.js';
 import { rootfsClaims } from './rootfs.js';
 import { rootlessClaims } from './rootless.js';
+import { runlabelClaims } from './runlabel.js';
 import { seccompClaims } from './seccomp.js';
 import { sysClaims } from './sys.js';
 import { systemdClaims } from './systemd.js';
@@ -35,6 +36,7 @@ export const claims: readonly Claim[] = [
   ...seccompClaims,
   ...nnpClaims,
   ...loginuidClaims,
+  ...runlabelClaims,
   ...systemdClaims,
 ];
 

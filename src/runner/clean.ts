@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { settleAardvark } from '../apparatus/network-sink.js';
 import type { IdentityName, IdentityResolution } from '../exec/identity.js';
 import { type JournalEntry, readJournals, stillRunning } from '../exec/journal.js';
 import { exec, succeeded } from '../exec/run.js';
@@ -105,6 +106,16 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
       row.removed.push(...list.map((o) => `${name} ${o}`));
       row.failed.push(...errors.map((e) => `${e.argv.join(' ')}: ${e.stderr.trim()}`));
     }
+    // DNS state of podproof networks that are gone (a start cut short), and an idle aardvark-dns
+    // (left running while a session is live: that run may be about to use it)
+    if (!opts.check)
+      for (const n of await settleAardvark(podman, undefined, { stopIdle: live.size === 0 }))
+        out.push({
+          id: n.split('-')[1] ?? '?',
+          live: false,
+          removed: [`${name} aardvark-dns entry ${n}`],
+          failed: [],
+        });
     if (opts.images && !opts.check) {
       const errors = (await podman.removeFixtureImages()).filter((e) => !succeeded(e));
       for (const e of errors)

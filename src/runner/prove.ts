@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
+import { settleAardvark } from '../apparatus/network-sink.js';
 import { selectClaims, unknownClaimIds } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
@@ -110,7 +111,13 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
     session.onTeardown(`remove podman objects of session ${session.id}`, async () => {
-      const all = await Promise.all(sharedPodmans.map((p) => p.removeLabelled(session.id)));
+      const all = await Promise.all(
+        sharedPodmans.map(async (p) => {
+          const removed = await p.removeLabelled(session.id);
+          await settleAardvark(p, session.id);
+          return removed;
+        }),
+      );
       const failed = all.flat().filter((e) => !succeeded(e));
       if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
     });
