@@ -2,7 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseJournal, processStartTime, readJournals, stillRunning } from '../src/exec/journal.js';
+import {
+  labelsWith,
+  parseJournal,
+  processStartTime,
+  readJournals,
+  stillRunning,
+} from '../src/exec/journal.js';
 import { Session } from '../src/exec/session.js';
 import { sessionOfName } from '../src/runner/clean.js';
 import { unitNames } from '../src/systemd/scopes.js';
@@ -65,5 +71,15 @@ describe('clean helpers', () => {
       ),
     ).toEqual(['podman-pause-03064eec.scope', 'rootless-netns-1a.scope']);
     expect(unitNames('')).toEqual([]);
+  });
+});
+
+describe('labelsWith', () => {
+  it('matches a command that labels with the session, not a filter on it', () => {
+    const label = 'io.podproof.session=abc123';
+    expect(labelsWith(['podman', 'run', '--label', label, 'img'], label)).toBe(true);
+    expect(labelsWith(['podman', 'create', `--label=${label}`, 'img'], label)).toBe(true);
+    expect(labelsWith(['podman', 'ps', '--filter', `label=${label}`], label)).toBe(false);
+    expect(labelsWith(['podman', 'run', '--label', 'io.podproof.session=other', 'img'], label)).toBe(false);
   });
 });

@@ -105,3 +105,26 @@ export function readJournals(
     return { id: n.replace(/\.jsonl$/, ''), file, entries, live };
   });
 }
+
+/** Does this argv (a /proc/PID/cmdline split at NUL) label what it makes with `label` (`--label L` or `--label=L`)? (pure) */
+export function labelsWith(argv: readonly string[], label: string): boolean {
+  return argv.some((a, i) => (a === '--label' && argv[i + 1] === label) || a === `--label=${label}`);
+}
+
+/**
+ * Processes still running a command that labels what it makes with `io.podproof.session=ID`:
+ * a podman run or create of that session. After the session's own commands have ended, any left
+ * is a stray: rootless podman 4.3 killed while joining its user namespace leaves an orphan child
+ * waiting on a socket forever. (Filters such as `--filter label=...` do not match.)
+ */
+export function labelledProcesses(label: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (labelsWith(argv, label)) found.push(Number(entry));
+    } catch {}
+  }
+  return found.filter((pid) => pid !== process.pid);
+}

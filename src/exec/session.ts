@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import tmp from 'tmp';
-import { Journal, type JournalEntry, processStartTime } from './journal.js';
+import { Journal, type JournalEntry, labelledProcesses, processStartTime } from './journal.js';
 import { type BackgroundProcess, type ExecOptions, spawnBackground } from './run.js';
 
 /** The label every podman object the harness creates carries. */
@@ -119,6 +119,13 @@ export class Session {
         clearTimeout(timer);
       }
       const failures: string[] = [];
+      // the session's commands have ended or were aborted: a process still labelling with the
+      // session is a stray (an orphaned rootless podman child): end it before removing anything
+      for (const pid of labelledProcesses(this.label)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
       // steps registered while tearing down (a claim still finishing) run too, in later passes
       for (let batch = this.teardowns.splice(0); batch.length; batch = this.teardowns.splice(0))
         for (const t of batch.reverse()) {

@@ -2,9 +2,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { settleAardvark } from '../apparatus/network-sink.js';
 import type { IdentityName, IdentityResolution } from '../exec/identity.js';
-import { type JournalEntry, readJournals, stillRunning } from '../exec/journal.js';
+import { type JournalEntry, labelledProcesses, readJournals, stillRunning } from '../exec/journal.js';
 import { exec, succeeded } from '../exec/run.js';
-import type { Session } from '../exec/session.js';
+import { SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
@@ -64,6 +64,19 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     const done: CleanedSession = { id: j.id, live: j.live, removed: [], failed: [] };
     out.push(done);
     if (live.has(j.id)) continue;
+    // strays of the dead session first: podman commands still labelling with it
+    for (const pid of labelledProcesses(`${SESSION_LABEL}=${j.id}`)) {
+      if (opts.check) {
+        done.removed.push(`stray process ${pid}`);
+        continue;
+      }
+      try {
+        process.kill(pid, 'SIGKILL');
+        done.removed.push(`stray process ${pid}`);
+      } catch (err) {
+        done.failed.push(`stray process ${pid}: ${(err as Error).message}`);
+      }
+    }
     for (const entry of [...j.entries].reverse()) await undo(entry, opts, done);
     if (!opts.check && !done.failed.length) rmSync(j.file, { force: true });
   }
