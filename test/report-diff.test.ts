@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { diffResults, formatDiff } from '../src/report/diff.js';
-
-const row = (claim: string, identity: 'rootful' | 'rootless', verdict: Verdict): ClaimResult => ({
-  claim,
-  identity,
-  verdict,
-  title: '',
-  reason: `${verdict} because`,
-  durationMs: 1,
-  evidence: [],
-});
+import { row } from './support/results.js';
 
 describe('diffResults', () => {
   const before = [

@@ -2,7 +2,7 @@
 // (this machine and the Debian VM) waits for the VM host kind.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult, Verdict } from '../src/experiment/types.js';
+import type { ClaimResult } from '../src/experiment/types.js';
 import {
   formatMergedJunit,
   formatMergedMarkdown,
@@ -11,16 +11,8 @@ import {
   perClaim,
 } from '../src/report/merge.js';
 import type { Report } from '../src/runner/prove.js';
+import { row } from './support/results.js';
 
-const row = (claim: string, identity: 'rootful' | 'rootless', verdict: Verdict): ClaimResult => ({
-  claim,
-  identity,
-  verdict,
-  title: '',
-  reason: `${verdict} because`,
-  durationMs: 1,
-  evidence: [],
-});
 const report = (hostname: string, results: ClaimResult[]) =>
   ({
     schemaVersion: '1.0',

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { formatJunit } from '../src/report/junit.js';
 import { exitCodeFor, formatTable } from '../src/report/table.js';
 import { applyWaivers, parseWaivers } from '../src/report/waivers.js';
 import type { Report } from '../src/runner/prove.js';
+import { row } from './support/results.js';
 
-const row = (claim: string, identity: 'rootful' | 'rootless', verdict: Verdict): ClaimResult => ({
-  claim,
-  identity,
-  verdict,
-  title: '',
-  reason: `${verdict} because`,
-  durationMs: 1,
-  evidence: [],
-});
 const waiver = {
   claim: 'network.egress-blocked',
   identity: 'rootless',

@@ -46,7 +46,8 @@ export function junitTestcase(r: ClaimResult) {
   };
 }
 
-function counts(rs: ClaimResult[]) {
+/** JUnit's test, failure, error and skip counts for some results (waived rows count as skipped). */
+export function junitCounts(rs: ClaimResult[]) {
   const n = (v: string[]) => rs.filter((r) => !r.waiver && v.includes(r.verdict)).length;
   return {
     '@_tests': rs.length,
@@ -62,27 +63,29 @@ export function formatJunit(report: Report): string {
     const rs = report.results.filter((r) => r.identity === identity);
     return {
       '@_name': `podproof ${identity}`,
-      ...counts(rs),
+      ...junitCounts(rs),
       '@_time': (rs.reduce((s, r) => s + r.durationMs, 0) / 1000).toFixed(3),
       '@_timestamp': report.startedAt,
       testcase: rs.map((r) => junitTestcase(r)),
     };
   });
+  return junitXml({
+    '@_name': 'podproof',
+    ...junitCounts(report.results),
+    '@_time': (report.durationMs / 1000).toFixed(3),
+    testsuite,
+  });
+}
+
+/** A `<testsuites>` element (attributes as `@_name`) as a JUnit XML document (pure). */
+export function junitXml(testsuites: Record<string, unknown>): string {
   const builder = new XMLBuilder({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
     format: true,
     indentBy: '  ',
   });
-  const body = builder.build({
-    testsuites: {
-      '@_name': 'podproof',
-      ...counts(report.results),
-      '@_time': (report.durationMs / 1000).toFixed(3),
-      testsuite,
-    },
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ testsuites })}`;
 }
 
 /** Write {@link formatJunit} to a file. */

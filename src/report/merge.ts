@@ -1,7 +1,6 @@
-import { XMLBuilder } from 'fast-xml-parser';
 import type { ClaimResult, Verdict } from '../experiment/types.js';
 import type { Report } from '../runner/prove.js';
-import { junitTestcase } from './junit.js';
+import { junitCounts, junitTestcase, junitXml } from './junit.js';
 
 /** One host's report in a merge, under the name its columns carry. */
 export interface HostReport {
@@ -123,24 +122,16 @@ export function formatMergedText(hosts: readonly HostReport[]): string {
 
 /** JUnit with one testsuite per host, a testcase per claim x identity (pure). */
 export function formatMergedJunit(hosts: readonly HostReport[]): string {
-  const builder = new XMLBuilder({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    format: true,
-    indentBy: '  ',
+  return junitXml({
+    '@_name': 'podproof merge',
+    ...junitCounts(hosts.flatMap((h) => h.report.results)),
+    testsuite: hosts.map(({ host, report }) => ({
+      '@_name': `podproof ${host}`,
+      ...junitCounts(report.results),
+      '@_timestamp': report.startedAt,
+      testcase: report.results.map((r) => junitTestcase(r)),
+    })),
   });
-  const body = builder.build({
-    testsuites: {
-      '@_name': 'podproof merge',
-      testsuite: hosts.map(({ host, report }) => ({
-        '@_name': `podproof ${host}`,
-        '@_tests': report.results.length,
-        '@_timestamp': report.startedAt,
-        testcase: report.results.map((r) => junitTestcase(r)),
-      })),
-    },
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
 }
 
 /** Merged JSON: the hosts and every row with its host (pure). */
