@@ -86,11 +86,18 @@ describe('podproof prove --waivers', () => {
         expires: '2999-12-31',
       },
     ]);
-    const { run, report } = await runCli(['prove', 'network.loopback-only', '--waivers', file], {
-      env: { PODPROOF_PODMAN: broken() },
-    });
+    // pid.isolated stays proven under this breakage: a run that proves nothing would exit 3
+    const { run, report } = await runCli(
+      ['prove', 'network.loopback-only', 'pid.isolated', '--waivers', file],
+      {
+        env: { PODPROOF_PODMAN: broken() },
+      },
+    );
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    for (const r of report?.results ?? []) {
+    expect(
+      report?.results.filter((r) => r.claim === 'pid.isolated').every((r) => r.verdict === 'proven'),
+    ).toBe(true);
+    for (const r of report?.results.filter((x) => x.claim === 'network.loopback-only') ?? []) {
       expect(r.verdict).toBe('refuted');
       expect(r.waiver).toEqual({ reason: 'known: tracked in OPS-1', expires: '2999-12-31' });
     }
