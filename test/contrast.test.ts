@@ -15,7 +15,7 @@ import {
   DEFAULT_CAPABILITIES,
 } from '../src/claims/caps.js';
 import { checkDefaultDevicesOnly, checkHostDevices } from '../src/claims/devices.js';
-import { checkEgressBlocked, checkEgressReaches } from '../src/claims/egress.js';
+import { checkEgressBlocked, checkEgressReaches, onlyNameFailed } from '../src/claims/egress.js';
 import { checkNoShm, checkShmMounted } from '../src/claims/ipc.js';
 import { checkCrossReaches, checkIsolated } from '../src/claims/isolate.js';
 import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js';
@@ -90,6 +90,18 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     expect(() => checkEgressReaches(c, 'curl', 'podproof-sink-000000000000')).toThrow(
       /did not run as expected/,
     );
+    // a control whose name lookup was dropped (aardvark-dns reloading) is asked again; no other
+    const dropped = {
+      ...c,
+      attempts: {
+        ...c.attempts,
+        name: { exitCode: 6, text: 'curl: (6) Could not resolve host: podproof-x-sink-1.dns.podman' },
+      },
+    };
+    expect(onlyNameFailed(dropped, 'curl', token)).toBe(true);
+    expect(checkEgressReaches(dropped, 'curl', token).holds).toBe(false);
+    expect(onlyNameFailed(c, 'curl', token)).toBe(false);
+    expect(onlyNameFailed(t, 'curl', token)).toBe(false);
   });
 
   it('caps.default-set', () => {

@@ -37,6 +37,14 @@ describe('exec', () => {
     const e = await exec(['sleep', '30'], { signal: ac.signal });
     expect(e.failure).toBe('aborted');
   });
+  it('an abort that came first starts nothing (teardown may have listed what there is)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const e = await exec(['touch', join(dir, 'made')], { signal: AbortSignal.abort() });
+    expect(e.failure).toBe('aborted');
+    expect(existsSync(join(dir, 'made'))).toBe(false);
+  });
+
   it('a crash keeps its signal', async () => {
     const e = await exec(['sh', '-c', 'kill -SEGV $$']);
     expect(e.signal).toBe('SIGSEGV');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BUSYBOX, CURL } from '../apparatus/images.js';
-import { type NetworkSink, networkSink } from '../apparatus/network-sink.js';
+import { type NetworkSink, networkSink, resolvConfVolume } from '../apparatus/network-sink.js';
 import { describeExit, type Evidence } from '../exec/evidence.js';
 import type { Claim } from '../experiment/types.js';
 import { type Observation, sideOf } from '../experiment/verdict.js';
@@ -79,11 +79,11 @@ export function clientArgv(client: Client, host: string, port: number): string[]
     : ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port}`];
 }
 
-/** The two connection attempts: the sink by IP literal and by its container name. */
+/** The two connection attempts: the sink by IP literal and by its container name (absolute, in the network's DNS domain). */
 export function egressAttempts(client: Client, sink: NetworkSink, guard: boolean): Attempt[] {
   return [
     { name: 'ip', argv: clientArgv(client, sink.ip, sink.port), onlyWithoutNetwork: guard },
-    { name: 'name', argv: clientArgv(client, sink.name, sink.port), onlyWithoutNetwork: guard },
+    { name: 'name', argv: clientArgv(client, sink.fqdn, sink.port), onlyWithoutNetwork: guard },
   ];
 }
 
@@ -132,6 +132,20 @@ export function checkEgressBlocked(s: ProbeSnapshot, client: Client, token: stri
   };
 }
 
+/**
+ * Did only the name fail, the IP literal reaching the sink (pure)? aardvark-dns before 1.11 drops
+ * every query while it reloads, and each container start or stop in any of its networks makes it
+ * reload (containers/aardvark-dns#389): such a control is asked again.
+ */
+export function onlyNameFailed(s: ProbeSnapshot, client: Client, token: string): boolean {
+  const ip = classifyRun(client, attemptRun(s, 'ip'), token);
+  const name = classifyRun(client, attemptRun(s, 'name'), token);
+  return ip.kind === 'reached' && name.kind === 'unresolved';
+}
+
+/** How often the control may ask again when only its name lookup failed. */
+const CONTROL_RETRIES = 2;
+
 /** Control check (pure): the same client in the sink's network reaches it by IP and by name. */
 export function checkEgressReaches(s: ProbeSnapshot, client: Client, token: string): Observation {
   const { ip, name } = results(s, client, token);
@@ -163,7 +177,8 @@ export const egressBlocked: Claim<EgressSetup> = {
   },
   async treatment(ctx, { client, image, sink }) {
     const outcome = await probe(ctx.podman, image, {
-      flags: ['--network=none'],
+      // both arms get the same resolv.conf: the network's DNS server, and no resolver off this machine
+      flags: ['--network=none', resolvConfVolume(sink)],
       // the client runs only if podman really left the container without a network
       attempts: egressAttempts(client, sink, true),
       purpose: 'treatment: --network=none',
@@ -171,15 +186,20 @@ export const egressBlocked: Claim<EgressSetup> = {
     return sideOf(outcome, (s) => checkEgressBlocked(s, client, sink.token));
   },
   async control(ctx, { client, image, sink }) {
-    const outcome = await probe(ctx.podman, image, {
-      flags: [`--network=${sink.network}`],
-      attempts: egressAttempts(client, sink, false),
-      purpose: `control: --network=${sink.network}`,
-    });
-    return sideOf(outcome, (s) => checkEgressReaches(s, client, sink.token));
+    for (let retry = 0; ; retry++) {
+      const outcome = await probe(ctx.podman, image, {
+        flags: [`--network=${sink.network}`, resolvConfVolume(sink)],
+        attempts: egressAttempts(client, sink, false),
+        purpose: `control: --network=${sink.network}${retry ? ` (again: the name was not resolved)` : ''}`,
+      });
+      const dropped =
+        outcome.ok && !ctx.signal.aborted && onlyNameFailed(outcome.snapshot, client, sink.token);
+      if (!dropped || retry === CONTROL_RETRIES)
+        return sideOf(outcome, (s) => checkEgressReaches(s, client, sink.token));
+    }
   },
   note: (_ctx, setup) =>
-    `client: ${setup.client}; sink ${setup.sink.name} at ${setup.sink.ip}:${setup.sink.port}`,
+    `client: ${setup.client}; sink ${setup.sink.fqdn} at ${setup.sink.ip}:${setup.sink.port}`,
 };
 
 export const egressClaims: Claim[] = [egressBlocked];

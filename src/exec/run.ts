@@ -44,6 +44,19 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   const launch = launchWith(opts, argv);
   const startedAt = new Date();
   const started = performance.now();
+  // aborted already (SIGINT, a deadline): start nothing. A podman killed while it starts can
+  // still create its container, and teardown may have listed the session's containers already
+  if (opts.signal?.aborted)
+    return recordEvidence(
+      argv,
+      opts,
+      { isCanceled: true },
+      {
+        started,
+        startedAt,
+        wrapped: false,
+      },
+    );
   const answered = new AbortController();
   const child = execa(launch.file, launch.args, {
     ...execaOptions(opts, launch),
@@ -73,6 +86,10 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
 }
 
 type ExecaResult = Awaited<ReturnType<typeof execa>>;
+/** What the evidence is made of: a finished process, or one never started. */
+type ProcessOutcome = Partial<
+  Pick<ExecaResult, 'exitCode' | 'signal' | 'stdout' | 'stderr' | 'timedOut' | 'isCanceled' | 'cause'>
+>;
 
 /** What every process started here shares: never reject (the evidence says what happened), output kept as is. */
 function execaOptions(
@@ -93,7 +110,7 @@ function execaOptions(
 function recordEvidence(
   argv: string[],
   opts: Pick<ExecOptions, 'identity' | 'purpose' | 'loginuid' | 'log'>,
-  result: ExecaResult,
+  result: ProcessOutcome,
   at: { started: number; startedAt: Date; wrapped: boolean; classify?: boolean },
 ): Evidence {
   const stderr = String(result.stderr ?? '');
