@@ -181,6 +181,70 @@ export function hostStorageConf(who: Identity, override: Toml): string {
 }
 
 /** Local addresses in LISTEN (tcp) or bound (udp) state, from /proc/net (pure parse of the files). */
+/** What `traces` compares with: the host as the suite found it. */
+export interface TraceBaseline {
+  sockets: Set<string>;
+  failed: string[];
+  host: Record<string, Set<string>>;
+}
+
+/** The host as it is now, for {@link traces}' baseline. */
+export async function traceBaseline(): Promise<TraceBaseline> {
+  const rootless = resolutions.rootless;
+  return {
+    sockets: listeningSockets(),
+    failed: rootless.ok ? await failedUserUnits(rootless.identity) : [],
+    host: await hostState(),
+  };
+}
+
+const entries = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * What a podman signalled midway leaves on the host, podproof's label nowhere on it: network
+ * namespaces (rootful in /run/netns, rootless in the runtime dir's netns), the veths and bridges
+ * that go with them, netavark's firewall rules for their subnets, and image temp files in
+ * /var/tmp; also any file named podproof-* in a runtime dir (a socket unit's unix socket).
+ */
+async function hostState(): Promise<Record<string, Set<string>>> {
+  const rootless = resolutions.rootless;
+  const runtimeDirs = ['/run', ...(rootless.ok ? [rootless.identity.runtimeDir] : [])];
+  const rules = async (table: string) => {
+    const e = await exec(['iptables', '-t', table, '-S'], { timeoutMs: 15_000 });
+    return e.stdout
+      .split('\n')
+      .filter((l) => /NETAVARK|CNI-/.test(l) && /\d+\.\d+\.\d+\.\d+\/\d+|podman\d|cni/.test(l));
+  };
+  const links = await exec(['ip', '-o', 'link', 'show'], { timeoutMs: 15_000 });
+  return {
+    'rootful network namespace': new Set(entries('/run/netns')),
+    'rootless network namespace': new Set(
+      rootless.ok ? entries(join(rootless.identity.runtimeDir, 'netns')) : [],
+    ),
+    'network interface': new Set(
+      links.stdout
+        .split('\n')
+        .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+        .filter((n): n is string => !!n),
+    ),
+    'firewall rule': new Set([...(await rules('filter')), ...(await rules('nat'))]),
+    'file in /var/tmp': new Set(entries('/var/tmp')),
+    'runtime dir file': new Set(
+      runtimeDirs.flatMap((d) =>
+        entries(d)
+          .filter((f) => f.startsWith('podproof-'))
+          .map((f) => join(d, f)),
+      ),
+    ),
+  };
+}
+
 export function listeningSockets(): Set<string> {
   const out = new Set<string>();
   for (const [file, state] of [
@@ -223,8 +287,11 @@ export async function failedUserUnits(who: Identity): Promise<string[]> {
  * failed ones beyond `baselineFailed`), processes (by session name in their argv, or the `sleep 600`
  * marker), temp dirs, journals, and listening sockets beyond `baselineSockets`.
  */
-export async function traces(baseline: { sockets: Set<string>; failed: string[] }): Promise<string[]> {
+export async function traces(baseline: TraceBaseline): Promise<string[]> {
   const found: string[] = [];
+  const now = await hostState();
+  for (const [kind, items] of Object.entries(now))
+    for (const item of items) if (!baseline.host[kind]?.has(item)) found.push(`${kind}: ${item}`);
   const own = testSession.id;
   for (const name of ['rootful', 'rootless'] as const) {
     const r = resolutions[name];

@@ -11,12 +11,11 @@ import { waitUntil } from '../src/exec/wait.js';
 import type { Report } from '../src/runner/prove.js';
 import {
   CLI,
-  failedUserUnits,
-  identity,
-  listeningSockets,
   podmanWrapper,
   runCli,
+  type TraceBaseline,
   testSession,
+  traceBaseline,
   traces,
 } from './helpers.js';
 
@@ -24,12 +23,11 @@ afterAll(() => testSession.teardown());
 
 const scale = Number(process.env.PODPROOF_TRACE_RUNS ?? 0);
 const runs = (n: number) => (scale > 0 ? Math.min(n, scale) : n);
-const rootless = identity('rootless').identity;
 const JOURNALS = '/run/podproof/sessions';
 
-let baseline: { sockets: Set<string>; failed: string[] };
+let baseline: TraceBaseline;
 beforeAll(async () => {
-  baseline = { sockets: listeningSockets(), failed: rootless ? await failedUserUnits(rootless) : [] };
+  baseline = await traceBaseline();
   expect(await traces(baseline), 'traces before the suite starts').toEqual([]);
 });
 

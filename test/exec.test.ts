@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -43,6 +43,36 @@ describe('exec', () => {
     const e = await exec(['touch', join(dir, 'made')], { signal: AbortSignal.abort() });
     expect(e.failure).toBe('aborted');
     expect(existsSync(join(dir, 'made'))).toBe(false);
+  });
+
+  it('an abort with a way to stop tries that first and leaves the process to end by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const flag = join(dir, 'stop');
+    const ac = new AbortController();
+    const running = exec(['sh', '-c', `while [ ! -e ${flag} ]; do sleep 0.05; done; echo ended by itself`], {
+      signal: ac.signal,
+      onAbort: { graceMs: 30_000, stop: async () => writeFileSync(flag, '') },
+    });
+    ac.abort();
+    const e = await running;
+    expect(e.stdout).toContain('ended by itself');
+    expect(e.signal).toBeNull();
+    expect(e.failure).toBe('aborted');
+  });
+
+  it('an abort whose stop does not end the process signals it once the grace is over', async () => {
+    const ac = new AbortController();
+    const stops: number[] = [];
+    const running = exec(['sleep', '30'], {
+      signal: ac.signal,
+      onAbort: { graceMs: 300, stop: async () => void stops.push(1) },
+    });
+    ac.abort();
+    const e = await running;
+    expect(e.failure).toBe('aborted');
+    expect(e.signal).toBe('SIGTERM');
+    expect(stops.length).toBeGreaterThan(0);
   });
 
   it('a crash keeps its signal', async () => {

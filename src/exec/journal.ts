@@ -11,6 +11,8 @@ export type JournalEntry =
   | { kind: 'units'; identity: string; user: boolean; names: string[]; dir?: string }
   | { kind: 'process'; identity: string; pid: number; startTime: string; argv: string[] }
   | { kind: 'tempdir'; path: string }
+  /** A file something else makes for the session (a socket unit's unix socket). */
+  | { kind: 'file'; path: string }
   /** The failed `podman-pause-*.scope` units of a user manager before the session ran any podman. */
   | { kind: 'failed-scopes'; identity: string; units: string[] };
 

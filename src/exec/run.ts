@@ -30,9 +30,18 @@ export interface ExecOptions {
    * `answered: true` and the stopping signal, not a failure.
    */
   until?: (stdout: string) => boolean;
+  /**
+   * When `signal` aborts, end the work another way before signalling the process: podman 4.3
+   * signalled while it sets up a container's network exits and leaves the network namespace, its
+   * veth and its address behind. `stop` (a `podman kill NAME`) is tried until the process ends;
+   * only if it has not ended `graceMs` after the abort is it signalled.
+   */
+  onAbort?: { graceMs: number; stop?: () => Promise<unknown> };
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** How often an abort's `stop` is tried again while the process runs on. */
+const STOP_RETRY_MS = 250;
 
 /**
  * The one function that starts processes. `argv` is an array, never a shell string. It never
@@ -58,13 +67,17 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
       },
     );
   const answered = new AbortController();
+  const cancel = new AbortController();
+  const cancelOn = [answered.signal, cancel.signal];
+  if (opts.signal && !opts.onAbort) cancelOn.push(opts.signal);
   const child = execa(launch.file, launch.args, {
     ...execaOptions(opts, launch),
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    cancelSignal: opts.signal ? AbortSignal.any([opts.signal, answered.signal]) : answered.signal,
+    cancelSignal: AbortSignal.any(cancelOn),
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
   });
+  if (opts.signal && opts.onAbort) endGently(child, opts.signal, opts.onAbort, cancel);
   if (opts.until) {
     let out = '';
     child.stdout?.on('data', (d: Buffer | string) => {
@@ -80,9 +93,50 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     classify: !(answered.signal.aborted && !opts.signal?.aborted),
   });
   if (answered.signal.aborted) evidence.answered = true;
+  // ended by its abort's `stop` (exit 137 from a killed container): still an abort, not a result
+  if (opts.signal?.aborted && !evidence.failure) evidence.failure = 'aborted';
   if (process.env.PODPROOF_DEBUG)
     console.error(`podproof[debug]: ${describeEvidence(evidence)} [${evidence.durationMs} ms]`);
   return evidence;
+}
+
+/** On `signal`: try `stop` until the child ends, and cancel it (signal it) after `graceMs`. */
+function endGently(
+  child: Promise<unknown>,
+  signal: AbortSignal,
+  onAbort: NonNullable<ExecOptions['onAbort']>,
+  cancel: AbortController,
+): void {
+  let ended = false;
+  const end = child.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  const gently = async () => {
+    let graceOver = false;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        graceOver = true;
+        r();
+      }, onAbort.graceMs);
+    });
+    const pause = () => new Promise((r) => setTimeout(r, STOP_RETRY_MS).unref());
+    while (!ended && !graceOver) await Promise.race([end, grace, onAbort.stop?.().then(pause) ?? grace]);
+    clearTimeout(timer);
+    if (!ended) cancel.abort();
+  };
+  const startEnding = () => void gently();
+  if (signal.aborted) void gently();
+  else {
+    signal.addEventListener('abort', startEnding, { once: true });
+    // a session's signal outlives its many commands: let go of each once it has ended
+    void end.then(() => signal.removeEventListener('abort', startEnding));
+  }
 }
 
 type ExecaResult = Awaited<ReturnType<typeof execa>>;

@@ -73,6 +73,17 @@ export class Session {
   }
 
   /**
+   * A file another program will make for this session (a socket unit's unix socket): journaled
+   * now, removed at teardown and by `clean` if it is still there.
+   */
+  expectFile(path: string): string {
+    this.refuseWhenEnding(`file ${path}`);
+    this.record({ kind: 'file', path });
+    this.onTeardown(`file ${path}`, () => rmSync(path, { force: true }));
+    return path;
+  }
+
+  /**
    * Start a background process (journaled with its start time the moment it has a PID, so
    * `clean` can end it after SIGKILL without hitting a reused PID); stopped at teardown.
    */

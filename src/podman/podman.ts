@@ -50,7 +50,19 @@ export interface RunContainer {
   input?: string;
   /** Start podman with this audit login UID (see ExecOptions.loginuid). */
   loginuid?: number;
+  /** The container's name (default: a new session name from the purpose). */
+  name?: string;
 }
+
+/**
+ * How long an aborted podman command may go on ending by itself (a probe container takes well
+ * under a second) before it is signalled. podman signalled midway leaves what it was making
+ * behind: a container's network namespace, veth, address and firewall rules (4.3), an image's
+ * temp file in /var/tmp.
+ */
+export const ABORT_GRACE_MS = 5_000;
+/** A signal that never fires: commands that end what an abort left must not be aborted themselves. */
+const NEVER = new AbortController().signal;
 
 /** A typed handle on the podman CLI for one identity. Argv arrays only; every call is evidence. */
 export class Podman {
@@ -95,6 +107,7 @@ export class Podman {
       identity: this.identity,
       log: this.log,
       signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
+      onAbort: opts.onAbort ?? { graceMs: ABORT_GRACE_MS },
     });
   }
 
@@ -110,7 +123,7 @@ export class Podman {
 
   /** `podman run MODE --name podproof-SESSION-... --label SESSION --pull=never FLAGS IMAGE COMMAND`. */
   private runContainer(mode: string[], spec: RunContainer, what: string): Promise<Evidence> {
-    const name = this.session.name(spec.purpose ?? what);
+    const name = spec.name ?? this.session.name(spec.purpose ?? what);
     return this.cmd(
       [
         'run',
@@ -130,6 +143,16 @@ export class Podman {
         signal: spec.signal,
         input: spec.input,
         loginuid: spec.loginuid,
+        // aborted: kill the container and let podman run end (and --rm clean up) by itself
+        onAbort: {
+          graceMs: ABORT_GRACE_MS,
+          stop: () =>
+            this.cmd(['kill', name], {
+              purpose: 'abort: kill the container',
+              timeoutMs: 10_000,
+              signal: NEVER,
+            }),
+        },
       },
     );
   }

@@ -151,6 +151,11 @@ async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSessio
       if (!opts.check) rmSync(entry.path, { recursive: true, force: true });
       done.removed.push(`temp dir ${entry.path}`);
       return;
+    case 'file':
+      if (!existsSync(entry.path)) return;
+      if (!opts.check) rmSync(entry.path, { force: true });
+      done.removed.push(`file ${entry.path}`);
+      return;
     case 'process': {
       if (!stillRunning(entry.pid, entry.startTime)) return;
       done.removed.push(`process ${entry.pid} (${entry.argv.join(' ').slice(0, 80)})`);

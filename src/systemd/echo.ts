@@ -60,6 +60,8 @@ export function echoUnits(opts: {
       '',
       '[Socket]',
       ...opts.sockets.map((s) => s.line),
+      // the unix socket's file goes with the unit (systemd's default keeps it)
+      'RemoveOnStop=yes',
       '',
     ].join('\n'),
     [`${opts.base}.service`]: [
@@ -117,7 +119,7 @@ export async function startEchoSocket(
   const image = opts.image ?? (await ctx.image(NODE));
   const port = await freePort();
   const base = ctx.session.name('echo');
-  const unixPath = join(ctx.identity.runtimeDir, `${base}.sock`);
+  const unixPath = ctx.session.expectFile(join(ctx.identity.runtimeDir, `${base}.sock`));
   const all = echoSockets(port, unixPath);
   const sockets = opts.withDatagrams === false ? all.filter((s) => s.kind === 'stream') : all;
   const pair = echoUnits({
