@@ -9,6 +9,13 @@ const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const dir = new URL('../test/captured/claims/', import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 const meta = {};
+const ARMS_AS_EVIDENCE = [
+  'network.separate-names',
+  'secrets.not-committed',
+  'trust.policy',
+  'api.socket-owner-only',
+  'image.inspect-without-run',
+];
 for (const r of report.results) {
   // the sinks a claim started, by network: their token and address (network.isolate-option has two)
   const sinks = {};
@@ -17,8 +24,23 @@ for (const r of report.results) {
     const token = e.argv.join(' ').match(/podproof-sink-[0-9a-f]{12}/);
     if (net && token && e.purpose?.startsWith('sink: start')) sinks[net] = { ...sinks[net], token: token[0] };
     const inspected = e.argv.join(' ').match(/NetworkSettings.Networks "([^"]+)"/);
-    if (inspected && e.purpose === 'sink: its address')
-      sinks[inspected[1]] = { ...sinks[inspected[1]], ip: e.stdout.trim() };
+    if (inspected && e.purpose === 'sink: its address and gateway')
+      sinks[inspected[1]] = { ...sinks[inspected[1]], ip: e.stdout.trim().split(/\s+/)[0] };
+  }
+  // claims whose checks read their arms' commands as they are: every treatment/control command
+  if (ARMS_AS_EVIDENCE.includes(r.claim)) {
+    meta[`${r.claim}.${r.identity}.evidence`] = r.evidence
+      .filter((e) => /^(treatment|control)/.test(e.purpose ?? ''))
+      .map(({ purpose, argv, exitCode, stdout, stderr, failure }) => ({
+        purpose,
+        argv,
+        exitCode,
+        stdout,
+        stderr,
+        failure,
+      }));
+    const net = Object.keys(sinks)[0];
+    if (net) meta[`${r.claim}.${r.identity}.sink`] = { network: net, ...sinks[net] };
   }
   for (const e of r.evidence) {
     const crossTo = /^(treatment|control): .* to the sink on (\S+)$/.exec(e.purpose ?? '');

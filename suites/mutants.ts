@@ -60,6 +60,16 @@ fi`,
 const systemdRun = (env: MutantEnv) =>
   `systemd-run ${env.who.name === 'rootless' ? '--user ' : ''}--wait --pipe --quiet --collect`;
 
+/** bash: `globals` = podman's leading storage flags in `args` (so the wrapper can ask the same storage). */
+const GLOBALS = `globals=(); while [[ \${args[\${#globals[@]}]} == --root || \${args[\${#globals[@]}]} == --runroot || \${args[\${#globals[@]}]} == --tmpdir ]]; do n=\${#globals[@]}; globals+=("\${args[$n]}" "\${args[$((n + 1))]}"); done
+sess=$(printf '%s\\n' "\${args[@]}" | sed -n 's/^io.podproof.session=//p' | head -n 1)`;
+
+/** bash: replace the value after option `$1` with `$2` in `args`. */
+const REPLACE_VALUE = `replace_value() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$((i + 1))]=$2; done; }`;
+
+/** bash: drop option `$1` and the value after it from `args`. */
+const DROP_WITH_VALUE = `drop_with_value() { local a kept=() skip=0; for a in "\${args[@]}"; do if ((skip)); then skip=0; continue; fi; [[ $a == "$1" ]] && { skip=1; continue; }; kept+=("$a"); done; args=("\${kept[@]}"); }`;
+
 export const MUTANTS: Mutant[] = [
   // network.loopback-only
   {
@@ -559,5 +569,123 @@ fi`,
 fi`,
       };
     },
+  },
+  // network.separate-names
+  {
+    name: 'join-every-network',
+    claim: 'network.separate-names',
+    how: "a container on one of the session's networks is put on all of them, the sink's too",
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun: `${GLOBALS}
+nets=$(${realPodman} "\${globals[@]}" network ls --format '{{.Name}}' | grep -E "^podproof-$sess-net-[0-9]+$" | paste -sd, -)
+for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--network=podproof-.*-net-[0-9]+$ ]] && args[$i]="--network=$nets"; done`,
+    }),
+  },
+  {
+    name: 'sink-network-for-all',
+    claim: 'network.separate-names',
+    how: 'podman ignores the network asked for and uses the one an existing container is on',
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun: `${GLOBALS}
+sinknet=$(${realPodman} "\${globals[@]}" ps --filter "name=podproof-$sess-sink-" --format '{{.Networks}}' | head -n 1)
+if [[ -n $sinknet ]]; then for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--network=podproof-.*-net-[0-9]+$ ]] && args[$i]="--network=$sinknet"; done; fi`,
+    }),
+  },
+  // secrets.not-committed
+  {
+    name: 'secret-env-in-config',
+    claim: 'secrets.not-committed',
+    how: "podman passes an env secret as a plain -e variable (the container's config keeps it)",
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun: `${GLOBALS}
+root=$(${realPodman} "\${globals[@]}" info --format '{{.Store.GraphRoot}}')
+for i in "\${!args[@]}"; do
+  if [[ \${args[$i]} == --secret && \${args[$((i + 1))]} == *,type=env,target=* ]]; then
+    spec=\${args[$((i + 1))]}; name=\${spec%%,*}; var=\${spec##*target=}
+    id=$(${realPodman} "\${globals[@]}" secret inspect --format '{{.ID}}' "$name")
+    value=$(sed -n "s/.*\\"$id\\":\\"\\([^\\"]*\\)\\".*/\\1/p" "$root/secrets/filedriver/secretsdata.json" | base64 -d)
+    args[$i]=-e; args[$((i + 1))]="$var=$value"
+  fi
+done`,
+    }),
+  },
+  {
+    name: 'secret-file-in-layer',
+    claim: 'secrets.not-committed',
+    how: 'podman mounts no secret file: the container writes the value to the path itself, into its layer',
+    kind: 'wrapper',
+    wrapper: () => ({
+      editRun: `kept=(); skip=0; for i in "\${!args[@]}"; do
+  if ((skip)); then skip=0; continue; fi
+  if [[ \${args[$i]} == --secret && \${args[$((i + 1))]} != *,* ]]; then skip=1; continue; fi
+  kept+=("\${args[$i]}")
+done; args=("\${kept[@]}")`,
+    }),
+  },
+  // trust.policy
+  {
+    name: 'ignore-policy',
+    claim: 'trust.policy',
+    how: "podman pull ignores --signature-policy (this host's own policy.json accepts anything)",
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: `${DROP_WITH_VALUE}\nif has pull; then drop_with_value --signature-policy; fi`,
+    }),
+  },
+  {
+    name: 'accept-anything',
+    claim: 'trust.policy',
+    how: 'the policy podman reads accepts anything',
+    kind: 'config',
+    wrapper: () => {
+      const policy = join(testSession.tempDir('policy'), 'accept.json');
+      writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }), {
+        mode: 0o644,
+      });
+      return { always: `${REPLACE_VALUE}\nif has pull; then replace_value --signature-policy ${policy}; fi` };
+    },
+  },
+  // api.socket-owner-only
+  {
+    name: 'world-socket',
+    claim: 'api.socket-owner-only',
+    how: 'the API socket is made world-accessible once it exists',
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: `if has service; then
+  sock=\${args[-1]#unix://}
+  ( for i in $(seq 1 150); do [[ -S $sock ]] && { chmod 777 "$sock"; break; }; sleep 0.1; done ) &
+fi`,
+    }),
+  },
+  {
+    name: 'umask-000',
+    claim: 'api.socket-owner-only',
+    how: 'podman system service starts with umask 000',
+    kind: 'wrapper',
+    wrapper: () => ({ always: 'if has service; then umask 000; fi' }),
+  },
+  // image.inspect-without-run
+  {
+    name: 'mount-also-runs',
+    claim: 'image.inspect-without-run',
+    how: "podman image mount runs the image's command first",
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: `${GLOBALS}
+if has image && has mount && ! has unshare; then ${realPodman} "\${globals[@]}" run --rm "\${args[-1]}" >/dev/null 2>&1; fi`,
+    }),
+  },
+  {
+    name: 'mount-empty',
+    claim: 'image.inspect-without-run',
+    how: "podman image mount hands back a path without the image's files",
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: 'if has image && has mount && ! has unshare; then echo /nonexistent-podproof-mount; exit 0; fi',
+    }),
   },
 ];

@@ -1,10 +1,13 @@
 import type { Claim } from '../experiment/types.js';
+import { apiClaims } from './api.js';
 import { capsClaims } from './caps.js';
 import { devicesClaims } from './devices.js';
 import { egressClaims } from './egress.js';
+import { inspectClaims } from './inspect.js';
 import { ipcClaims } from './ipc.js';
 import { isolateClaims } from './isolate.js';
 import { loginuidClaims } from './loginuid.js';
+import { namesClaims } from './names.js';
 import { networkClaims } from './network.js';
 import { nnpClaims } from './nnp.js';
 import { pidClaims } from './pid.js';
@@ -13,8 +16,10 @@ import { rootfsClaims } from './rootfs.js';
 import { rootlessClaims } from './rootless.js';
 import { runlabelClaims } from './runlabel.js';
 import { seccompClaims } from './seccomp.js';
+import { secretsClaims } from './secrets.js';
 import { sysClaims } from './sys.js';
 import { systemdClaims } from './systemd.js';
+import { trustClaims } from './trust.js';
 import { usernsClaims } from './userns.js';
 import { volumeClaims } from './volume.js';
 
@@ -23,6 +28,7 @@ export const claims: readonly Claim[] = [
   ...networkClaims,
   ...egressClaims,
   ...isolateClaims,
+  ...namesClaims,
   ...capsClaims,
   ...usernsClaims,
   ...rootlessClaims,
@@ -37,6 +43,10 @@ export const claims: readonly Claim[] = [
   ...nnpClaims,
   ...loginuidClaims,
   ...runlabelClaims,
+  ...inspectClaims,
+  ...secretsClaims,
+  ...trustClaims,
+  ...apiClaims,
   ...systemdClaims,
 ];
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
@@ -61,6 +61,17 @@ export interface RunContainer {
  * temp file in /var/tmp.
  */
 export const ABORT_GRACE_MS = 5_000;
+const SECRET_NAMES = ['secret', 'ls', '--format', '{{.Name}}'];
+
+/** Secrets named for `sessionId` (any podproof session when undefined), from `secret ls` names (pure). */
+export function sessionSecrets(names: string, sessionId: string | undefined): string[] {
+  const prefix = new RegExp(`^podproof-${sessionId ?? '[a-z0-9]+'}-`);
+  return names
+    .split('\n')
+    .map((n) => n.trim())
+    .filter((n) => prefix.test(n));
+}
+
 /** A signal that never fires: commands that end what an abort left must not be aborted themselves. */
 const NEVER = new AbortController().signal;
 
@@ -157,6 +168,35 @@ export class Podman {
     );
   }
 
+  /**
+   * `podman commit CONTAINER IMAGE` with `--change` instructions. Rootless podman 4.3 commits
+   * through a store whose runroot it takes from storage.conf alone, not from --runroot ("runroot
+   * must be set"): with podproof's own storage, a temp storage.conf names the same graph root,
+   * runroot and driver (given to this one command).
+   */
+  async commit(container: string, image: string, changes: string[], purpose: string): Promise<Evidence> {
+    const env: Record<string, string> = {};
+    if (this.identity.name === 'rootless' && this.storage === 'podproof' && !this.remoteUrl) {
+      const info = await this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
+        purpose: `${purpose}: the storage driver`,
+        timeoutMs: 30_000,
+      });
+      const s = storagePaths(this.identity);
+      const file = join(this.session.tempDir('storage-conf'), 'storage.conf');
+      writeFileSync(
+        file,
+        `[storage]\ndriver = "${info.stdout.trim() || 'overlay'}"\ngraphroot = "${s.root}"\nrunroot = "${s.runroot}"\n`,
+        { mode: 0o644 },
+      );
+      env.CONTAINERS_STORAGE_CONF = file;
+    }
+    return this.cmd(['commit', ...changes.flatMap((c) => ['--change', c]), container, image], {
+      purpose,
+      timeoutMs: 120_000,
+      env,
+    });
+  }
+
   /** The same handle, talking to the API service at `url` (the client/server model). */
   remote(url: string): Podman {
     return new Podman({
@@ -209,16 +249,20 @@ export class Podman {
       if (ids.length) out.push(await this.cmd([...remove, ...ids], opts));
     };
     // the usual case is nothing left (claims remove what they make): one round of listings at once
-    const lists = await Promise.all(
-      [
+    const [secrets, ...lists] = await Promise.all([
+      this.cmd(SECRET_NAMES, opts),
+      ...[
         ['pod', 'ps', '-q'],
         ['ps', '-a', '-q'],
         ['volume', 'ls', '-q'],
         ['network', 'ls', '-q'],
         ['images', '-q'],
       ].map((l) => this.cmd([...l, '--filter', filter], opts)),
-    );
-    if (lists.every((e) => succeeded(e) && !e.stdout.trim())) return lists;
+    ]);
+    // secrets take no label before podman 4.4: theirs is the session's name prefix
+    const secretNames = sessionSecrets(secrets?.stdout ?? '', sessionId);
+    if (secretNames.length) out.push(await this.cmd(['secret', 'rm', ...secretNames], opts));
+    if (lists.every((e) => succeeded(e) && !e.stdout.trim())) return [...lists, ...out];
     await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
     // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4)
     await listThenRemove(['ps', '-q', '--filter', filter], ['kill']);
@@ -267,6 +311,8 @@ export class Podman {
       if (e.exitCode !== 0) throw new Error(`podman ${args[0]} failed: ${e.stderr.trim()}`);
       for (const line of e.stdout.split('\n')) if (line.trim()) found.push(`${kind} ${line.trim()}`);
     }
+    const secrets = await this.cmd(SECRET_NAMES, { purpose: 'list', timeoutMs: 60_000 });
+    for (const name of sessionSecrets(secrets.stdout, sessionId)) found.push(`secret ${name}`);
     return found;
   }
 }

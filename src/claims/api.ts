@@ -1,0 +1,198 @@
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import { exec } from '../exec/run.js';
+import { waitUntil } from '../exec/wait.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import type { Observation, Side } from '../experiment/verdict.js';
+
+/** The local user that is not the socket's owner: `nobody` exists on every distribution. */
+export const OTHER_USER = { name: 'nobody', uid: 65534, gid: 65534 };
+
+/**
+ * An HTTP client for the API socket, run by node itself (any host has it): `GET /_ping` over
+ * the unix socket; prints `answer: STATUS-LINE | BODY` or `error: CODE` (EACCES, ECONNREFUSED).
+ */
+export const PING_JS = [
+  "const s = require('net').connect(process.argv[1]); let out = '';",
+  "s.on('connect', () => s.write('GET /_ping HTTP/1.0\\r\\nHost: d\\r\\n\\r\\n'));",
+  "s.on('data', (d) => { out += d; });",
+  "s.on('end', () => { const [head, body = ''] = out.split('\\r\\n\\r\\n'); console.log('answer: ' + head.split('\\r\\n')[0] + ' | ' + body.trim()); });",
+  "s.on('error', (e) => { console.log('error: ' + e.code); process.exitCode = 2; });",
+  "setTimeout(() => { console.log('error: TIMEOUT'); process.exit(3); }, 10000).unref();",
+].join('\n');
+
+/** What a ping got (pure): `ok` is podman's answer to /_ping, `denied` the kernel's EACCES. */
+export function classifyPing(e: Pick<Evidence, 'stdout' | 'failure'>): 'ok' | 'denied' | 'other' {
+  if (e.failure) return 'other';
+  if (/^answer: HTTP\/1\.[01] 200 .*\| OK$/m.test(e.stdout)) return 'ok';
+  if (/^error: EACCES$/m.test(e.stdout)) return 'denied';
+  return 'other';
+}
+
+/** `local:port` (hex, as /proc shows it) of the sockets among `own` (inodes) in LISTEN state, from /proc/PID/net/tcp or tcp6 text (pure). */
+export function tcpListeners(procNetTcp: string, own: Set<string>): string[] {
+  const out: string[] = [];
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === '0A' && f[9] && own.has(f[9])) out.push(f[1] ?? '');
+  }
+  return out;
+}
+
+/** What one arm saw: the socket's mode, the owner's and the other user's ping, the service's TCP listeners. */
+export interface ApiRun {
+  mode: number;
+  owner: Pick<Evidence, 'stdout' | 'failure'>;
+  other: Pick<Evidence, 'stdout' | 'failure'>;
+  /** `local:port` of each TCP socket the service's processes listen on. */
+  tcpListeners: string[];
+}
+
+function results(run: ApiRun) {
+  const owner = classifyPing(run.owner);
+  const other = classifyPing(run.other);
+  const bad = [run.owner, run.other].find((e) => classifyPing(e) === 'other');
+  if (bad)
+    throw new Error(
+      `a ping failed for another reason than permissions: ${describeEvidence(bad as Evidence)}`,
+    );
+  return {
+    owner,
+    other,
+    observed: `socket mode ${(run.mode & 0o777).toString(8)}; owner: ${owner}; ${OTHER_USER.name}: ${other}; TCP listeners of the service: ${run.tcpListeners.join(', ') || 'none'}`,
+  };
+}
+
+/** Treatment check (pure): the owner is answered, another user gets EACCES, the service listens on no TCP port. */
+export function checkOwnerOnly(run: ApiRun): Observation {
+  const r = results(run);
+  return {
+    holds: r.owner === 'ok' && r.other === 'denied' && run.tcpListeners.length === 0,
+    observed: r.observed,
+  };
+}
+
+/** Control check (pure): the same socket made world-accessible answers the other user too. */
+export function checkOthersAnswered(run: ApiRun): Observation {
+  const r = results(run);
+  return { holds: r.owner === 'ok' && r.other === 'ok', observed: r.observed };
+}
+
+interface ApiSetup {
+  socket: string;
+  /** The service's process (its descendants are the service too: rootless podman re-executes itself). */
+  pid: number;
+}
+
+/** The PID and every descendant of it (from /proc/*\/stat). */
+function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {}
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, ppid] of parent) if (ppid === tree[i] && !tree.includes(child)) tree.push(child);
+  return tree;
+}
+
+/** `local:port` (hex, as /proc shows it) of the TCP sockets the processes listen on. */
+function tcpListenersOf(pids: number[]): string[] {
+  const found: string[] = [];
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      continue;
+    }
+    const own = new Set(fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((i): i is string => !!i));
+    for (const file of ['tcp', 'tcp6']) {
+      let text = '';
+      try {
+        text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const address of tcpListeners(text, own)) found.push(`${file} ${address}`);
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** Ping as the owner and as the other user, and look at the service's listeners. */
+async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Side> {
+  const ping = (as: 'owner' | 'other') =>
+    as === 'owner'
+      ? ctx.exec([process.execPath, '-e', PING_JS, s.socket], {
+          purpose: `${arm}: /_ping as the owner`,
+          timeoutMs: 20_000,
+        })
+      : exec(
+          [
+            'setpriv',
+            `--reuid=${OTHER_USER.uid}`,
+            `--regid=${OTHER_USER.gid}`,
+            '--clear-groups',
+            process.execPath,
+            '-e',
+            PING_JS,
+            s.socket,
+          ],
+          // setpriv needs root: started by the harness itself, not as the identity
+          {
+            purpose: `${arm}: /_ping as ${OTHER_USER.name}`,
+            timeoutMs: 20_000,
+            log: ctx.log,
+            signal: ctx.signal,
+          },
+        );
+  const [owner, other] = [await ping('owner'), await ping('other')];
+  const run: ApiRun = {
+    mode: statSync(s.socket).mode,
+    owner,
+    other,
+    tcpListeners: tcpListenersOf(processTree(s.pid)),
+  };
+  try {
+    return { ok: true, value: arm === 'treatment' ? checkOwnerOnly(run) : checkOthersAnswered(run) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
+export const apiSocketOwnerOnly: Claim<ApiSetup> = {
+  id: 'api.socket-owner-only',
+  title:
+    "podman's API socket answers its owner only (another local user gets EACCES), and the service opens no TCP port",
+  source:
+    'podman-system-service(1): the socket is created for its owner; podman test/system/251-system-service.bats, 270-socket-activation.bats',
+  identities: ['rootful', 'rootless'],
+  needs: () =>
+    process.getuid?.() === 0
+      ? undefined
+      : `needs root, to connect as another local user (${OTHER_USER.name}) with setpriv`,
+  async setup(ctx) {
+    const dir = ctx.session.tempDir('api');
+    // the service makes its socket here; the dir stays traversable, so the socket's own mode decides
+    chownSync(dir, ctx.identity.uid, ctx.identity.gid);
+    const socket = ctx.session.expectFile(join(dir, 'podman.sock'));
+    const service = ctx.spawn(ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
+      purpose: 'podman system service on a socket of the harness',
+    });
+    if (!(await waitUntil(() => existsSync(socket), 15_000, 100, ctx.signal)))
+      throw new Error(`the API service did not create ${socket} within 15 s`);
+    return { socket, pid: service.pid };
+  },
+  treatment: (ctx, s) => pingBoth(ctx, s, 'treatment'),
+  async control(ctx, s) {
+    chmodSync(s.socket, 0o777); // the documented opposite: a socket anyone may use
+    return pingBoth(ctx, s, 'control');
+  },
+};
+
+export const apiClaims: Claim[] = [apiSocketOwnerOnly];

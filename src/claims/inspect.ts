@@ -1,0 +1,169 @@
+import { chownSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MARKER, MARKER_DIR, MARKER_SCRIPT } from '../apparatus/images.js';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import { succeeded } from '../exec/run.js';
+import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
+import type { Observation, Side } from '../experiment/verdict.js';
+import { BEGIN, END, shellQuote } from '../probe/script.js';
+import { parseSections } from '../probe/sections.js';
+
+/** The script the image runs when it is run, as the fixture writes it. */
+export const MARKER_SCRIPT_TEXT = MARKER.files?.[MARKER_SCRIPT] ?? '';
+
+/** What one arm saw: the image's own file read off its mount (treatment only), the marker, the image's containers. */
+export interface InspectRun {
+  /** The image's command script read through `podman image mount` (absent in the control). */
+  read?: Pick<Evidence, 'exitCode' | 'stdout'>;
+  /** Names at the top of the mounted image. */
+  listing?: string[];
+  /** Did the image's command leave its marker? */
+  marker: boolean;
+  /** Containers of the image that podman started during the arm (its `start` events). */
+  started: number;
+  /** Containers made from the image left after the arm (`podman ps -a --filter ancestor=IMAGE`). */
+  containers: string[];
+}
+
+const readIt = (run: InspectRun) =>
+  run.read?.exitCode === 0 &&
+  run.read.stdout.trimEnd() === MARKER_SCRIPT_TEXT.trimEnd() &&
+  (run.listing ?? []).includes('bin');
+
+const describe = (run: InspectRun) =>
+  [
+    run.read
+      ? `read ${MARKER_SCRIPT} off the mounted image: ${readIt(run) ? 'the script as built' : `not it (exit ${run.read.exitCode})`}; top level: ${(run.listing ?? []).join(' ') || 'nothing'}`
+      : 'ran the image',
+    `marker ${run.marker ? 'left: its command ran' : 'absent'}`,
+    `containers of the image started: ${run.started}, left: ${run.containers.length}`,
+  ].join('; ');
+
+/** Treatment check (pure): the image's files were read, and none of its code ran (no marker, no container started or left). */
+export function checkReadWithoutRunning(run: InspectRun): Observation {
+  return {
+    holds: readIt(run) && !run.marker && run.started === 0 && run.containers.length === 0,
+    observed: describe(run),
+  };
+}
+
+/** Control check (pure): running the same image starts a container (podman's events show it) whose command leaves the marker. */
+export function checkRunLeavesMarker(run: InspectRun): Observation {
+  return { holds: run.marker && run.started > 0, observed: describe(run) };
+}
+
+interface InspectSetup {
+  image: string;
+  /** A host dir the image's command writes its marker into when the image runs (mounted at MARKER_DIR). */
+  dir: string;
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l.trim());
+
+/** After an arm that began at `since`: the marker, the image's containers podman started meanwhile, those left. */
+async function aftermath(ctx: ClaimContext, s: InspectSetup, arm: string, since: string) {
+  const [events, ps] = await Promise.all([
+    ctx.podman.cmd(
+      [
+        'events',
+        '--stream=false',
+        '--since',
+        since,
+        // podman 4.3's image filter leaves container events out: filtered here by their image
+        '--filter',
+        'event=start',
+        '--format',
+        '{{.Image}}',
+      ],
+      { purpose: `${arm}: containers of the image started?`, timeoutMs: 30_000 },
+    ),
+    ctx.podman.cmd(['ps', '-a', '-q', '--filter', `ancestor=${s.image}`], {
+      purpose: `${arm}: containers of the image left?`,
+      timeoutMs: 30_000,
+    }),
+  ]);
+  for (const e of [events, ps])
+    if (!succeeded(e)) throw new Error(`could not ask podman: ${describeEvidence(e)}`);
+  return {
+    marker: existsSync(join(s.dir, 'ran')),
+    started: lines(events.stdout).filter((l) => l.trim() === s.image).length,
+    containers: lines(ps.stdout),
+  };
+}
+
+/**
+ * The inspection, as one script: `podman image mount`, the image's command script read and its
+ * top level listed off the mount (in sections, as the probe prints them), unmount. Rootless it
+ * runs inside `podman unshare`: the mount exists only in that namespace.
+ */
+export function inspectScript(podman: string[], image: string): string {
+  const q = (argv: string[]) => argv.map(shellQuote).join(' ');
+  const section = (name: string, command: string) =>
+    `echo "${BEGIN} ${name}"; ${command}; rc=$?; echo; echo "${END} ${name} $rc"`;
+  return [
+    `m=$(${q([...podman, 'image', 'mount', image])}) || exit 3`,
+    section('read', `cat "$m"${shellQuote(MARKER_SCRIPT)}`),
+    section('listing', 'ls -1 "$m"'),
+    `${q([...podman, 'image', 'unmount', image])} >/dev/null`,
+  ].join('\n');
+}
+
+async function inspectMounted(ctx: ClaimContext, s: InspectSetup): Promise<Side> {
+  const since = new Date().toISOString();
+  const argv = ['sh', '-c', inspectScript(ctx.podman.argv([]), s.image)];
+  const inUserns = (a: string[]) =>
+    ctx.identity.name === 'rootless' ? ['unshare', ...ctx.podman.argv(a)] : a;
+  ctx.defer(`unmount ${s.image}`, () =>
+    ctx.podman.cmd(inUserns(['image', 'unmount', '--force', s.image]), {
+      purpose: 'cleanup',
+      timeoutMs: 60_000,
+    }),
+  );
+  const purpose = 'treatment: podman image mount, read, unmount';
+  const inspected =
+    ctx.identity.name === 'rootless'
+      ? await ctx.podman.cmd(['unshare', ...argv], { purpose, timeoutMs: 60_000 })
+      : await ctx.exec(argv, { purpose, timeoutMs: 60_000 });
+  const sections = parseSections(inspected.stdout);
+  const read = sections.get('read');
+  if (!succeeded(inspected) || !read)
+    return { ok: false, error: `the inspection did not run: ${describeEvidence(inspected)}` };
+  const run: InspectRun = {
+    read: { exitCode: read.exitCode, stdout: read.text },
+    listing: lines(sections.get('listing')?.text ?? ''),
+    ...(await aftermath(ctx, s, 'treatment', since)),
+  };
+  return { ok: true, value: checkReadWithoutRunning(run) };
+}
+
+export const inspectWithoutRun: Claim<InspectSetup> = {
+  id: 'image.inspect-without-run',
+  title:
+    "`podman image mount` (in `podman unshare` when rootless) reads an image's files without running any of its code",
+  source: 'podman-image-mount(1), podman-unshare(1); podman test/system/010-images.bats "podman image mount"',
+  identities: ['rootful', 'rootless'],
+  async setup(ctx) {
+    const image = await ctx.image(MARKER);
+    if (!image.startsWith('localhost/podproof/marker:'))
+      throw new SkipClaim(
+        `needs podproof's marker fixture (its command leaves a marker); --image ${image} replaces it`,
+      );
+    const dir = ctx.session.tempDir('marker');
+    if (process.getuid?.() === 0) chownSync(dir, ctx.identity.uid, ctx.identity.gid);
+    return { image, dir };
+  },
+  treatment: inspectMounted,
+  async control(ctx, s) {
+    const since = new Date().toISOString();
+    const ran = await ctx.podman.run({
+      image: s.image,
+      command: [],
+      flags: [`--volume=${s.dir}:${MARKER_DIR}`, '--security-opt=label=disable'],
+      purpose: 'control: podman run of the same image',
+    });
+    if (!succeeded(ran)) return { ok: false, error: `the image did not run: ${describeEvidence(ran)}` };
+    return { ok: true, value: checkRunLeavesMarker(await aftermath(ctx, s, 'control', since)) };
+  },
+};
+
+export const inspectClaims: Claim[] = [inspectWithoutRun];

@@ -1,0 +1,154 @@
+import { BUSYBOX } from '../apparatus/images.js';
+import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import { type Observation, sideOf } from '../experiment/verdict.js';
+import { attemptOf, lastLineOf } from '../probe/attempt.js';
+import { probe } from '../probe/probe.js';
+import type { Attempt } from '../probe/script.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { inCidr } from './isolate.js';
+import { describeInterfaces } from './network.js';
+
+/** What the container's own network's DNS server said about the sink's name. */
+export type Lookup =
+  | { kind: 'answered'; server: string; addresses: string[] }
+  /** The server knows no such name: an answer, not a lost query. */
+  | { kind: 'nxdomain'; server: string }
+  /** No answer at all (a dropped or refused query): says nothing about what the server knows. */
+  | { kind: 'no-answer'; server: string; detail: string }
+  | { kind: 'unexpected'; detail: string };
+
+/** Printed before the lookup: the server the container asked (its default gateway). */
+const SERVER = 'podproof-dns-server';
+
+/**
+ * Ask the container's own network's DNS server (its default gateway, where aardvark-dns or
+ * dnsname's dnsmasq listens) for the sink's absolute name, A record only. The same script in
+ * both arms; nothing else is asked, and a name in the network's DNS domain is never forwarded.
+ */
+export function lookupAttempt(sink: NetworkSink): Attempt {
+  return {
+    name: 'lookup',
+    argv: [
+      'sh',
+      '-c',
+      [
+        `gw=$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p' | head -n 1)`,
+        '[ -n "$gw" ] || { echo "podproof: no default route"; exit 3; }',
+        `echo "${SERVER} $gw"`,
+        `exec nslookup -type=a ${sink.fqdn} "$gw"`,
+      ].join('\n'),
+    ],
+  };
+}
+
+/** Classify busybox nslookup's output (pure). */
+export function classifyLookup(text: string, exitCode: number): Lookup {
+  const server = new RegExp(`^${SERVER} (\\S+)`, 'm').exec(text)?.[1];
+  const last = lastLineOf({ text, exitCode });
+  if (!server || exitCode >= 126) return { kind: 'unexpected', detail: last };
+  if (/NXDOMAIN/.test(text)) return { kind: 'nxdomain', server };
+  if (/timed out|no servers could be reached|REFUSED|SERVFAIL|Connection refused/i.test(text))
+    return { kind: 'no-answer', server, detail: last };
+  // the answer section follows the server's own "Address: GW:53" line
+  const answer = text
+    .split(/^Name:/m)
+    .slice(1)
+    .join('\n');
+  const addresses = [...answer.matchAll(/^Address:\s*(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1] as string);
+  if (exitCode === 0 && addresses.length) return { kind: 'answered', server, addresses };
+  return { kind: 'unexpected', detail: last };
+}
+
+/** The lookup, where the probe sits, and whether the server it asked is its own network's gateway. */
+function lookupRun(s: ProbeSnapshot) {
+  const a = attemptOf(s, 'lookup');
+  const lookup = classifyLookup(a.text, a.exitCode);
+  if (lookup.kind === 'unexpected') throw new Error(`the lookup did not run as expected: ${lookup.detail}`);
+  const gateway = s.routes.find((r) => r.destination === '0.0.0.0' && r.prefix === 0)?.gateway;
+  return { lookup, ownServer: gateway !== undefined && gateway === lookup.server };
+}
+
+const onSinkNetwork = (s: ProbeSnapshot, sink: NetworkSink) =>
+  s.interfaces.some((i) => !i.loopback && i.addresses.some((a) => inCidr(sink.ip, a)));
+
+const describe = (s: ProbeSnapshot, lookup: Lookup, ownServer: boolean) =>
+  `probe ${describeInterfaces(s)}; asked ${'server' in lookup ? lookup.server : '?'}${ownServer ? " (its network's gateway)" : ' (not its default gateway)'}: ${
+    lookup.kind === 'answered'
+      ? `answered ${lookup.addresses.join(', ')}`
+      : lookup.kind === 'no-answer'
+        ? `no answer (${lookup.detail})`
+        : lookup.kind
+  }`;
+
+/**
+ * Treatment check (pure): a probe on another network asked its own network's DNS server, which
+ * answered that the sink's name does not exist (NXDOMAIN: an answer, not a lost query).
+ */
+export function checkNameUnknown(s: ProbeSnapshot, sink: NetworkSink): Observation {
+  const { lookup, ownServer } = lookupRun(s);
+  const elsewhere = !onSinkNetwork(s, sink) && s.interfaces.some((i) => !i.loopback);
+  return {
+    holds: elsewhere && ownServer && lookup.kind === 'nxdomain',
+    observed: `${describe(s, lookup, ownServer)}${elsewhere ? '' : " (on the sink's network)"}`,
+  };
+}
+
+/** Control check (pure): on the sink's own network, the same question gets the sink's address. */
+export function checkNameResolves(s: ProbeSnapshot, sink: NetworkSink): Observation {
+  const { lookup, ownServer } = lookupRun(s);
+  return {
+    holds: ownServer && lookup.kind === 'answered' && lookup.addresses.includes(sink.ip),
+    observed: describe(s, lookup, ownServer),
+  };
+}
+
+/** Did the control's server not answer at all (aardvark-dns reloading, see egress)? Asked again then. */
+export function lookupDropped(s: ProbeSnapshot): boolean {
+  const a = attemptOf(s, 'lookup');
+  return classifyLookup(a.text, a.exitCode).kind === 'no-answer';
+}
+
+interface NamesSetup {
+  image: string;
+  sink: NetworkSink;
+  /** A second network of the harness's own, with its own DNS. */
+  other: string;
+}
+
+const CONTROL_RETRIES = 2;
+
+async function lookupFrom(ctx: ClaimContext, setup: NamesSetup, network: string, arm: string) {
+  return probe(ctx.podman, setup.image, {
+    flags: [`--network=${network}`],
+    attempts: [lookupAttempt(setup.sink)],
+    purpose: `${arm}: --network=${network} asks its DNS for ${setup.sink.fqdn}`,
+  });
+}
+
+export const separateNames: Claim<NamesSetup> = {
+  id: 'network.separate-names',
+  title:
+    'a container cannot resolve the name of a container on another podman network; on the same network it can',
+  source:
+    "article: `ping cnet1` from net2: bad address; each network's DNS (aardvark-dns, CNI dnsname) answers for its own members only. IP traffic between networks is not blocked by default (podman#5805): see network.isolate-option",
+  identities: ['rootful', 'rootless'],
+  concurrentArms: true,
+  async setup(ctx) {
+    const image = await ctx.image(BUSYBOX);
+    const [sink, other] = await Promise.all([networkSink(ctx, image), createNetwork(ctx)]);
+    return { image, sink, other };
+  },
+  treatment: async (ctx, setup) =>
+    sideOf(await lookupFrom(ctx, setup, setup.other, 'treatment'), (s) => checkNameUnknown(s, setup.sink)),
+  async control(ctx, setup) {
+    for (let retry = 0; ; retry++) {
+      const outcome = await lookupFrom(ctx, setup, setup.sink.network, retry ? 'control (again)' : 'control');
+      if (!outcome.ok || ctx.signal.aborted || retry === CONTROL_RETRIES || !lookupDropped(outcome.snapshot))
+        return sideOf(outcome, (s) => checkNameResolves(s, setup.sink));
+    }
+  },
+  note: (_ctx, setup) => `sink ${setup.sink.fqdn} at ${setup.sink.ip}`,
+};
+
+export const namesClaims: Claim[] = [separateNames];

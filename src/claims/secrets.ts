@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUSYBOX } from '../apparatus/images.js';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import { succeeded } from '../exec/run.js';
+import type { Claim, ClaimContext } from '../experiment/types.js';
+import type { Observation, Side } from '../experiment/verdict.js';
+
+/** Where the value shows up: the secret's file and its environment variable. */
+export const SECRET_ENV = 'PODPROOF_SECRET';
+const secretFile = (name: string) => `/run/secrets/${name}`;
+
+/**
+ * The container's command, the same in both arms: where the secret's file is missing (the
+ * control, which gets the value with `-e` instead), it writes the value to that path itself, a
+ * regular file; then it prints what it can see.
+ */
+export function holderScript(name: string): string {
+  const file = secretFile(name);
+  return [
+    `[ -e ${file} ] || { mkdir -p /run/secrets && printf '%s' "$${SECRET_ENV}" > ${file}; }`,
+    `echo "file: $(cat ${file})"`,
+    `echo "env: $${SECRET_ENV}"`,
+  ].join('\n');
+}
+
+/** What the committed image's container shows: the same two lines, with nothing given to it. */
+export const READ_BACK = (name: string) =>
+  `echo "file: $(cat ${secretFile(name)} 2>/dev/null)"; echo "env: $${SECRET_ENV}"`;
+
+/** `file: ...` and `env: ...` lines (pure). */
+export function parseSeen(stdout: string): { file: string; env: string } {
+  return {
+    file: /^file: (.*)$/m.exec(stdout)?.[1]?.trim() ?? '',
+    env: /^env: (.*)$/m.exec(stdout)?.[1]?.trim() ?? '',
+  };
+}
+
+/** One arm: the container that held the value, the image committed from it, what that image holds. */
+export interface CommitRun {
+  /** The holder container's output: the value reached it (or not). */
+  held: Pick<Evidence, 'exitCode' | 'stdout'>;
+  /** A container of the committed image, given nothing. */
+  committed: Pick<Evidence, 'exitCode' | 'stdout'>;
+  /** `podman image inspect --format '{{json .Config.Env}}'` of the committed image. */
+  configEnv: string;
+}
+
+function seen(run: CommitRun, value: string) {
+  const held = parseSeen(run.held.stdout);
+  const kept = parseSeen(run.committed.stdout);
+  return {
+    reached: held.file === value && held.env === value,
+    fileKept: kept.file === value,
+    envKept: kept.env === value || run.configEnv.includes(value),
+  };
+}
+
+const describe = (s: ReturnType<typeof seen>) =>
+  `the container ${s.reached ? 'had the value in its file and variable' : 'did not have the value in both file and variable'}; the committed image has it ${
+    s.fileKept && s.envKept
+      ? 'in both'
+      : s.fileKept
+        ? 'in the file'
+        : s.envKept
+          ? 'in the variable'
+          : 'in neither'
+  }`;
+
+/** Treatment check (pure): the secret reached the container, and the committed image has neither file nor variable. */
+export function checkNotCommitted(run: CommitRun, value: string): Observation {
+  const s = seen(run, value);
+  return { holds: s.reached && !s.fileKept && !s.envKept, observed: describe(s) };
+}
+
+/** Control check (pure): the value given as a variable and written to a regular file is in the committed image. */
+export function checkCommitted(run: CommitRun, value: string): Observation {
+  const s = seen(run, value);
+  return { holds: s.reached && s.fileKept && s.envKept, observed: describe(s) };
+}
+
+interface SecretSetup {
+  image: string;
+  /** The secret's name (the session's prefix: teardown and clean find it by that). */
+  name: string;
+  /** A random value made for the run: never a real secret. */
+  value: string;
+}
+
+/** Run the holder with `flags`, commit it, run the committed image, inspect its config. */
+async function holdAndCommit(ctx: ClaimContext, s: SecretSetup, flags: string[], arm: string): Promise<Side> {
+  const holder = ctx.session.name(`${arm}-holder`);
+  const committed = `localhost/${ctx.session.name(`${arm}-commit`)}`;
+  ctx.defer(`remove ${holder} and ${committed}`, async () => {
+    await ctx.podman.remove([holder]);
+    await ctx.podman.cmd(['rmi', '-f', committed], { purpose: 'cleanup', timeoutMs: 60_000 });
+  });
+  const held = await ctx.podman.cmd(
+    [
+      'run',
+      '--name',
+      holder,
+      '--label',
+      ctx.session.label,
+      '--pull=never',
+      ...flags,
+      s.image,
+      'sh',
+      '-c',
+      holderScript(s.name),
+    ],
+    { purpose: `${arm}: the value reaches the container`, timeoutMs: 60_000 },
+  );
+  if (!succeeded(held)) return { ok: false, error: `the holder container failed: ${describeEvidence(held)}` };
+  const commit = await ctx.podman.commit(
+    holder,
+    committed,
+    [`LABEL ${ctx.session.label}`],
+    `${arm}: commit the container`,
+  );
+  if (!succeeded(commit)) return { ok: false, error: `podman commit failed: ${describeEvidence(commit)}` };
+  const [after, config] = await Promise.all([
+    ctx.podman.run({
+      image: committed,
+      command: ['sh', '-c', READ_BACK(s.name)],
+      purpose: `${arm}: what the committed image holds`,
+    }),
+    ctx.podman.cmd(['image', 'inspect', '--format', '{{json .Config.Env}}', committed], {
+      purpose: `${arm}: the committed image's environment`,
+      timeoutMs: 30_000,
+    }),
+  ]);
+  if (!succeeded(after) || !succeeded(config))
+    return {
+      ok: false,
+      error: `could not read the committed image: ${describeEvidence(succeeded(after) ? config : after)}`,
+    };
+  const run: CommitRun = { held, committed: after, configEnv: config.stdout };
+  return {
+    ok: true,
+    value: arm === 'treatment' ? checkNotCommitted(run, s.value) : checkCommitted(run, s.value),
+  };
+}
+
+export const secretsNotCommitted: Claim<SecretSetup> = {
+  id: 'secrets.not-committed',
+  title: 'a podman secret reaches the container as a file and a variable, and podman commit saves neither',
+  source:
+    'podman-secret-create(1), podman-run(1) --secret (type=mount, type=env); podman test/system/190-secrets.bats; podman-commit(1)',
+  identities: ['rootful', 'rootless'],
+  concurrentArms: true,
+  async setup(ctx) {
+    const image = await ctx.image(BUSYBOX);
+    const name = ctx.session.name('secret');
+    const value = `podproof-secret-${randomBytes(8).toString('hex')}`;
+    const file = join(ctx.session.tempDir('secret'), 'value');
+    writeFileSync(file, value, { mode: 0o644 });
+    ctx.defer(`remove secret ${name}`, () =>
+      ctx.podman.cmd(['secret', 'rm', name], { purpose: 'cleanup', timeoutMs: 30_000 }),
+    );
+    const created = await ctx.podman.cmd(['secret', 'create', name, file], {
+      purpose: 'create the secret',
+      timeoutMs: 30_000,
+    });
+    if (!succeeded(created)) throw new Error(`podman secret create failed: ${describeEvidence(created)}`);
+    return { image, name, value };
+  },
+  treatment: (ctx, s) =>
+    holdAndCommit(
+      ctx,
+      s,
+      ['--secret', s.name, '--secret', `${s.name},type=env,target=${SECRET_ENV}`],
+      'treatment',
+    ),
+  control: (ctx, s) => holdAndCommit(ctx, s, ['-e', `${SECRET_ENV}=${s.value}`], 'control'),
+};
+
+export const secretsClaims: Claim[] = [secretsNotCommitted];

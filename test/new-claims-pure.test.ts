@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { classifyPing, tcpListeners } from '../src/claims/api.js';
+import { classifyLookup } from '../src/claims/names.js';
+import { holderScript, parseSeen } from '../src/claims/secrets.js';
+import { classifyPull, rejectExcept } from '../src/claims/trust.js';
+import { sessionSecrets } from '../src/podman/podman.js';
+
+describe('network.separate-names: busybox nslookup', () => {
+  const asked = 'podproof-dns-server 10.89.1.1\n';
+  it('an NXDOMAIN is an answer; a timeout or a refusal is none', () => {
+    expect(
+      classifyLookup(
+        `${asked}Server:\t\t10.89.1.1\nAddress:\t10.89.1.1:53\n\n** server can't find x.dns.podman: NXDOMAIN\n`,
+        1,
+      ),
+    ).toEqual({ kind: 'nxdomain', server: '10.89.1.1' });
+    expect(classifyLookup(`${asked};; connection timed out; no servers could be reached\n`, 1).kind).toBe(
+      'no-answer',
+    );
+  });
+  it("the answer's addresses, not the server's own Address line", () => {
+    const text = `${asked}Server:\t\t10.89.1.1\nAddress:\t10.89.1.1:53\n\nName:\tx.dns.podman\nAddress: 10.89.1.2\n\n`;
+    expect(classifyLookup(text, 0)).toEqual({
+      kind: 'answered',
+      server: '10.89.1.1',
+      addresses: ['10.89.1.2'],
+    });
+  });
+  it('no default route, a missing nslookup or a crash is unexpected', () => {
+    expect(classifyLookup('podproof: no default route\n', 3).kind).toBe('unexpected');
+    expect(classifyLookup(`${asked}sh: nslookup: not found\n`, 127).kind).toBe('unexpected');
+  });
+});
+
+describe('secrets.not-committed', () => {
+  it('reads the two lines the containers print', () => {
+    expect(parseSeen('file: abc\nenv: abc\n')).toEqual({ file: 'abc', env: 'abc' });
+    expect(parseSeen('file: \nenv: \n')).toEqual({ file: '', env: '' });
+  });
+  it("the holder writes the file only where the secret's is missing", () => {
+    expect(holderScript('s1')).toMatch(/\[ -e \/run\/secrets\/s1 \] \|\|/);
+  });
+  it('teardown finds secrets by the session prefix only', () => {
+    const names = 'podproof-abc123def0-secret-1\npodproof-zzz999yyy0-secret-2\nmy-own-secret\n';
+    expect(sessionSecrets(names, 'abc123def0')).toEqual(['podproof-abc123def0-secret-1']);
+    expect(sessionSecrets(names, undefined)).toEqual([
+      'podproof-abc123def0-secret-1',
+      'podproof-zzz999yyy0-secret-2',
+    ]);
+  });
+});
+
+describe('trust.policy', () => {
+  it('the policy rejects by default and accepts one repository', () => {
+    const policy = JSON.parse(rejectExcept('127.0.0.1:5000/p/accepted'));
+    expect(policy.default).toEqual([{ type: 'reject' }]);
+    expect(policy.transports.docker['127.0.0.1:5000/p/accepted']).toEqual([
+      { type: 'insecureAcceptAnything' },
+    ]);
+  });
+  it("only the policy's own refusal counts as rejected", () => {
+    const rejected =
+      'Error: Source image rejected: Running image docker://127.0.0.1:5000/p/other:latest is rejected by policy.';
+    expect(classifyPull({ exitCode: 125, stderr: rejected })).toBe('rejected');
+    expect(
+      classifyPull({
+        exitCode: 125,
+        stderr: 'Error: pinging container registry 127.0.0.1:5000: connection refused',
+      }),
+    ).toBe('other');
+    expect(classifyPull({ exitCode: 0, stderr: '' })).toBe('pulled');
+    expect(classifyPull({ exitCode: null, stderr: '', failure: 'timeout' })).toBe('other');
+  });
+});
+
+describe('api.socket-owner-only', () => {
+  it('an answer is HTTP 200 with OK; EACCES is denied; anything else is no evidence', () => {
+    expect(classifyPing({ stdout: 'answer: HTTP/1.1 200 OK | OK\n' })).toBe('ok');
+    expect(classifyPing({ stdout: 'error: EACCES\n' })).toBe('denied');
+    expect(classifyPing({ stdout: 'error: ECONNREFUSED\n' })).toBe('other');
+    expect(classifyPing({ stdout: 'answer: HTTP/1.1 404 Not Found | \n' })).toBe('other');
+  });
+  it("lists only the process's own listening sockets", () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0',
+      '   1: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1 0 100 0 0 10 0',
+      '   2: 0100007F:1F92 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 333 1 0 100 0 0 10 0',
+    ].join('\n');
+    expect(tcpListeners(tcp, new Set(['222', '333']))).toEqual(['0100007F:1F91']);
+    expect(tcpListeners(tcp, new Set())).toEqual([]);
+  });
+});
