@@ -662,11 +662,16 @@ fi`,
     }),
   },
   {
-    name: 'umask-000',
+    name: 'tcp-too',
     claim: 'api.socket-owner-only',
-    how: 'podman system service starts with umask 000',
+    how: 'podman system service also listens on a TCP port of 127.0.0.1',
     kind: 'wrapper',
-    wrapper: () => ({ always: 'if has service; then umask 000; fi' }),
+    wrapper: () => ({
+      always: `${GLOBALS}
+if has service && ! has --remote; then
+  ${realPodman} "\${globals[@]}" system service --time=20 tcp://127.0.0.1:$((20000 + RANDOM % 20000)) >/dev/null 2>&1 &
+fi`,
+    }),
   },
   // image.inspect-without-run
   {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NetworkSink } from '../src/apparatus/network-sink.js';
+import { type ApiRun, checkOthersAnswered, checkOwnerOnly } from '../src/claims/api.js';
 import {
   CAP_VARIANTS,
   checkCapSet,
@@ -16,9 +17,16 @@ import {
 } from '../src/claims/caps.js';
 import { checkDefaultDevicesOnly, checkHostDevices } from '../src/claims/devices.js';
 import { checkEgressBlocked, checkEgressReaches, onlyNameFailed } from '../src/claims/egress.js';
+import {
+  checkReadWithoutRunning,
+  checkRunLeavesMarker,
+  type InspectRun,
+  startsOf,
+} from '../src/claims/inspect.js';
 import { checkNoShm, checkShmMounted } from '../src/claims/ipc.js';
 import { checkCrossReaches, checkIsolated } from '../src/claims/isolate.js';
 import { checkLoginuidKept, checkLoginuidLost } from '../src/claims/loginuid.js';
+import { checkNameResolves, checkNameUnknown } from '../src/claims/names.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from '../src/claims/network.js';
 import { checkEscalates, checkNoEscalation } from '../src/claims/nnp.js';
 import { checkOwnPidsOnly, checkSeesMarker } from '../src/claims/pid.js';
@@ -27,6 +35,7 @@ import { checkReadOnlyRoot, checkWritableRoot } from '../src/claims/rootfs.js';
 import { checkCannotRead, checkReadsOwn } from '../src/claims/rootless.js';
 import { checkDisplayedOnly, checkRan, type RunlabelRun } from '../src/claims/runlabel.js';
 import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
+import { type CommitRun, checkCommitted, checkNotCommitted, SECRET_ENV } from '../src/claims/secrets.js';
 import { checkSysReadOnly, checkSysWritable } from '../src/claims/sys.js';
 import {
   checkOnlyLoopback,
@@ -35,6 +44,7 @@ import {
   checkServesAll,
   checkServesNone,
 } from '../src/claims/systemd.js';
+import { checkBothPull, checkPolicyDecides, type PolicyPulls } from '../src/claims/trust.js';
 import {
   checkAutoRanges,
   checkMaps,
@@ -46,6 +56,7 @@ import {
 import { checkExecs, checkNoExec } from '../src/claims/volume.js';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Observation } from '../src/experiment/verdict.js';
+import { parseSections } from '../src/probe/sections.js';
 import { type ProbeSnapshot, parseSnapshot } from '../src/probe/snapshot.js';
 
 const dir = new URL('./captured/claims/', import.meta.url);
@@ -246,6 +257,95 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const c = f('nnp.no-new-privileges', 'control-without-no-new-privileges');
     expectContrast(checkNoEscalation, t, c);
     expectContrast(checkEscalates, c, t);
+  });
+
+  /** An arm's commands as captured (claims whose checks read commands, not a probe). */
+  const commands = (claim: string) => meta[`${claim}.${id}.evidence`] as unknown as Evidence[];
+  const command = (claim: string, purpose: string) => {
+    const e = commands(claim).find((c) => c.purpose === purpose);
+    if (!e) throw new Error(`no captured "${purpose}" for ${claim} ${id}`);
+    return e;
+  };
+
+  it('network.separate-names', () => {
+    const sink = meta[`network.separate-names.${id}.sink`] as unknown as NetworkSink;
+    const arm = (a: string) =>
+      f('network.separate-names', `${a}-network=NET-asks-its-own-DNS-for-the-sink-s-name`);
+    const t = arm('treatment');
+    const c = arm('control');
+    expectContrast((s) => checkNameUnknown(s, sink), t, c);
+    expectContrast((s) => checkNameResolves(s, sink), c, t);
+  });
+
+  it('secrets.not-committed', () => {
+    const claim = 'secrets.not-committed';
+    const value = String(
+      command(claim, 'control: the value reaches the container')
+        .argv.find((a) => a.startsWith(`${SECRET_ENV}=`))
+        ?.slice(SECRET_ENV.length + 1),
+    );
+    const run = (arm: string): CommitRun => ({
+      held: command(claim, `${arm}: the value reaches the container`),
+      committed: command(claim, `${arm}: what the committed image holds`),
+      configEnv: command(claim, `${arm}: the committed image's environment`).stdout,
+    });
+    expect(checkNotCommitted(run('treatment'), value).holds).toBe(true);
+    expect(checkNotCommitted(run('control'), value).holds).toBe(false);
+    expect(checkCommitted(run('control'), value).holds).toBe(true);
+    expect(checkCommitted(run('treatment'), value).holds).toBe(false);
+    // the value must have reached the container: a holder that saw nothing proves nothing
+    const empty = { ...run('treatment'), held: { exitCode: 0, stdout: 'file: \nenv: \n' } };
+    expect(checkNotCommitted(empty, value).holds).toBe(false);
+  });
+
+  it('trust.policy', () => {
+    const pulls = (arm: string): PolicyPulls => ({
+      accepted: command('trust.policy', `${arm}: pull accepted:latest`),
+      other: command('trust.policy', `${arm}: pull other:latest`),
+    });
+    expect(checkPolicyDecides(pulls('treatment')).holds).toBe(true);
+    expect(checkPolicyDecides(pulls('control')).holds).toBe(false);
+    expect(checkBothPull(pulls('control')).holds).toBe(true);
+    expect(checkBothPull(pulls('treatment')).holds).toBe(false);
+  });
+
+  it('api.socket-owner-only', () => {
+    const run = (arm: string): ApiRun => ({
+      mode: 0,
+      owner: command('api.socket-owner-only', `${arm}: /_ping as the owner`),
+      other: command('api.socket-owner-only', `${arm}: /_ping as nobody`),
+      tcpListeners: [],
+    });
+    expect(checkOwnerOnly(run('treatment')).holds).toBe(true);
+    expect(checkOwnerOnly(run('control')).holds).toBe(false);
+    expect(checkOthersAnswered(run('control')).holds).toBe(true);
+    expect(checkOthersAnswered(run('treatment')).holds).toBe(false);
+    // a TCP listener of the service's own breaks the claim even when the socket is closed
+    expect(checkOwnerOnly({ ...run('treatment'), tcpListeners: ['tcp 0100007F:1F90'] }).holds).toBe(false);
+  });
+
+  it('image.inspect-without-run', () => {
+    const claim = 'image.inspect-without-run';
+    const image = String(command(claim, 'control: podman run of the same image').argv.at(-1));
+    const after = (arm: string) => ({
+      marker: command(claim, `${arm}: marker?`).exitCode === 0,
+      started: startsOf(command(claim, `${arm}: containers of the image started?`).stdout, image),
+      containers: command(claim, `${arm}: containers of the image left?`).stdout.split('\n').filter(Boolean),
+    });
+    const sections = parseSections(command(claim, 'treatment: podman image mount, read, unmount').stdout);
+    const read = sections.get('read');
+    const t: InspectRun = {
+      read: { exitCode: read?.exitCode ?? -1, stdout: read?.text ?? '' },
+      listing: (sections.get('listing')?.text ?? '').split('\n').filter(Boolean),
+      ...after('treatment'),
+    };
+    const c: InspectRun = after('control');
+    expect(checkReadWithoutRunning(t).holds).toBe(true);
+    expect(checkReadWithoutRunning(c).holds).toBe(false);
+    expect(checkRunLeavesMarker(c).holds).toBe(true);
+    expect(checkRunLeavesMarker(t).holds).toBe(false);
+    // reading plus a start of the image (a mount that ran it) is no inspection without running
+    expect(checkReadWithoutRunning({ ...t, started: c.started }).holds).toBe(false);
   });
 
   it('runlabel.display', () => {

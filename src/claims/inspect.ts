@@ -1,4 +1,4 @@
-import { chownSync, existsSync } from 'node:fs';
+import { chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARKER, MARKER_DIR, MARKER_SCRIPT } from '../apparatus/images.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
@@ -84,12 +84,20 @@ async function aftermath(ctx: ClaimContext, s: InspectSetup, arm: string, since:
   ]);
   for (const e of [events, ps])
     if (!succeeded(e)) throw new Error(`could not ask podman: ${describeEvidence(e)}`);
+  const marker = await ctx.exec(['stat', join(s.dir, 'ran')], {
+    purpose: `${arm}: marker?`,
+    timeoutMs: 15_000,
+  });
   return {
-    marker: existsSync(join(s.dir, 'ran')),
-    started: lines(events.stdout).filter((l) => l.trim() === s.image).length,
+    marker: marker.exitCode === 0,
+    started: startsOf(events.stdout, s.image),
     containers: lines(ps.stdout),
   };
 }
+
+/** How many `start` events (their image, one per line) are of `image` (pure). */
+export const startsOf = (events: string, image: string) =>
+  lines(events).filter((l) => l.trim() === image).length;
 
 /**
  * The inspection, as one script: `podman image mount`, the image's command script read and its

@@ -122,7 +122,7 @@ async function lookupFrom(ctx: ClaimContext, setup: NamesSetup, network: string,
   return probe(ctx.podman, setup.image, {
     flags: [`--network=${network}`],
     attempts: [lookupAttempt(setup.sink)],
-    purpose: `${arm}: --network=${network} asks its DNS for ${setup.sink.fqdn}`,
+    purpose: `${arm}: --network=${network} asks its own DNS for the sink's name`,
   });
 }
 
