@@ -15,6 +15,7 @@ const ARMS_AS_EVIDENCE = [
   'trust.policy',
   'api.socket-owner-only',
   'image.inspect-without-run',
+  'image.signed-only',
 ];
 for (const r of report.results) {
   // the sinks a claim started, by network: their token and address (network.isolate-option has two)

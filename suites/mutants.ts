@@ -648,6 +648,23 @@ done; args=("\${kept[@]}")`,
       return { always: `${REPLACE_VALUE}\nif has pull; then replace_value --signature-policy ${policy}; fi` };
     },
   },
+  // image.signed-only
+  {
+    name: 'ignore-policy',
+    claim: 'image.signed-only',
+    how: "podman pull ignores --signature-policy (this host's own policy.json accepts anything)",
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: `${DROP_WITH_VALUE}\nif has pull; then drop_with_value --signature-policy; fi`,
+    }),
+  },
+  {
+    name: 'push-ignores-sign-by',
+    claim: 'image.signed-only',
+    how: 'podman push ignores --sign-by: the "signed" image carries no signature',
+    kind: 'wrapper',
+    wrapper: () => ({ always: `${DROP_WITH_VALUE}\nif has push; then drop_with_value --sign-by; fi` }),
+  },
   // api.socket-owner-only
   {
     name: 'world-socket',

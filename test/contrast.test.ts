@@ -36,6 +36,7 @@ import { checkCannotRead, checkReadsOwn } from '../src/claims/rootless.js';
 import { checkDisplayedOnly, checkRan, type RunlabelRun } from '../src/claims/runlabel.js';
 import { checkFiltered, checkUnfiltered } from '../src/claims/seccomp.js';
 import { type CommitRun, checkCommitted, checkNotCommitted, SECRET_ENV } from '../src/claims/secrets.js';
+import { checkAllPull, checkSignedOnly, type SignedPulls } from '../src/claims/signed.js';
 import { checkSysReadOnly, checkSysWritable } from '../src/claims/sys.js';
 import {
   checkOnlyLoopback,
@@ -327,7 +328,7 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
   it('image.inspect-without-run', () => {
     const claim = 'image.inspect-without-run';
     const image = String(command(claim, 'control: podman run of the same image').argv.at(-1));
-    const after = (arm: string) => ({
+    const aftermathOf = (arm: string) => ({
       marker: command(claim, `${arm}: marker?`).exitCode === 0,
       started: startsOf(command(claim, `${arm}: containers of the image started?`).stdout, image),
       containers: command(claim, `${arm}: containers of the image left?`).stdout.split('\n').filter(Boolean),
@@ -337,15 +338,29 @@ describe.each(IDS)('%s: each check fails on the other arm', (id) => {
     const t: InspectRun = {
       read: { exitCode: read?.exitCode ?? -1, stdout: read?.text ?? '' },
       listing: (sections.get('listing')?.text ?? '').split('\n').filter(Boolean),
-      ...after('treatment'),
+      ...aftermathOf('treatment'),
     };
-    const c: InspectRun = after('control');
+    const c: InspectRun = aftermathOf('control');
     expect(checkReadWithoutRunning(t).holds).toBe(true);
     expect(checkReadWithoutRunning(c).holds).toBe(false);
     expect(checkRunLeavesMarker(c).holds).toBe(true);
     expect(checkRunLeavesMarker(t).holds).toBe(false);
     // reading plus a start of the image (a mount that ran it) is no inspection without running
     expect(checkReadWithoutRunning({ ...t, started: c.started }).holds).toBe(false);
+  });
+
+  it('image.signed-only', () => {
+    const pulls = (arm: string): SignedPulls => ({
+      signed: command('image.signed-only', `${arm}: pull signed:latest`),
+      unsigned: command('image.signed-only', `${arm}: pull unsigned:latest`),
+      otherKey: command('image.signed-only', `${arm}: pull other-key:latest`),
+    });
+    expect(checkSignedOnly(pulls('treatment')).holds).toBe(true);
+    expect(checkSignedOnly(pulls('control')).holds).toBe(false);
+    expect(checkAllPull(pulls('control')).holds).toBe(true);
+    expect(checkAllPull(pulls('treatment')).holds).toBe(false);
+    // a key the policy does not trust must be refused too: accepting it is no signature check
+    expect(checkSignedOnly({ ...pulls('treatment'), otherKey: pulls('control').otherKey }).holds).toBe(false);
   });
 
   it('runlabel.display', () => {

@@ -17,6 +17,7 @@ import { rootlessClaims } from './rootless.js';
 import { runlabelClaims } from './runlabel.js';
 import { seccompClaims } from './seccomp.js';
 import { secretsClaims } from './secrets.js';
+import { signedClaims } from './signed.js';
 import { sysClaims } from './sys.js';
 import { systemdClaims } from './systemd.js';
 import { trustClaims } from './trust.js';
@@ -46,6 +47,7 @@ export const claims: readonly Claim[] = [
   ...inspectClaims,
   ...secretsClaims,
   ...trustClaims,
+  ...signedClaims,
   ...apiClaims,
   ...systemdClaims,
 ];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX, NODE } from '../apparatus/images.js';
-import { localRegistry, registryBinary } from '../apparatus/registry.js';
+import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
@@ -72,12 +72,7 @@ export const pullBlocked: Claim<PullSetup> = {
     ctx.defer(`remove ${ref}`, () =>
       ctx.podman.cmd(['rmi', '-f', ref], { purpose: 'cleanup', timeoutMs: 60_000 }),
     );
-    const pushed = await ctx.podman.cmd(['push', '--tls-verify=false', image, ref], {
-      purpose: 'push to the local registry',
-      timeoutMs: 120_000,
-    });
-    if (!succeeded(pushed))
-      throw new Error(`could not push to the local registry: ${describeEvidence(pushed)}`);
+    await pushImage(ctx.podman, image, ref, { purpose: 'push to the local registry' });
     return { pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]) };
   },
   treatment: async (ctx, { pull }) =>

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
-import { localRegistry, registryBinary } from '../apparatus/registry.js';
+import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
-import { succeeded } from '../exec/run.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
 import type { Observation, Side } from '../experiment/verdict.js';
 
@@ -101,12 +100,7 @@ export const trustPolicy: Claim<TrustSetup> = {
       ctx.podman.cmd(['rmi', '-f', accepted, other], { purpose: 'cleanup', timeoutMs: 60_000 }),
     );
     for (const ref of [accepted, other]) {
-      const pushed = await ctx.podman.cmd(['push', '--tls-verify=false', image, ref], {
-        purpose: `push ${ref.split('/').slice(-1)[0]} to the local registry`,
-        timeoutMs: 120_000,
-      });
-      if (!succeeded(pushed))
-        throw new Error(`could not push to the local registry: ${describeEvidence(pushed)}`);
+      await pushImage(ctx.podman, image, ref);
     }
     const dir = ctx.session.tempDir('policy');
     const policies = {
