@@ -8,6 +8,7 @@ import { probe } from '../probe/probe.js';
 import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { describeInterfaces } from './network.js';
+import { askAgainWhileDropped } from './probe-arm.js';
 
 /** What a client run inside a container amounted to. */
 export type ClientResult =
@@ -143,9 +144,6 @@ export function onlyNameFailed(s: ProbeSnapshot, client: Client, token: string):
   return ip.kind === 'reached' && name.kind === 'unresolved';
 }
 
-/** How often the control may ask again when only its name lookup failed. */
-const CONTROL_RETRIES = 2;
-
 /** Control check (pure): the same client in the sink's network reaches it by IP and by name. */
 export function checkEgressReaches(s: ProbeSnapshot, client: Client, token: string): Observation {
   const { ip, name } = results(s, client, token);
@@ -185,19 +183,20 @@ export const egressBlocked: Claim<EgressSetup> = {
     });
     return sideOf(outcome, (s) => checkEgressBlocked(s, client, sink.token));
   },
-  async control(ctx, { client, image, sink }) {
-    for (let retry = 0; ; retry++) {
-      const outcome = await probe(ctx.podman, image, {
-        flags: [`--network=${sink.network}`, resolvConfVolume(sink)],
-        attempts: egressAttempts(client, sink, false),
-        purpose: `control: --network=${sink.network}${retry ? ` (again: the name was not resolved)` : ''}`,
-      });
-      const dropped =
-        outcome.ok && !ctx.signal.aborted && onlyNameFailed(outcome.snapshot, client, sink.token);
-      if (!dropped || retry === CONTROL_RETRIES)
-        return sideOf(outcome, (s) => checkEgressReaches(s, client, sink.token));
-    }
-  },
+  control: async (ctx, { client, image, sink }) =>
+    sideOf(
+      await askAgainWhileDropped(
+        ctx,
+        (again) =>
+          probe(ctx.podman, image, {
+            flags: [`--network=${sink.network}`, resolvConfVolume(sink)],
+            attempts: egressAttempts(client, sink, false),
+            purpose: `control: --network=${sink.network}${again ? ' (again: the name was not resolved)' : ''}`,
+          }),
+        (s) => onlyNameFailed(s, client, sink.token),
+      ),
+      (s) => checkEgressReaches(s, client, sink.token),
+    ),
   note: (_ctx, setup) =>
     `client: ${setup.client}; sink ${setup.sink.fqdn} at ${setup.sink.ip}:${setup.sink.port}`,
 };

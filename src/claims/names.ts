@@ -8,6 +8,7 @@ import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { inCidr } from './isolate.js';
 import { describeInterfaces } from './network.js';
+import { askAgainWhileDropped } from './probe-arm.js';
 
 /** What the container's own network's DNS server said about the sink's name. */
 export type Lookup =
@@ -103,7 +104,7 @@ export function checkNameResolves(s: ProbeSnapshot, sink: NetworkSink): Observat
   };
 }
 
-/** Did the control's server not answer at all (aardvark-dns reloading, see egress)? Asked again then. */
+/** Did the control's server not answer at all (aardvark-dns reloading)? Asked again then. */
 export function lookupDropped(s: ProbeSnapshot): boolean {
   const a = attemptOf(s, 'lookup');
   return classifyLookup(a.text, a.exitCode).kind === 'no-answer';
@@ -115,8 +116,6 @@ interface NamesSetup {
   /** A second network of the harness's own, with its own DNS. */
   other: string;
 }
-
-const CONTROL_RETRIES = 2;
 
 async function lookupFrom(ctx: ClaimContext, setup: NamesSetup, network: string, arm: string) {
   return probe(ctx.podman, setup.image, {
@@ -141,13 +140,15 @@ export const separateNames: Claim<NamesSetup> = {
   },
   treatment: async (ctx, setup) =>
     sideOf(await lookupFrom(ctx, setup, setup.other, 'treatment'), (s) => checkNameUnknown(s, setup.sink)),
-  async control(ctx, setup) {
-    for (let retry = 0; ; retry++) {
-      const outcome = await lookupFrom(ctx, setup, setup.sink.network, retry ? 'control (again)' : 'control');
-      if (!outcome.ok || ctx.signal.aborted || retry === CONTROL_RETRIES || !lookupDropped(outcome.snapshot))
-        return sideOf(outcome, (s) => checkNameResolves(s, setup.sink));
-    }
-  },
+  control: async (ctx, setup) =>
+    sideOf(
+      await askAgainWhileDropped(
+        ctx,
+        (again) => lookupFrom(ctx, setup, setup.sink.network, again ? 'control (again)' : 'control'),
+        lookupDropped,
+      ),
+      (s) => checkNameResolves(s, setup.sink),
+    ),
   note: (_ctx, setup) => `sink ${setup.sink.fqdn} at ${setup.sink.ip}`,
 };
 

@@ -1,7 +1,7 @@
 import type { ImageSpec } from '../apparatus/images.js';
 import type { ClaimContext } from '../experiment/types.js';
 import { type Observation, type Side, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import { type ProbeOutcome, probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 
@@ -43,3 +43,24 @@ export function probeArm<S extends ProbeSetup>(
 export const imageOf =
   (spec: ImageSpec) =>
   async (ctx: ClaimContext): Promise<ProbeSetup> => ({ image: await ctx.image(spec) });
+
+/** How often a control may ask again when its network's DNS dropped the question. */
+const DROPPED_RETRIES = 2;
+
+/**
+ * Run a control probe again (at most twice) while `dropped` says its DNS question got no answer:
+ * aardvark-dns before 1.11 drops every query while it reloads, and each container start or stop
+ * in any of its networks makes it reload (containers/aardvark-dns#389). Every try is evidence; a
+ * control can only gain its contrast this way, never the treatment its property.
+ */
+export async function askAgainWhileDropped(
+  ctx: ClaimContext,
+  run: (again: boolean) => Promise<ProbeOutcome>,
+  dropped: (s: ProbeSnapshot) => boolean,
+): Promise<ProbeOutcome> {
+  for (let retry = 0; ; retry++) {
+    const outcome = await run(retry > 0);
+    if (!outcome.ok || ctx.signal.aborted || retry === DROPPED_RETRIES || !dropped(outcome.snapshot))
+      return outcome;
+  }
+}
