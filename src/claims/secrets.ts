@@ -120,17 +120,16 @@ async function holdAndCommit(ctx: ClaimContext, s: SecretSetup, flags: string[],
     `${arm}: commit the container`,
   );
   if (!succeeded(commit)) return { ok: false, error: `podman commit failed: ${describeEvidence(commit)}` };
-  const [after, config] = await Promise.all([
-    ctx.podman.run({
-      image: committed,
-      command: ['sh', '-c', READ_BACK(s.name)],
-      purpose: `${arm}: what the committed image holds`,
-    }),
-    ctx.podman.cmd(['image', 'inspect', '--format', '{{json .Config.Env}}', committed], {
-      purpose: `${arm}: the committed image's environment`,
-      timeoutMs: 30_000,
-    }),
-  ]);
+  // one after the other: podman 4.3's image inspect beside a run of the same new image failed once
+  const config = await ctx.podman.cmd(['image', 'inspect', '--format', '{{json .Config.Env}}', committed], {
+    purpose: `${arm}: the committed image's environment`,
+    timeoutMs: 30_000,
+  });
+  const after = await ctx.podman.run({
+    image: committed,
+    command: ['sh', '-c', READ_BACK(s.name)],
+    purpose: `${arm}: what the committed image holds`,
+  });
   if (!succeeded(after) || !succeeded(config))
     return {
       ok: false,

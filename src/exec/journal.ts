@@ -130,3 +130,28 @@ export function labelledProcesses(label: string): number[] {
   }
   return found.filter((pid) => pid !== process.pid);
 }
+
+/** The container name a conmon command line watches (`-n NAME`), if this argv is conmon's (pure). */
+export function conmonContainer(argv: readonly string[]): string | undefined {
+  if (!/(^|\/)conmon$/.test(argv[0] ?? '')) return undefined;
+  const i = argv.indexOf('-n');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/**
+ * conmon processes of a session's containers (names `podproof-ID-...`; any session when `id` is
+ * undefined). Once the session's containers are removed, any left watches nothing: podman 4.3 can
+ * leave one behind when a container of a killed run is removed mid-way.
+ */
+export function conmonsOf(id?: string): number[] {
+  const prefix = new RegExp(`^podproof-${id ?? '[a-z0-9]+'}-`);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const name = conmonContainer(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'));
+      if (name && prefix.test(name)) found.push(Number(entry));
+    } catch {}
+  }
+  return found;
+}

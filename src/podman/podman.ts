@@ -264,8 +264,16 @@ export class Podman {
     if (secretNames.length) out.push(await this.cmd(['secret', 'rm', ...secretNames], opts));
     if (lists.every((e) => succeeded(e) && !e.stdout.trim())) return [...lists, ...out];
     await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
-    // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4)
-    await listThenRemove(['ps', '-q', '--filter', filter], ['kill']);
+    // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4).
+    // One by one, and not judged: a container that exits meanwhile fails a joint kill for all of them
+    const running = await this.cmd(['ps', '-q', '--filter', filter], opts);
+    await Promise.all(
+      running.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((id) => this.cmd(['kill', id], opts)),
+    );
     await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
     // a container killed a moment ago may still be in conmon's cleanup (its shm mount busy:
     // "device or resource busy"): wait for those cleanups to end, then remove what is left

@@ -6,6 +6,7 @@ import { type JournalEntry, labelledProcesses, readJournals, stillRunning } from
 import { exec, succeeded } from '../exec/run.js';
 import { SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
+import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 
@@ -64,8 +65,11 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     const done: CleanedSession = { id: j.id, live: j.live, removed: [], failed: [] };
     out.push(done);
     if (live.has(j.id)) continue;
-    // strays of the dead session first: podman commands still labelling with it
-    for (const pid of labelledProcesses(`${SESSION_LABEL}=${j.id}`)) {
+    // strays of the dead session first: podman commands still labelling with it. They get a while
+    // to end by themselves (podman signalled midway leaves what it was making), then are killed
+    const label = `${SESSION_LABEL}=${j.id}`;
+    if (!opts.check) await waitUntil(() => labelledProcesses(label).length === 0, STRAY_GRACE_MS);
+    for (const pid of labelledProcesses(label)) {
       if (opts.check) {
         done.removed.push(`stray process ${pid}`);
         continue;
@@ -140,8 +144,15 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
         });
     }
   }
+  // conmon left watching a container that is gone, of a session that is not running
+  if (!opts.check)
+    for (const pid of await endOrphanedConmons(undefined, new Set([...live, opts.session.id])))
+      out.push({ id: '?', live: false, removed: [`orphaned conmon ${pid} and its container`], failed: [] });
   return out.filter((s) => s.live || s.removed.length || s.failed.length);
 }
+
+/** How long a dead session's podman commands get to end by themselves before they are killed. */
+const STRAY_GRACE_MS = 10_000;
 
 /** Undo one journal entry (or, with `check`, say whether it is still there). */
 async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSession): Promise<void> {

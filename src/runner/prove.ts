@@ -11,6 +11,7 @@ import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import type { ClaimResult } from '../experiment/types.js';
 import { detectHost, type HostProfile } from '../host/profile.js';
+import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 import { type RunShared, runOne, skippedResult } from './experiment.js';
@@ -118,6 +119,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           return removed;
         }),
       );
+      // a conmon still watching one of the session's containers, now removed, is an orphan
+      await endOrphanedConmons(session.id);
       const failed = all.flat().filter((e) => !succeeded(e));
       if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
     });
