@@ -120,15 +120,19 @@ export function labelsWith(argv: readonly string[], label: string): boolean {
  * waiting on a socket forever. (Filters such as `--filter label=...` do not match.)
  */
 export function labelledProcesses(label: string): number[] {
+  return processesWhere((argv) => labelsWith(argv, label)).filter((pid) => pid !== process.pid);
+}
+
+/** PIDs of the processes whose command line (argv) satisfies `match`. */
+function processesWhere(match: (argv: string[]) => boolean): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (labelsWith(argv, label)) found.push(Number(entry));
+      if (match(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) found.push(Number(entry));
     } catch {}
   }
-  return found.filter((pid) => pid !== process.pid);
+  return found;
 }
 
 /** The container name a conmon command line watches (`-n NAME`), if this argv is conmon's (pure). */
@@ -145,13 +149,5 @@ export function conmonContainer(argv: readonly string[]): string | undefined {
  */
 export function conmonsOf(id?: string): number[] {
   const prefix = new RegExp(`^podproof-${id ?? '[a-z0-9]+'}-`);
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const name = conmonContainer(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'));
-      if (name && prefix.test(name)) found.push(Number(entry));
-    } catch {}
-  }
-  return found;
+  return processesWhere((argv) => prefix.test(conmonContainer(argv) ?? ''));
 }
