@@ -7,7 +7,7 @@ export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from 
 export { type LocalRegistry, localRegistry } from './apparatus/registry.js';
 export { type LoopbackSink, loopbackSink } from './apparatus/sink.js';
 export { claims, findClaim, selectClaims } from './claims/index.js';
-export type { Evidence, ExecFailure } from './exec/evidence.js';
+export { describeEvidence, type Evidence, type ExecFailure } from './exec/evidence.js';
 export { type Identity, type IdentityName, resolveIdentity } from './exec/identity.js';
 export { resolveIdentities } from './exec/resolve.js';
 export { type ExecOptions, exec } from './exec/run.js';

@@ -51,6 +51,20 @@ describe('podproof merge', () => {
   it('names hosts by hostname, numbering repeats', () => {
     expect(hosts.map((h) => h.host)).toEqual(['a', 'b', 'a#2']);
   });
+  it("tells one host's reports apart by their rootless user (root, and a normal user)", () => {
+    const as = (user: string) => {
+      const r = report('vm', [row('net.x', 'rootless', 'proven')]);
+      (r.host as { identities?: unknown }).identities = {
+        rootless: { name: 'rootless', available: true, user },
+      };
+      return r;
+    };
+    expect(nameHosts([as('podproof'), as('tester'), report('h', [])]).map((h) => h.host)).toEqual([
+      'vm (rootless podproof)',
+      'vm (rootless tester)',
+      'h',
+    ]);
+  });
   it('says per claim on how many hosts it was proven, the hosts that break it first', () => {
     expect(perClaim(hosts)).toEqual([
       {

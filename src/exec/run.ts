@@ -240,6 +240,8 @@ export interface BackgroundProcess {
   pid: number;
   /** Stop it (SIGTERM, then SIGKILL after 3 s); resolves to its evidence. Idempotent. */
   stop(): Promise<Evidence>;
+  /** Its evidence once it ends, by itself or stopped (a VM that powers off). */
+  ended: Promise<Evidence>;
 }
 
 /**
@@ -272,6 +274,7 @@ export function spawnBackground(
   );
   return {
     pid: child.pid ?? -1,
+    ended: done,
     stop() {
       controller.abort();
       return done;

@@ -4,19 +4,32 @@ import { junitCounts, junitTestcase, junitXml } from './junit.js';
 
 /** One host's report in a merge, under the name its columns carry. */
 export interface HostReport {
-  /** The report's hostname; `NAME#2`, `NAME#3` when several reports come from one host. */
+  /**
+   * The report's hostname. Reports of one host run by different users (root, and a normal user
+   * with `sudo -n`) are told apart by the rootless user: `NAME (rootless USER)`; `#2`, `#3`
+   * number what is still the same.
+   */
   host: string;
   report: Report;
 }
 
 /** Name each report by its host (pure). */
 export function nameHosts(reports: readonly Report[]): HostReport[] {
+  const base = (r: Report) => r.host?.hostname || 'unknown-host';
+  const perHost = new Map<string, Set<string>>();
+  for (const r of reports) {
+    const users = perHost.get(base(r)) ?? new Set<string>();
+    users.add(r.host?.identities?.rootless?.user ?? '');
+    perHost.set(base(r), users);
+  }
   const seen = new Map<string, number>();
   return reports.map((report) => {
-    const base = report.host?.hostname || 'unknown-host';
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return { host: n === 1 ? base : `${base}#${n}`, report };
+    const user = report.host?.identities?.rootless?.user;
+    const byUser = (perHost.get(base(report))?.size ?? 0) > 1 && user;
+    const name = byUser ? `${base(report)} (rootless ${user})` : base(report);
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return { host: n === 1 ? name : `${name}#${n}`, report };
   });
 }
 

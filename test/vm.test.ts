@@ -1,0 +1,163 @@
+// The VM harness's pure parts: its recipe and cache key, the accelerator trial's reading, qemu's
+// argv, the guest's plan and the acceptance checks over captured guest output.
+import { describe, expect, it } from 'vitest';
+import { checkVmReports, planText, STEPS } from '../vm/check.mjs';
+import { bootFiles, mmdebstrapArgv, parsePackages, recipeHash } from '../vm/image.mjs';
+import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.mjs';
+
+describe('the VM image recipe', () => {
+  it('reads one package per line, without comments', () => {
+    expect(parsePackages('# boot\nsystemd\n  podman # 5.4\n\ncrun\n')).toEqual(['systemd', 'podman', 'crun']);
+  });
+  it('is keyed by what decides the image: packages and the customize hook', () => {
+    const a = recipeHash({ packagesText: 'systemd\npodman\n', customizeText: 'echo a' });
+    expect(recipeHash({ packagesText: '# note\nsystemd\npodman\n', customizeText: 'echo a' })).toBe(a);
+    expect(recipeHash({ packagesText: 'systemd\npodman\ncrun\n', customizeText: 'echo a' })).not.toBe(a);
+    expect(recipeHash({ packagesText: 'systemd\npodman\n', customizeText: 'echo b' })).not.toBe(a);
+  });
+  it('builds in unshare mode (its mounts die with it) from Debian 13', () => {
+    const argv = mmdebstrapArgv({ packages: ['systemd', 'podman'], customize: '/t/c', tarball: '/t/r.tar' });
+    expect(argv).toContain('--mode=unshare');
+    expect(argv).toContain('--include=systemd,podman');
+    expect(argv.slice(-3)).toEqual(['trixie', '/t/r.tar', 'http://deb.debian.org/debian']);
+  });
+  it('boots the newest kernel with its own initrd, and says what /boot lacks', () => {
+    const names = [
+      'vmlinuz-6.12.1-amd64',
+      'initrd.img-6.12.1-amd64',
+      'initrd.img-6.12.1-amd64.dpkg-bak',
+      'config-6.12.1-amd64',
+    ];
+    expect(bootFiles(names)).toEqual({
+      kernel: 'vmlinuz-6.12.1-amd64',
+      initrd: 'initrd.img-6.12.1-amd64',
+      version: '6.12.1-amd64',
+    });
+    expect(() => bootFiles(['vmlinuz-6.12.1-amd64'])).toThrow(/no initrd.img-6.12.1-amd64/);
+    expect(() => bootFiles([])).toThrow(/no kernel/);
+  });
+});
+
+describe('the accelerator, found by trying', () => {
+  it('is KVM once the kernel printed its banner under it', () => {
+    expect(
+      classifyKvmTrial({ console: '[0.000] Linux version 6.12.1 (debian)', stderr: '', exited: false }).works,
+    ).toBe(true);
+  });
+  it("is TCG when KVM cannot run Debian's kernel (a PVM-only /dev/kvm)", () => {
+    const r = classifyKvmTrial({
+      console: '',
+      stderr: 'KVM internal error. Suberror: 1\nemulation failure\nRAX=...',
+      exited: false,
+    });
+    expect(r).toEqual({ works: false, why: 'KVM cannot run this kernel: KVM internal error. Suberror: 1' });
+  });
+  it('is TCG when nothing came in time, or qemu gave up', () => {
+    expect(classifyKvmTrial({ console: '', stderr: '', exited: false })).toMatchObject({
+      works: false,
+      why: /in time/,
+    });
+    expect(
+      classifyKvmTrial({ console: '', stderr: 'qemu: could not open /dev/kvm', exited: true }),
+    ).toMatchObject({
+      works: false,
+      why: /qemu exited/,
+    });
+  });
+  it('gives TCG every CPU feature qemu has, KVM the host CPU', () => {
+    expect(accelArgs('tcg')).toEqual(['-accel', 'tcg,thread=multi', '-cpu', 'max']);
+    expect(accelArgs('kvm')).toEqual(['-accel', 'kvm', '-cpu', 'host']);
+  });
+});
+
+describe('qemu argv', () => {
+  const image = { kernel: '/c/vmlinuz', initrd: '/c/initrd.img', disk: '/c/disk.img' };
+  const base = { image, overlay: '/t/o.qcow2', accel: 'tcg', consoleFile: '/t/console.log' };
+  it('has no network by default, the checkout read-only and the output writable', () => {
+    const argv = qemuArgv({
+      ...base,
+      shares: { podproof: { path: '/src', readonly: true }, out: { path: '/t/out', readonly: false } },
+    });
+    expect(argv.join(' ')).toContain('-nic none');
+    expect(argv).toContain('local,path=/src,mount_tag=podproof,security_model=none,readonly=on');
+    expect(argv).toContain('local,path=/t/out,mount_tag=out,security_model=none');
+    expect(argv).toContain('file=/t/o.qcow2,format=qcow2,if=virtio,cache=unsafe');
+  });
+  it('forwards SSH from loopback only, with restricted user networking', () => {
+    const argv = qemuArgv({ ...base, shares: {}, hostfwd: { port: 2222 } });
+    expect(argv).toContain('user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22');
+    expect(argv.join(' ')).not.toContain('-nic none');
+  });
+});
+
+describe('the guest plan', () => {
+  it('is shell words the guest can source, quotes kept', () => {
+    expect(planText({ proveArgs: "--only 'pid'" })).toBe(
+      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\n`,
+    );
+  });
+});
+
+describe('the VM acceptance checks', () => {
+  const row = (claim: string, identity: string, verdict: string, reason = 'r') => ({
+    claim,
+    identity,
+    verdict,
+    reason,
+  });
+  const report = (rows: ReturnType<typeof row>[]) => ({ results: rows });
+  const good = [
+    row('systemd.pull-blocked', 'rootful', 'proven'),
+    row('network.egress-blocked', 'rootful', 'proven'),
+    row('network.egress-blocked', 'rootless', 'proven'),
+    row('loginuid.kept', 'rootless', 'skipped', 'needs X'),
+  ];
+  const guest = (over = {}) => ({
+    done: true,
+    failed: undefined,
+    reports: { root: report(good), user: report(good) },
+    cleanCheck: '0',
+    reboot: { treatment: { served: true, detail: 'hello' }, control: { served: false, detail: 'newuidmap' } },
+    ...over,
+  });
+  it('pass a finished run with every row proven or skipped, and list the skips', () => {
+    const r = checkVmReports(guest());
+    expect(r.problems).toEqual([]);
+    expect(r.skipped).toEqual([
+      'root: loginuid.kept (rootless): needs X',
+      'user: loginuid.kept (rootless): needs X',
+    ]);
+  });
+  it('fail a refuted row, a skipped rootful systemd row, a missing report', () => {
+    const bad = [...good.slice(1), row('systemd.pull-blocked', 'rootful', 'skipped', 'PID 1 is not systemd')];
+    const r = checkVmReports(
+      guest({ reports: { root: report([...good, row('pid.x', 'rootful', 'refuted')]), user: report(bad) } }),
+    );
+    expect(r.problems).toEqual([
+      'root: pid.x (rootful) refuted: r',
+      'user: systemd.pull-blocked (rootful) must be proven here, is skipped',
+    ]);
+    expect(checkVmReports(guest({ reports: { root: report(good), user: undefined } })).problems).toEqual([
+      'no report from the user run',
+    ]);
+  });
+  it('fail a reboot test whose control still served, or that never finished', () => {
+    expect(
+      checkVmReports(
+        guest({
+          reboot: { treatment: { served: true, detail: '' }, control: { served: true, detail: 'x' } },
+        }),
+      ).problems,
+    ).toEqual(['reboot test: without the oneshot, the restricted service still served after boot (x)']);
+    expect(checkVmReports(guest({ reboot: undefined, done: false })).problems).toEqual([
+      'the guest did not finish its steps',
+      'the reboot test did not finish',
+    ]);
+  });
+  it('fail leftovers in the VM and a guest that failed', () => {
+    expect(checkVmReports(guest({ cleanCheck: '1', failed: 'prepare-host exited 100' })).problems).toEqual([
+      'the guest failed: prepare-host exited 100',
+      'podproof clean --check in the VM found leftovers (exit 1)',
+    ]);
+  });
+});

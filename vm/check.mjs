@@ -1,0 +1,89 @@
+// What the VM run must show (pure, apart from reading its output folder): the guest's plan, and
+// the acceptance checks over what it wrote.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The steps the guest runs, in order, across its reboots (vm/guest/boot, vm/guest/reboot). */
+export const STEPS = [
+  'prepare',
+  'prove',
+  'reboot-treatment',
+  'reboot-check-treatment',
+  'reboot-control',
+  'reboot-check-control',
+];
+
+/** The plan file the guest sources (pure). Values are single-quoted shell words. */
+export function planText({ steps = STEPS, proveArgs } = {}) {
+  const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+  return `STEPS=${quote(steps.join(' '))}\nPROVE_ARGS=${quote(proveArgs ?? '')}\n`;
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(path) {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+/** Everything the guest left in the output folder. */
+export function readGuestOutput(dir) {
+  return {
+    done: existsSync(join(dir, 'done')),
+    failed: readText(join(dir, 'failed')),
+    reports: { root: readJson(join(dir, 'vm-root.json')), user: readJson(join(dir, 'vm-user.json')) },
+    cleanCheck: readText(join(dir, 'clean-check.rc')),
+    reboot: readJson(join(dir, 'reboot.json')),
+  };
+}
+
+/**
+ * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
+ * inconclusive or error row, rootful `systemd.*` and `network.egress-blocked` are proven, nothing
+ * was left behind, and the reboot test served with its oneshot and failed without it.
+ */
+export function checkVmReports(guest) {
+  const problems = [];
+  const skipped = [];
+  if (guest.failed) problems.push(`the guest failed: ${guest.failed}`);
+  if (!guest.done) problems.push('the guest did not finish its steps');
+  for (const [who, report] of Object.entries(guest.reports)) {
+    if (!report) {
+      problems.push(`no report from the ${who} run`);
+      continue;
+    }
+    for (const r of report.results) {
+      if (r.verdict === 'skipped') skipped.push(`${who}: ${r.claim} (${r.identity}): ${r.reason}`);
+      else if (r.verdict !== 'proven')
+        problems.push(`${who}: ${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`);
+    }
+    const must = report.results.filter(
+      (r) =>
+        (r.claim.startsWith('systemd.') && r.identity === 'rootful') || r.claim === 'network.egress-blocked',
+    );
+    if (!must.length) problems.push(`${who}: no systemd.* or egress rows`);
+    for (const r of must)
+      if (r.verdict !== 'proven')
+        problems.push(`${who}: ${r.claim} (${r.identity}) must be proven here, is ${r.verdict}`);
+  }
+  if (guest.cleanCheck !== '0')
+    problems.push(`podproof clean --check in the VM found leftovers (exit ${guest.cleanCheck ?? 'none'})`);
+  const reboot = guest.reboot;
+  if (!reboot?.treatment || !reboot?.control) problems.push('the reboot test did not finish');
+  else {
+    if (!reboot.treatment.served)
+      problems.push(
+        `reboot test: with the oneshot, the restricted service did not serve after boot (${reboot.treatment.detail})`,
+      );
+    if (reboot.control.served)
+      problems.push(
+        `reboot test: without the oneshot, the restricted service still served after boot (${reboot.control.detail})`,
+      );
+  }
+  return { problems, skipped };
+}

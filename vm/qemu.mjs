@@ -1,0 +1,152 @@
+// Booting the VM with qemu: KVM where it works, TCG where it does not (found by trying), no
+// network to the outside, the checkout shared read-only and an output folder shared writable.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeEvidence, exec } from '../dist/index.js';
+
+/** Machine options for an accelerator (pure). TCG: every host core as a guest CPU, all of qemu's CPU features. */
+export function accelArgs(accel) {
+  return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
+}
+
+/**
+ * What a short KVM boot of the kernel alone amounted to (pure): the kernel printed its banner on
+ * the serial console (KVM runs it), or qemu reported a KVM error (a PVM-only /dev/kvm: "KVM
+ * internal error ... emulation failure"), or nothing came in time.
+ */
+export function classifyKvmTrial({ console: text, stderr, exited }) {
+  if (/Linux version \d/.test(text)) return { works: true, why: 'the kernel booted under KVM' };
+  const err =
+    /KVM internal error[^\n]*|failed to initialize kvm[^\n]*|Could not access KVM kernel module[^\n]*/i.exec(
+      stderr,
+    );
+  if (err) return { works: false, why: `KVM cannot run this kernel: ${err[0].trim()}` };
+  return {
+    works: false,
+    why: exited
+      ? `qemu exited under KVM: ${stderr.trim().slice(-200) || 'no output'}`
+      : 'no kernel output under KVM in time',
+  };
+}
+
+/**
+ * KVM or TCG, by trying: boot the kernel alone under KVM for up to `limitMs` and watch its
+ * console. No /dev/kvm means TCG without a trial.
+ */
+export async function detectAccel({ session, kernel, limitMs = 20_000 }) {
+  if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
+  const dir = session.tempDir('vm-kvm-trial');
+  const consoleFile = join(dir, 'console.log');
+  const trial = session.background(
+    [
+      'qemu-system-x86_64',
+      '-nodefaults',
+      '-no-user-config',
+      '-machine',
+      'q35',
+      ...accelArgs('kvm'),
+      '-m',
+      '512M',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${consoleFile}`,
+      '-no-reboot',
+      '-kernel',
+      kernel,
+      '-append',
+      'console=ttyS0 panic=-1',
+      '-nic',
+      'none',
+    ],
+    { purpose: 'try KVM: boot the kernel alone' },
+  );
+  let exited = false;
+  trial.ended.then(() => {
+    exited = true;
+  });
+  const deadline = performance.now() + limitMs;
+  const read = () => (existsSync(consoleFile) ? readFileSync(consoleFile, 'utf8') : '');
+  // poll the console file (qemu writes it; there is no event to wait on), bounded
+  while (!exited && performance.now() < deadline && !/Linux version \d/.test(read())) await sleep(200);
+  const e = await trial.stop();
+  const result = classifyKvmTrial({ console: read(), stderr: `${e.stderr}\n${e.stdout}`, exited });
+  return { accel: result.works ? 'kvm' : 'tcg', why: result.why };
+}
+
+/** The qemu argv of a boot (pure). `shares`: 9p tag -> { path, readonly }. */
+export function qemuArgv({ image, overlay, accel, consoleFile, shares, memory = '4G', cpus = 2, hostfwd }) {
+  const argv = [
+    'qemu-system-x86_64',
+    '-nodefaults',
+    '-no-user-config',
+    '-name',
+    'podproof-vm',
+    '-machine',
+    'q35',
+    ...accelArgs(accel),
+    '-smp',
+    String(cpus),
+    '-m',
+    memory,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${consoleFile}`,
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    'root=/dev/vda rw console=ttyS0 panic=-1',
+    '-drive',
+    `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
+  ];
+  for (const [tag, s] of Object.entries(shares))
+    argv.push(
+      '-virtfs',
+      `local,path=${s.path},mount_tag=${tag},security_model=none${s.readonly ? ',readonly=on' : ''}`,
+    );
+  // no way out: no NIC at all, or user networking restricted to this host with one loopback-only forward
+  if (hostfwd)
+    argv.push('-nic', `user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:${hostfwd.port}-:22`);
+  else argv.push('-nic', 'none');
+  return argv;
+}
+
+/**
+ * Boot on a fresh overlay of the cached image and wait for the guest to power off (its
+ * reboots included), at most `limitMs`. The VM process is the session's: SIGINT stops it,
+ * `podproof clean` after a SIGKILL.
+ */
+export async function bootVm({ session, image, accel, shares, limitMs, log, hostfwd }) {
+  const dir = session.tempDir('vm-run');
+  const overlay = join(dir, 'overlay.qcow2');
+  const made = await exec(
+    ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'raw', overlay],
+    {
+      purpose: 'overlay on the cached VM disk',
+      signal: session.signal,
+    },
+  );
+  if (made.exitCode !== 0) throw new Error(`qemu-img failed: ${describeEvidence(made)}`);
+  const consoleFile = join(dir, 'console.log');
+  const vm = session.background(qemuArgv({ image, overlay, accel, consoleFile, shares, hostfwd }), {
+    purpose: 'the VM',
+  });
+  log(`VM started (${accel}, pid ${vm.pid}); console: ${consoleFile}`);
+  let timer;
+  const timedOut = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), limitMs);
+  });
+  const first = await Promise.race([vm.ended, timedOut]);
+  clearTimeout(timer);
+  const e = first === 'timeout' ? await vm.stop() : first;
+  const consoleText = existsSync(consoleFile) ? readFileSync(consoleFile, 'utf8') : '';
+  return { evidence: e, timedOut: first === 'timeout', console: consoleText, dir };
+}

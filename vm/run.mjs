@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// npm run test:vm: prove the catalog on a second host kind, a Debian 13 VM (systemd as PID 1,
+// cgroup v2, podman 5.4, crun, pasta), beside this machine.
+//
+//   build   the disk image with mmdebstrap (cached by its recipe's hash; vm/image.mjs)
+//   boot    qemu, KVM where it works and TCG otherwise (found by trying), no network out;
+//           the checkout shared read-only, an output folder shared writable (vm/qemu.mjs)
+//   inside  vm/guest/boot: prepare-host, `prove --json` as root and as the normal user, the
+//           reboot test of systemd.userns-precreated, then power off
+//   report  this machine's report and the VM's side by side (`podproof merge`), written to
+//           PODPROOF_VM_OUT (default reports/vm), and the acceptance checks below
+//
+// Needs root (qemu, unpacking the image with its owners). Exit 0 only when every VM row is
+// proven or skipped, rootful systemd.* and the egress claim are proven and the reboot test held.
+// Everything it makes is journaled by a podproof session: SIGINT tears it down, `podproof clean`
+// after a SIGKILL.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeEvidence, exec, resolveIdentity, Session } from '../dist/index.js';
+import { checkVmReports, planText, readGuestOutput } from './check.mjs';
+import { cacheRoot, ensureImage } from './image.mjs';
+import { bootVm, detectAccel } from './qemu.mjs';
+
+const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(checkout, 'dist', 'cli.js');
+const outDir = resolve(process.env.PODPROOF_VM_OUT || join(checkout, 'reports', 'vm'));
+/** The whole VM run, boots and reboots included, is bounded by this. */
+const VM_LIMIT_MS = Number(process.env.PODPROOF_VM_LIMIT_S || 40 * 60) * 1000;
+/** A claim's deadline inside a VM under TCG (prove's default, 120 s, is for a host at full speed). */
+const TCG_CLAIM_TIMEOUT_S = 900;
+const log = (m) => console.log(`test:vm: ${m}`);
+const started = performance.now();
+const seconds = () => Math.round((performance.now() - started) / 1000);
+
+/** Host tools the harness needs, with their Debian package. */
+const TOOLS = {
+  mmdebstrap: 'mmdebstrap',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  mke2fs: 'e2fsprogs',
+};
+
+async function prepareTools() {
+  const missing = [];
+  for (const [bin, pkg] of Object.entries(TOOLS))
+    if ((await exec(['sh', '-c', 'command -v "$1"', 'sh', bin])).exitCode !== 0) missing.push(pkg);
+  if (!missing.length) return;
+  if ((await exec(['sh', '-c', 'command -v apt-get'])).exitCode !== 0)
+    throw new Error(`missing ${missing.join(', ')}: install them (Debian package names)`);
+  log(`installing ${missing.join(' ')}`);
+  await exec(['apt-get', 'update', '-qq'], { timeoutMs: 600_000 });
+  const e = await exec(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+    timeoutMs: 900_000,
+  });
+  if (e.exitCode !== 0) throw new Error(`apt-get install failed: ${describeEvidence(e)}`);
+}
+
+async function main(session) {
+  if (process.getuid?.() !== 0)
+    throw new Error('test:vm needs root (qemu, and unpacking the image with its owners)');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  await prepareTools();
+  const builder = resolveIdentity('rootless');
+  if (!builder.ok)
+    throw new Error(`the image is built as the rootless user: ${builder.reason} (run scripts/prepare-host)`);
+  mkdirSync(outDir, { recursive: true });
+
+  // this machine's side of the table: a report given by the caller (.ci/run proved already), or a run now
+  let hostReport = process.env.PODPROOF_VM_HOST_REPORT;
+  if (!hostReport) {
+    hostReport = join(outDir, 'host.json');
+    log('proving on this machine first');
+    await exec([process.execPath, cli, 'prove', '--json', hostReport], {
+      timeoutMs: 15 * 60_000,
+      signal: session.signal,
+      env: { NO_COLOR: '1' },
+    });
+  }
+
+  const image = await ensureImage({ session, builder: builder.identity, log });
+  const accel = await detectAccel({ session, kernel: image.kernel });
+  log(`accelerator: ${accel.accel} (${accel.why})`);
+
+  const share = session.tempDir('vm-out');
+  // under TCG a guest runs many times slower: each claim gets longer than prove's default 120 s
+  const proveArgs =
+    process.env.PODPROOF_VM_PROVE_ARGS ?? (accel.accel === 'tcg' ? `--claim-timeout ${TCG_CLAIM_TIMEOUT_S}` : '');
+  writeFileSync(join(share, 'plan'), planText({ proveArgs }));
+  const bootStarted = performance.now();
+  const run = await bootVm({
+    session,
+    image,
+    accel: accel.accel,
+    shares: { podproof: { path: checkout, readonly: true }, out: { path: share, readonly: false } },
+    limitMs: VM_LIMIT_MS,
+    log,
+  });
+  const vmSeconds = Math.round((performance.now() - bootStarted) / 1000);
+  for (const f of readdirSync(share)) copyFileSync(join(share, f), join(outDir, f));
+  writeFileSync(join(outDir, 'console.log'), run.console);
+  if (run.timedOut)
+    throw new Error(
+      `the VM did not power off within ${VM_LIMIT_MS / 1000} s (console: ${join(outDir, 'console.log')})`,
+    );
+  log(`the VM powered off after ${vmSeconds} s (${describeEvidence(run.evidence).slice(0, 120)})`);
+
+  const guest = readGuestOutput(outDir);
+  const reports = ['vm-root.json', 'vm-user.json'].filter((f) => existsSync(join(outDir, f)));
+  const merged = await exec(
+    [
+      process.execPath,
+      cli,
+      'merge',
+      hostReport,
+      ...reports.map((f) => join(outDir, f)),
+      '--markdown',
+      join(outDir, 'matrix.md'),
+      '--json',
+      join(outDir, 'merged.json'),
+    ],
+    { env: { NO_COLOR: '1' } },
+  );
+  console.log(merged.stdout);
+  const verdict = checkVmReports(guest);
+  const summary = {
+    image: { hash: image.hash, built: image.built, buildSeconds: image.buildSeconds, cache: cacheRoot() },
+    accel,
+    vmSeconds,
+    totalSeconds: seconds(),
+    problems: verdict.problems,
+    skipped: verdict.skipped,
+  };
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  for (const s of verdict.skipped) log(`skipped in the VM: ${s}`);
+  for (const p of verdict.problems) console.error(`test:vm: FAIL: ${p}`);
+  log(
+    `${verdict.problems.length ? 'FAILED' : 'passed'}: image ${image.built ? `built in ${image.buildSeconds} s` : 'cached'}, ` +
+      `VM ${vmSeconds} s under ${accel.accel}, ${seconds()} s in all; reports in ${outDir}`,
+  );
+  return verdict.problems.length ? 1 : 0;
+}
+
+const session = new Session();
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, async () => {
+    interrupted = true;
+    log(`${sig}: stopping the VM and removing what this run made`);
+    session.abort.abort();
+    await session.teardown();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+let code = 1;
+try {
+  code = await main(session);
+} catch (err) {
+  if (!interrupted) console.error(`test:vm: ${err instanceof Error ? err.message : err}`);
+} finally {
+  if (!interrupted) {
+    const failures = await session.teardown();
+    for (const f of failures) console.error(`test:vm: teardown: ${f}`);
+    process.exit(failures.length ? 1 : code);
+  }
+}
