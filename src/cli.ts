@@ -71,6 +71,7 @@ environment:
   PODPROOF_IDENTITIES      default identities, comma-separated (rootful,rootless)
   PODPROOF_ROOTLESS_USER   rootless user when running as root
   PODPROOF_DEBUG=1         print every command podproof runs
+  PODPROOF_TIME_SCALE=N    a host N times slower (a VM under emulation): every timeout and wait x N
   -h, --help
 
 exit codes: 0 ok; 1 a claim refuted, inconclusive or in error (doctor: an identity asked for

@@ -2,6 +2,7 @@
 // argv, the guest's plan and the acceptance checks over captured guest output.
 import { describe, expect, it } from 'vitest';
 import { checkVmReports, planText, STEPS } from '../vm/check.mjs';
+import { fleetInventory } from '../vm/fleet.mjs';
 import { bootFiles, mmdebstrapArgv, parsePackages, recipeHash } from '../vm/image.mjs';
 import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.mjs';
 
@@ -73,27 +74,27 @@ describe('the accelerator, found by trying', () => {
 describe('qemu argv', () => {
   const image = { kernel: '/c/vmlinuz', initrd: '/c/initrd.img', disk: '/c/disk.img' };
   const base = { image, overlay: '/t/o.qcow2', accel: 'tcg', consoleFile: '/t/console.log' };
-  it('has no network by default, the checkout read-only and the output writable', () => {
+  it('has a restricted network (no way out), the checkout read-only and the output writable', () => {
     const argv = qemuArgv({
       ...base,
       shares: { podproof: { path: '/src', readonly: true }, out: { path: '/t/out', readonly: false } },
     });
-    expect(argv.join(' ')).toContain('-nic none');
+    expect(argv).toContain('user,model=virtio-net-pci,restrict=on,net=10.0.2.0/24');
     expect(argv).toContain('local,path=/src,mount_tag=podproof,security_model=none,readonly=on');
     expect(argv).toContain('local,path=/t/out,mount_tag=out,security_model=none');
     expect(argv).toContain('file=/t/o.qcow2,format=qcow2,if=virtio,cache=unsafe');
   });
   it('forwards SSH from loopback only, with restricted user networking', () => {
     const argv = qemuArgv({ ...base, shares: {}, hostfwd: { port: 2222 } });
-    expect(argv).toContain('user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22');
+    expect(argv).toContain('user,model=virtio-net-pci,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:2222-:22');
     expect(argv.join(' ')).not.toContain('-nic none');
   });
 });
 
 describe('the guest plan', () => {
   it('is shell words the guest can source, quotes kept', () => {
-    expect(planText({ proveArgs: "--only 'pid'" })).toBe(
-      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\n`,
+    expect(planText({ proveArgs: "--only 'pid'", timeScale: 8 })).toBe(
+      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\n`,
     );
   });
 });
@@ -159,5 +160,15 @@ describe('the VM acceptance checks', () => {
       'the guest failed: prepare-host exited 100',
       'podproof clean --check in the VM found leftovers (exit 1)',
     ]);
+  });
+});
+
+describe('the fleet inventory of this machine and the VM', () => {
+  it('reaches the VM over SSH on a loopback port only, with its time scale', () => {
+    const text = fleetInventory({ port: 40022, key: '/t/id', timeScale: 8 });
+    expect(text).toContain('this-host ansible_connection=local');
+    expect(text).toContain('debian13-vm ansible_host=127.0.0.1 ansible_port=40022 ansible_user=root');
+    expect(text).toContain('ansible_ssh_private_key_file=/t/id');
+    expect(text).toContain(`podproof_env='{"PODPROOF_TIME_SCALE":"8"}'`);
   });
 });

@@ -13,10 +13,14 @@ export const STEPS = [
   'reboot-check-control',
 ];
 
-/** The plan file the guest sources (pure). Values are single-quoted shell words. */
-export function planText({ steps = STEPS, proveArgs } = {}) {
+/**
+ * The plan file the guest sources (pure). Values are single-quoted shell words. `timeScale`
+ * becomes the guest's PODPROOF_TIME_SCALE (a VM under TCG runs many times slower).
+ * @param {{ steps?: string[], proveArgs?: string, timeScale?: number }} [opts]
+ */
+export function planText({ steps = STEPS, proveArgs = '', timeScale = 1 } = {}) {
   const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  return `STEPS=${quote(steps.join(' '))}\nPROVE_ARGS=${quote(proveArgs ?? '')}\n`;
+  return `STEPS=${quote(steps.join(' '))}\nPROVE_ARGS=${quote(proveArgs)}\nTIME_SCALE=${quote(timeScale)}\n`;
 }
 
 function readJson(path) {

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEvidence, exec } from '../dist/index.js';
 
+/** The guest's network (qemu user networking, restricted): vm/guest/boot configures it statically. */
+export const GUEST_NET = { cidr: '10.0.2.0/24', address: '10.0.2.15/24', gateway: '10.0.2.2' };
+
 /** Machine options for an accelerator (pure). TCG: every host core as a guest CPU, all of qemu's CPU features. */
 export function accelArgs(accel) {
   return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
@@ -77,8 +80,22 @@ export async function detectAccel({ session, kernel, limitMs = 20_000 }) {
   return { accel: result.works ? 'kvm' : 'tcg', why: result.why };
 }
 
-/** The qemu argv of a boot (pure). `shares`: 9p tag -> { path, readonly }. */
-export function qemuArgv({ image, overlay, accel, consoleFile, shares, memory = '4G', cpus = 2, hostfwd }) {
+/**
+ * The qemu argv of a boot (pure). `shares`: 9p tag -> { path, readonly }.
+ * @param {{ image: { kernel: string, initrd: string }, overlay: string, accel: string, consoleFile: string,
+ *   shares: Record<string, { path: string, readonly: boolean }>, memory?: string, cpus?: number,
+ *   hostfwd?: { port: number } }} opts
+ */
+export function qemuArgv({
+  image,
+  overlay,
+  accel,
+  consoleFile,
+  shares,
+  memory = '4G',
+  cpus = 2,
+  hostfwd = undefined,
+}) {
   const argv = [
     'qemu-system-x86_64',
     '-nodefaults',
@@ -112,19 +129,19 @@ export function qemuArgv({ image, overlay, accel, consoleFile, shares, memory = 
       '-virtfs',
       `local,path=${s.path},mount_tag=${tag},security_model=none${s.readonly ? ',readonly=on' : ''}`,
     );
-  // no way out: no NIC at all, or user networking restricted to this host with one loopback-only forward
-  if (hostfwd)
-    argv.push('-nic', `user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:${hostfwd.port}-:22`);
-  else argv.push('-nic', 'none');
+  // an interface and a default route (pasta copies the host's and fails without one), but no way
+  // out: user networking with restrict=on routes nothing to the host or beyond (qemu's DNS
+  // included); only an explicit forward, bound to this machine's loopback, comes in
+  const fwd = hostfwd ? `,hostfwd=tcp:127.0.0.1:${hostfwd.port}-:22` : '';
+  argv.push('-nic', `user,model=virtio-net-pci,restrict=on,net=${GUEST_NET.cidr}${fwd}`);
   return argv;
 }
 
 /**
- * Boot on a fresh overlay of the cached image and wait for the guest to power off (its
- * reboots included), at most `limitMs`. The VM process is the session's: SIGINT stops it,
- * `podproof clean` after a SIGKILL.
+ * Start the VM on a fresh overlay of the cached image. The VM process is the session's: SIGINT
+ * stops it, `podproof clean` after a SIGKILL.
  */
-export async function bootVm({ session, image, accel, shares, limitMs, log, hostfwd }) {
+export async function startVm({ session, image, accel, shares, log, hostfwd = undefined }) {
   const dir = session.tempDir('vm-run');
   const overlay = join(dir, 'overlay.qcow2');
   const made = await exec(
@@ -140,13 +157,23 @@ export async function bootVm({ session, image, accel, shares, limitMs, log, host
     purpose: 'the VM',
   });
   log(`VM started (${accel}, pid ${vm.pid}); console: ${consoleFile}`);
+  const consoleText = () => (existsSync(consoleFile) ? readFileSync(consoleFile, 'utf8') : '');
+  return { vm, dir, consoleText };
+}
+
+/** Wait for a started VM to power off (its reboots included), at most `limitMs`; stop it then. */
+export async function untilPoweredOff({ vm, consoleText }, limitMs) {
   let timer;
   const timedOut = new Promise((resolve) => {
     timer = setTimeout(() => resolve('timeout'), limitMs);
   });
   const first = await Promise.race([vm.ended, timedOut]);
   clearTimeout(timer);
-  const e = first === 'timeout' ? await vm.stop() : first;
-  const consoleText = existsSync(consoleFile) ? readFileSync(consoleFile, 'utf8') : '';
-  return { evidence: e, timedOut: first === 'timeout', console: consoleText, dir };
+  const evidence = first === 'timeout' ? await vm.stop() : first;
+  return { evidence, timedOut: first === 'timeout', console: consoleText() };
+}
+
+/** Boot, and wait for the guest to power off (see {@link startVm}, {@link untilPoweredOff}). */
+export async function bootVm({ limitMs, ...opts }) {
+  return untilPoweredOff(await startVm(opts), limitMs);
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describeEvidence, type Evidence, type EvidenceLog, type ExecFailure } from './evidence.js';
 import { type Identity, launchAs } from './identity.js';
+import { scaled } from './time-scale.js';
 
 /** Options for {@link exec}: who runs the command, limits, input and where the evidence goes. */
 export interface ExecOptions {
@@ -72,7 +73,7 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   if (opts.signal && !opts.onAbort) cancelOn.push(opts.signal);
   const child = execa(launch.file, launch.args, {
     ...execaOptions(opts, launch),
-    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeout: scaled(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     cancelSignal: AbortSignal.any(cancelOn),
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,

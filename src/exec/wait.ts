@@ -1,6 +1,8 @@
+import { scaled } from './time-scale.js';
+
 /**
  * Check `condition` every `intervalMs` until it holds or `timeoutMs` has passed; resolves to
- * whether it held. The condition is checked once more at the deadline. An aborted `signal`
+ * whether it held. `timeoutMs` is on the host's time scale (PODPROOF_TIME_SCALE). The condition is checked once more at the deadline. An aborted `signal`
  * (SIGINT, a claim's deadline) ends the wait at once with `false`.
  */
 export async function waitUntil(
@@ -9,7 +11,7 @@ export async function waitUntil(
   intervalMs = 100,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     if (signal?.aborted) return false;
     if (await condition()) return true;

@@ -9,6 +9,7 @@ import { IDENTITY_NAMES } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
 import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
+import { scaled } from '../exec/time-scale.js';
 import type { ClaimResult } from '../experiment/types.js';
 import { detectHost, type HostProfile } from '../host/profile.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
@@ -171,7 +172,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         tasks.push(async () => {
           const release = await lock.acquire(claim.exclusive === true);
           try {
-            return await session.track(runOne(claim, runShared, opts.claimTimeoutMs ?? 120_000, runDeadline));
+            return await session.track(
+              runOne(claim, runShared, opts.claimTimeoutMs ?? scaled(120_000), runDeadline),
+            );
           } finally {
             release();
           }

@@ -3,6 +3,7 @@ import { NODE } from '../apparatus/images.js';
 import { freePort } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
+import { scaled } from '../exec/time-scale.js';
 import { which } from '../exec/which.js';
 import type { ClaimContext } from '../experiment/types.js';
 import { systemdUnavailable } from './transient.js';
@@ -80,7 +81,16 @@ export function echoUnits(opts: {
 
 /** Send `line` through socat; UDP waits `-t` for the answer since it has no end of stream. */
 export function socatArgv(s: EchoListen): string[] {
-  return ['socat', '-t', s.kind === 'stream' ? '20' : '3', '-T', '30', '-', s.client];
+  // -T: idle time while the first connection starts the container (slower on a slow host)
+  return [
+    'socat',
+    '-t',
+    s.kind === 'stream' ? '20' : '3',
+    '-T',
+    String(scaled(30_000) / 1000),
+    '-',
+    s.client,
+  ];
 }
 
 /** Does socat's output carry the echo (pure)? */

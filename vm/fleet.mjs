@@ -1,0 +1,92 @@
+// The fleet playbook against two hosts: this machine (local) and the Debian 13 VM over SSH,
+// forwarded from 127.0.0.1 only. The VM's guest step `serve` takes the harness's public key and
+// starts sshd; Ansible does the rest with its own transports (fleet/podproof.yml).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describeEvidence, exec } from '../dist/index.js';
+import { planText } from './check.mjs';
+import { startVm } from './qemu.mjs';
+
+/** The inventory of the two hosts (pure): this machine, and the VM on a loopback port. */
+export function fleetInventory({ port, key, timeScale }) {
+  const ssh = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR';
+  const env = JSON.stringify({ PODPROOF_TIME_SCALE: String(timeScale) });
+  return [
+    '[podproof]',
+    'this-host ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
+    `debian13-vm ansible_host=127.0.0.1 ansible_port=${port} ansible_user=root ansible_ssh_private_key_file=${key} ` +
+      `ansible_ssh_common_args='${ssh}' ansible_python_interpreter=/usr/bin/python3 podproof_env='${env}'`,
+    '',
+  ].join('\n');
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; released for qemu to bind). */
+function freeLoopbackPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolve once `file` exists (the guest wrote it over 9p), the VM ended, or `limitMs` passed. */
+async function untilFile(file, vm, limitMs) {
+  let ended = false;
+  vm.ended.then(() => {
+    ended = true;
+  });
+  const deadline = performance.now() + limitMs;
+  // the guest's file arrives through a 9p share: no event reaches this side, so look, bounded
+  while (!existsSync(file) && !ended && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  return existsSync(file);
+}
+
+/** Boot the VM for SSH, run the playbook over both hosts, stop the VM. Returns the playbook's evidence. */
+export async function fleetRun({ session, image, accel, timeScale, checkout, outDir, log, limitMs }) {
+  const keys = session.tempDir('vm-ssh');
+  const key = join(keys, 'id_ed25519');
+  const made = await exec(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'podproof-vm', '-f', key]);
+  if (made.exitCode !== 0) throw new Error(`ssh-keygen failed: ${describeEvidence(made)}`);
+  const share = session.tempDir('vm-out');
+  writeFileSync(join(share, 'plan'), planText({ steps: ['prepare', 'serve'], timeScale }));
+  writeFileSync(join(share, 'authorized_key'), readFileSync(`${key}.pub`));
+  const port = await freeLoopbackPort();
+  const started = await startVm({
+    session,
+    image,
+    accel,
+    shares: { podproof: { path: checkout, readonly: true }, out: { path: share, readonly: false } },
+    log,
+    hostfwd: { port },
+  });
+  if (!(await untilFile(join(share, 'ssh-ready'), started.vm, limitMs)))
+    throw new Error(`the VM did not start sshd (console: ${join(started.dir, 'console.log')})`);
+  log(`the VM serves SSH on 127.0.0.1:${port}; running the playbook over this machine and the VM`);
+  const inventory = join(keys, 'inventory.ini');
+  writeFileSync(inventory, fleetInventory({ port, key, timeScale }));
+  const play = await exec(
+    [
+      'ansible-playbook',
+      '-i',
+      inventory,
+      join(checkout, 'fleet', 'podproof.yml'),
+      '-e',
+      `podproof_out=${outDir}`,
+    ],
+    {
+      cwd: checkout,
+      timeoutMs: limitMs,
+      signal: session.signal,
+      env: { ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_NOCOLOR: '1' },
+      purpose: 'the fleet playbook over this machine and the VM',
+    },
+  );
+  writeFileSync(join(outDir, 'fleet.log'), `${play.stdout}\n${play.stderr}`);
+  await started.vm.stop();
+  return play;
+}
