@@ -6,6 +6,7 @@ import {
   hasCapBit,
   parsePodmanVersion,
   parseSubid,
+  restrictedServiceRuntimeBug,
   subidRangesFor,
   summarizePodmanInfo,
 } from '../src/host/parse.js';
@@ -39,6 +40,8 @@ describe('host parsers', () => {
       rootless: false,
       networkBackend: 'netavark',
       rootlessNetworkCmd: 'slirp4netns',
+      ociRuntime: 'runc',
+      ociRuntimeVersion: '1.1.5',
     });
     expect(rootful.defaultCapabilities).toContain('CAP_NET_BIND_SERVICE');
     expect(summarizePodmanInfo(captured('podman-info-4.3-rootless.json'))).toMatchObject({
@@ -52,6 +55,25 @@ describe('host parsers', () => {
         .rootlessNetworkCmd,
     ).toBe('slirp4netns');
     expect(summarizePodmanInfo('{"host":{},"version":{"Version":"5.0.1"}}').rootlessNetworkCmd).toBe('pasta');
+  });
+});
+
+describe('a runtime bug that breaks restricted services', () => {
+  const crun = (v: string) =>
+    summarizePodmanInfo(
+      JSON.stringify({ host: { ociRuntime: { name: 'crun', version: `crun version ${v}\ncommit: x` } } }),
+    );
+  it('is named for crun 1.17 to 1.22 (Debian 13 ships 1.21), not before, not from 1.23', () => {
+    expect(restrictedServiceRuntimeBug(crun('1.21'))).toMatch(/crun 1.21 .*containers\/crun#1828/);
+    expect(restrictedServiceRuntimeBug(crun('1.17'))).toBeDefined();
+    expect(restrictedServiceRuntimeBug(crun('1.16.1'))).toBeUndefined();
+    expect(restrictedServiceRuntimeBug(crun('1.23'))).toBeUndefined();
+  });
+  it('is not named for runc, nor without a version', () => {
+    expect(
+      restrictedServiceRuntimeBug(summarizePodmanInfo(captured('podman-info-4.3-rootful.json'))),
+    ).toBeUndefined();
+    expect(restrictedServiceRuntimeBug({ ociRuntime: 'crun' })).toBeUndefined();
   });
 });
 

@@ -86,7 +86,9 @@ describe('qemu argv', () => {
   });
   it('forwards SSH from loopback only, with restricted user networking', () => {
     const argv = qemuArgv({ ...base, shares: {}, hostfwd: { port: 2222 } });
-    expect(argv).toContain('user,model=virtio-net-pci,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:2222-:22');
+    expect(argv).toContain(
+      'user,model=virtio-net-pci,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:2222-:22',
+    );
     expect(argv.join(' ')).not.toContain('-nic none');
   });
 });
@@ -94,7 +96,7 @@ describe('qemu argv', () => {
 describe('the guest plan', () => {
   it('is shell words the guest can source, quotes kept', () => {
     expect(planText({ proveArgs: "--only 'pid'", timeScale: 8 })).toBe(
-      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\n`,
+      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nUSER_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\n`,
     );
   });
 });
@@ -153,6 +155,17 @@ describe('the VM acceptance checks', () => {
     expect(checkVmReports(guest({ reboot: undefined, done: false })).problems).toEqual([
       'the guest did not finish its steps',
       'the reboot test did not finish',
+    ]);
+  });
+  it('accept a refuted row a waiver names (a runtime bug), and list it', () => {
+    const waived = {
+      ...row('systemd.restricted-still-serves', 'rootful', 'refuted'),
+      waiver: { reason: 'crun#1828', expires: '2027-06-30' },
+    };
+    const r = checkVmReports(guest({ reports: { root: report([...good, waived]), user: report(good) } }));
+    expect(r.problems).toEqual([]);
+    expect(r.waived).toEqual([
+      'root: systemd.restricted-still-serves (rootful) refuted, waived until 2027-06-30: crun#1828',
     ]);
   });
   it('fail leftovers in the VM and a guest that failed', () => {

@@ -89,7 +89,15 @@ async function main(session) {
   if (process.argv.includes('--fleet')) return fleet({ session, image, accel, timeScale });
 
   const share = session.tempDir('vm-out');
-  writeFileSync(join(share, 'plan'), planText({ proveArgs: process.env.PODPROOF_VM_PROVE_ARGS, timeScale }));
+  writeFileSync(
+    join(share, 'plan'),
+    planText({
+      steps: process.env.PODPROOF_VM_STEPS?.split(/\s+/).filter(Boolean),
+      proveArgs: process.env.PODPROOF_VM_PROVE_ARGS,
+      userArgs: process.env.PODPROOF_VM_USER_ARGS ?? process.env.PODPROOF_VM_PROVE_ARGS,
+      timeScale,
+    }),
+  );
   const bootStarted = performance.now();
   const run = await bootVm({
     session,
@@ -133,9 +141,11 @@ async function main(session) {
     totalSeconds: seconds(),
     problems: verdict.problems,
     skipped: verdict.skipped,
+    waived: verdict.waived,
   };
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   for (const s of verdict.skipped) log(`skipped in the VM: ${s}`);
+  for (const w of verdict.waived) log(`waived in the VM: ${w}`);
   for (const p of verdict.problems) console.error(`test:vm: FAIL: ${p}`);
   log(
     `${verdict.problems.length ? 'FAILED' : 'passed'}: image ${image.built ? `built in ${image.buildSeconds} s` : 'cached'}, ` +

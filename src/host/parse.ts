@@ -52,6 +52,8 @@ export interface PodmanInfoSummary {
   version?: string;
   rootless?: boolean;
   ociRuntime?: string;
+  /** The OCI runtime's own version (`crun version 1.21` -> `1.21`), where podman reports it. */
+  ociRuntimeVersion?: string;
   networkBackend?: string;
   /** slirp4netns or pasta: how a rootless container gets a default network. */
   rootlessNetworkCmd?: string;
@@ -77,6 +79,7 @@ export function summarizePodmanInfo(json: string): PodmanInfoSummary {
     version,
     rootless: host.security?.rootless,
     ociRuntime: host.ociRuntime?.name,
+    ociRuntimeVersion: /version\s+v?(\d+(?:\.\d+)+)/.exec(host.ociRuntime?.version ?? '')?.[1],
     networkBackend: host.networkBackend,
     rootlessNetworkCmd,
     cgroupVersion: host.cgroupVersion,
@@ -89,6 +92,20 @@ export function summarizePodmanInfo(json: string): PodmanInfoSummary {
           .filter(Boolean)
       : undefined,
   };
+}
+
+/**
+ * A runtime bug known to break a restricted service's container (pure): crun 1.17 to 1.22 fail
+ * to set up the loopback device over netlink under `RestrictAddressFamilies=AF_UNIX AF_NETLINK`
+ * ("recvfrom(PF_NETLINK)", containers/crun#1828, fixed in 1.23). Said beside a verdict, never
+ * instead of one.
+ */
+export function restrictedServiceRuntimeBug(info: PodmanInfoSummary | undefined): string | undefined {
+  const v = info?.ociRuntimeVersion;
+  if (info?.ociRuntime !== 'crun' || !v) return undefined;
+  if (compareVersions(v, '1.17') >= 0 && compareVersions(v, '1.23') < 0)
+    return `crun ${v} cannot set up a container's loopback under RestrictAddressFamilies (containers/crun#1828, fixed in crun 1.23)`;
+  return undefined;
 }
 
 /** What /etc/os-release says the host is (fields as os-release(5) names them, lower-cased). */

@@ -9,6 +9,7 @@ import { waitUntil } from '../exec/wait.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
+import { writesUnitsDirectly } from '../systemd/units.js';
 
 /** What `podproof clean` did (or, with `check`, would do) for one session. */
 export interface CleanedSession {
@@ -199,7 +200,9 @@ async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSessio
       done.removed.push(`units ${entry.names.join(', ')}`);
       if (opts.check) return;
       await run(['stop', ...entry.names]);
-      for (const f of files) rmSync(f, { force: true });
+      if (writesUnitsDirectly(r.identity)) for (const f of files) rmSync(f, { force: true });
+      else if (files.length)
+        await exec(['rm', '-f', ...files], { identity: r.identity, timeoutMs: 60_000, purpose: 'clean' });
       await run(['daemon-reload']);
       await run(['reset-failed', ...entry.names]);
       return;

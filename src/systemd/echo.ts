@@ -81,16 +81,10 @@ export function echoUnits(opts: {
 
 /** Send `line` through socat; UDP waits `-t` for the answer since it has no end of stream. */
 export function socatArgv(s: EchoListen): string[] {
-  // -T: idle time while the first connection starts the container (slower on a slow host)
-  return [
-    'socat',
-    '-t',
-    s.kind === 'stream' ? '20' : '3',
-    '-T',
-    String(scaled(30_000) / 1000),
-    '-',
-    s.client,
-  ];
+  // -t: how long the echo may take once the line is sent, -T: idle time; the first connection
+  // starts the container, which takes longer on a slow host (both on its time scale)
+  const seconds = (ms: number) => String(scaled(ms) / 1000);
+  return ['socat', '-t', seconds(s.kind === 'stream' ? 20_000 : 3_000), '-T', seconds(30_000), '-', s.client];
 }
 
 /** Does socat's output carry the echo (pure)? */

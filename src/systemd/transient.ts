@@ -11,7 +11,7 @@ export interface UnitJournal {
 export type RunCommand = (
   argv: string[],
   /** `cleanup`: the command must run even after the claim was aborted (SIGINT, deadline). */
-  opts?: { purpose?: string; timeoutMs?: number; cleanup?: boolean },
+  opts?: { purpose?: string; timeoutMs?: number; cleanup?: boolean; input?: string },
 ) => Promise<Evidence>;
 
 /** A transient systemd service started with `systemd-run`. */

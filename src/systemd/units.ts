@@ -1,5 +1,6 @@
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { describeEvidence } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import type { Session } from '../exec/session.js';
 import type { RunCommand } from './transient.js';
@@ -11,6 +12,15 @@ import type { RunCommand } from './transient.js';
  */
 export function unitDir(identity: Identity): string {
   return identity.name === 'rootless' ? join(identity.runtimeDir, 'systemd', 'user') : '/run/systemd/system';
+}
+
+/**
+ * Whether this process may write an identity's unit files itself: as root, or as that identity's
+ * own user. A normal user proving the rootful identity through `sudo -n` may not touch
+ * /run/systemd/system: its files are written and removed by commands run as the identity.
+ */
+export function writesUnitsDirectly(identity: Identity, uid = process.getuid?.()): boolean {
+  return uid === 0 || uid === identity.uid;
 }
 
 /** One ExecStart= line from an argv (pure): quoted where needed, `%` escaped as `%%`. */
@@ -40,7 +50,17 @@ export async function installUnits(
   const scope = identity.name === 'rootless' ? ['--user'] : [];
   const systemctl = (args: string[], purpose = 'systemctl') =>
     run(['systemctl', ...scope, ...args], { purpose, timeoutMs: 60_000, cleanup: purpose === 'cleanup' });
-  makeDirsAs(identity, dir);
+  const direct = writesUnitsDirectly(identity);
+  const mustRun = async (argv: string[], what: string, input?: string) => {
+    const e = await run(argv, {
+      purpose: what,
+      cleanup: what === 'cleanup',
+      ...(input !== undefined ? { input } : {}),
+    });
+    if (e.exitCode !== 0) throw new Error(`${what}: ${describeEvidence(e)}`);
+  };
+  if (direct) makeDirsAs(identity, dir);
+  else await mustRun(['mkdir', '-p', dir], 'make the unit dir');
   const names = Object.keys(units);
   for (const name of names) {
     if (!/^podproof-[a-z0-9]+-[\w.-]+\.(service|socket)$/.test(name))
@@ -51,7 +71,8 @@ export async function installUnits(
     if (removed) return;
     removed = true;
     const stopped = await systemctl(['stop', ...names], 'cleanup');
-    for (const name of names) rmSync(join(dir, name), { force: true });
+    if (direct) for (const name of names) rmSync(join(dir, name), { force: true });
+    else await mustRun(['rm', '-f', ...names.map((n) => join(dir, n))], 'cleanup');
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
     // a unit that could not be stopped keeps listening: say so, so the journal is kept for `clean`
@@ -65,6 +86,10 @@ export async function installUnits(
   session.onTeardown(`remove units ${names.join(', ')}`, remove);
   for (const [name, content] of Object.entries(units)) {
     const file = join(dir, name);
+    if (!direct) {
+      await mustRun(['tee', file], `write ${name}`, content);
+      continue;
+    }
     writeFileSync(file, content);
     if (process.getuid?.() === 0 && identity.uid !== 0) chownSync(file, identity.uid, identity.gid);
   }
