@@ -183,5 +183,11 @@ describe('the fleet inventory of this machine and the VM', () => {
     expect(text).toContain('debian13-vm ansible_host=127.0.0.1 ansible_port=40022 ansible_user=root');
     expect(text).toContain('ansible_ssh_private_key_file=/t/id');
     expect(text).toContain(`podproof_env='{"PODPROOF_TIME_SCALE":"8"}'`);
+    expect(text).not.toContain('podproof_args');
+  });
+  it('passes prove options to the VM alone', () => {
+    const text = fleetInventory({ port: 1, key: 'k', timeScale: 1, vmArgs: ['--only', 'pid'] });
+    expect(text.split('\n')[2]).toContain(`podproof_args='["--only","pid"]'`);
+    expect(text.split('\n')[1]).not.toContain('podproof_args');
   });
 });

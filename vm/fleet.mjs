@@ -8,15 +8,20 @@ import { describeEvidence, exec } from '../dist/index.js';
 import { planText } from './check.mjs';
 import { startVm } from './qemu.mjs';
 
-/** The inventory of the two hosts (pure): this machine, and the VM on a loopback port. */
-export function fleetInventory({ port, key, timeScale }) {
+/**
+ * The inventory of the two hosts (pure): this machine, and the VM on a loopback port.
+ * `vmArgs`: `prove` options for the VM only (a subset where emulation makes it slow).
+ * @param {{ port: number, key: string, timeScale: number, vmArgs?: string[] }} opts
+ */
+export function fleetInventory({ port, key, timeScale, vmArgs = [] }) {
   const ssh = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR';
   const env = JSON.stringify({ PODPROOF_TIME_SCALE: String(timeScale) });
   return [
     '[podproof]',
     'this-host ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
     `debian13-vm ansible_host=127.0.0.1 ansible_port=${port} ansible_user=root ansible_ssh_private_key_file=${key} ` +
-      `ansible_ssh_common_args='${ssh}' ansible_python_interpreter=/usr/bin/python3 podproof_env='${env}'`,
+      `ansible_ssh_common_args='${ssh}' ansible_python_interpreter=/usr/bin/python3 podproof_env='${env}'` +
+      (vmArgs.length ? ` podproof_args='${JSON.stringify(vmArgs)}'` : ''),
     '',
   ].join('\n');
 }
@@ -47,7 +52,17 @@ async function untilFile(file, vm, limitMs) {
 }
 
 /** Boot the VM for SSH, run the playbook over both hosts, stop the VM. Returns the playbook's evidence. */
-export async function fleetRun({ session, image, accel, timeScale, checkout, outDir, log, limitMs }) {
+export async function fleetRun({
+  session,
+  image,
+  accel,
+  timeScale,
+  checkout,
+  outDir,
+  log,
+  limitMs,
+  vmArgs = [],
+}) {
   const keys = session.tempDir('vm-ssh');
   const key = join(keys, 'id_ed25519');
   const made = await exec(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'podproof-vm', '-f', key]);
@@ -68,7 +83,7 @@ export async function fleetRun({ session, image, accel, timeScale, checkout, out
     throw new Error(`the VM did not start sshd (console: ${join(started.dir, 'console.log')})`);
   log(`the VM serves SSH on 127.0.0.1:${port}; running the playbook over this machine and the VM`);
   const inventory = join(keys, 'inventory.ini');
-  writeFileSync(inventory, fleetInventory({ port, key, timeScale }));
+  writeFileSync(inventory, fleetInventory({ port, key, timeScale, vmArgs }));
   const play = await exec(
     [
       'ansible-playbook',

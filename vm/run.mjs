@@ -19,8 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeEvidence, exec, resolveIdentity, Session } from '../dist/index.js';
 import { checkVmReports, planText, readGuestOutput } from './check.mjs';
-import { cacheRoot, ensureImage } from './image.mjs';
 import { fleetRun } from './fleet.mjs';
+import { cacheRoot, ensureImage } from './image.mjs';
 import { bootVm, detectAccel } from './qemu.mjs';
 
 const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +36,7 @@ const seconds = () => Math.round((performance.now() - started) / 1000);
 
 /** Host tools the harness needs, with their Debian package. */
 const TOOLS = {
+  'ssh-keygen': 'openssh-client',
   mmdebstrap: 'mmdebstrap',
   'qemu-system-x86_64': 'qemu-system-x86',
   'qemu-img': 'qemu-utils',
@@ -167,6 +168,7 @@ async function fleet({ session, image, accel, timeScale }) {
     outDir: out,
     log,
     limitMs: VM_LIMIT_MS,
+    vmArgs: process.env.PODPROOF_VM_FLEET_ARGS?.split(/\s+/).filter(Boolean) ?? [],
   });
   const matrix = existsSync(join(out, 'matrix.md')) ? readFileSync(join(out, 'matrix.md'), 'utf8') : '';
   console.log(matrix);
