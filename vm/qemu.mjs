@@ -120,7 +120,7 @@ export function qemuArgv({
     '-initrd',
     image.initrd,
     '-append',
-    'root=/dev/vda rw console=ttyS0 panic=-1 mitigations=off',
+    'root=/dev/vda rw console=ttyS0 panic=-1',
     '-drive',
     `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
   ];

@@ -117,6 +117,11 @@ async function main(session) {
     );
   log(`the VM powered off after ${vmSeconds} s (${describeEvidence(run.evidence).slice(0, 120)})`);
 
+  // a guest kernel that panicked reboots (panic=-1) and the boot script resumes the unfinished
+  // step: said here, since it costs time and is the emulator's doing, not podproof's
+  const panics = (run.console.match(/Kernel panic - not syncing[^\n]*/g) ?? []).length;
+  if (panics)
+    log(`the guest kernel panicked ${panics} time(s) and rebooted into the unfinished step (console.log)`);
   const guest = readGuestOutput(outDir);
   const reports = ['vm-root.json', 'vm-user.json'].filter((f) => existsSync(join(outDir, f)));
   const merged = await exec(
@@ -139,6 +144,7 @@ async function main(session) {
     image: { hash: image.hash, built: image.built, buildSeconds: image.buildSeconds, cache: cacheRoot() },
     accel,
     vmSeconds,
+    guestKernelPanics: panics,
     totalSeconds: seconds(),
     problems: verdict.problems,
     skipped: verdict.skipped,
