@@ -120,7 +120,13 @@ describe('the VM acceptance checks', () => {
     failed: undefined,
     reports: { root: report(good), user: report(good) },
     cleanCheck: '0',
-    reboot: { treatment: { served: true, detail: 'hello' }, control: { served: false, detail: 'newuidmap' } },
+    reboot: {
+      treatment: { served: true, detail: 'hello' },
+      control: {
+        served: false,
+        detail: 'Error: cannot set up namespace using "/usr/bin/newuidmap": exit status 1',
+      },
+    },
     ...over,
   });
   it('pass a finished run with every row proven or skipped, and list the skips', () => {
@@ -166,6 +172,14 @@ describe('the VM acceptance checks', () => {
     expect(r.problems).toEqual([]);
     expect(r.waived).toEqual([
       'root: systemd.restricted-still-serves (rootful) refuted, waived until 2027-06-30: crun#1828',
+    ]);
+  });
+  it('fail a reboot control that failed for another reason than the user namespace', () => {
+    const crash = { served: false, detail: 'conmon: Failed to create container: exit status 139' };
+    expect(
+      checkVmReports(guest({ reboot: { treatment: { served: true, detail: '' }, control: crash } })).problems,
+    ).toEqual([
+      `reboot test: without the oneshot the service failed, but not for the user namespace (${crash.detail})`,
     ]);
   });
   it('fail leftovers in the VM and a guest that failed', () => {

@@ -47,6 +47,9 @@ export function readGuestOutput(dir) {
   };
 }
 
+/** What rootless podman says when it cannot create its user namespace (newuidmap refused). */
+export const USERNS_FAILURE = /newuidmap|newgidmap|uid_map|gid_map|cannot set up namespace/i;
+
 /**
  * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
  * inconclusive or error row but those a waiver (vm/waivers.json) accepts, rootful `systemd.*` and
@@ -97,6 +100,12 @@ export function checkVmReports(guest) {
     if (reboot.control.served)
       problems.push(
         `reboot test: without the oneshot, the restricted service still served after boot (${reboot.control.detail})`,
+      );
+    // the control's failure must be the user namespace podman could not make (NoNewPrivileges
+    // stops the setuid newuidmap), not any crash
+    else if (!USERNS_FAILURE.test(reboot.control.detail))
+      problems.push(
+        `reboot test: without the oneshot the service failed, but not for the user namespace (${reboot.control.detail})`,
       );
   }
   return { problems, skipped, waived };

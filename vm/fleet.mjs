@@ -97,7 +97,12 @@ export async function fleetRun({
       cwd: checkout,
       timeoutMs: limitMs,
       signal: session.signal,
-      env: { ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_NOCOLOR: '1' },
+      // Ansible's own log, written as it goes (a slow VM task can be followed there)
+      env: {
+        ANSIBLE_HOST_KEY_CHECKING: 'False',
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_LOG_PATH: join(outDir, 'ansible.log'),
+      },
       purpose: 'the fleet playbook over this machine and the VM',
     },
   );

@@ -69,6 +69,14 @@ async function main(session) {
     throw new Error(`the image is built as the rootless user: ${builder.reason} (run scripts/prepare-host)`);
   mkdirSync(outDir, { recursive: true });
 
+  const image = await ensureImage({ session, builder: builder.identity, log });
+  const accel = await detectAccel({ session, kernel: image.kernel });
+  log(`accelerator: ${accel.accel} (${accel.why})`);
+
+  // under TCG the guest runs many times slower: podproof's bounds there are scaled to match
+  const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
+  if (process.argv.includes('--fleet')) return fleet({ session, image, accel, timeScale });
+
   // this machine's side of the table: a report given by the caller (.ci/run proved already), or a run now
   let hostReport = process.env.PODPROOF_VM_HOST_REPORT;
   if (!hostReport) {
@@ -80,14 +88,6 @@ async function main(session) {
       env: { NO_COLOR: '1' },
     });
   }
-
-  const image = await ensureImage({ session, builder: builder.identity, log });
-  const accel = await detectAccel({ session, kernel: image.kernel });
-  log(`accelerator: ${accel.accel} (${accel.why})`);
-
-  // under TCG the guest runs many times slower: podproof's bounds there are scaled to match
-  const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
-  if (process.argv.includes('--fleet')) return fleet({ session, image, accel, timeScale });
 
   const share = session.tempDir('vm-out');
   writeFileSync(
