@@ -13,6 +13,24 @@ export function accelArgs(accel) {
   return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
 }
 
+/** qemu with nothing but a q35 machine on this accelerator, no display or monitor, the serial console to a file (pure). */
+function headlessMachine(accel, consoleFile) {
+  return [
+    'qemu-system-x86_64',
+    '-nodefaults',
+    '-no-user-config',
+    '-machine',
+    'q35',
+    ...accelArgs(accel),
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${consoleFile}`,
+  ];
+}
+
 /**
  * What a short KVM boot of the kernel alone amounted to (pure): the kernel printed its banner on
  * the serial console (KVM runs it), or qemu reported a KVM error (a PVM-only /dev/kvm: "KVM
@@ -43,20 +61,9 @@ export async function detectAccel({ session, kernel, limitMs = 20_000 }) {
   const consoleFile = join(dir, 'console.log');
   const trial = session.background(
     [
-      'qemu-system-x86_64',
-      '-nodefaults',
-      '-no-user-config',
-      '-machine',
-      'q35',
-      ...accelArgs('kvm'),
+      ...headlessMachine('kvm', consoleFile),
       '-m',
       '512M',
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      `file:${consoleFile}`,
       '-no-reboot',
       '-kernel',
       kernel,
@@ -97,24 +104,13 @@ export function qemuArgv({
   hostfwd = undefined,
 }) {
   const argv = [
-    'qemu-system-x86_64',
-    '-nodefaults',
-    '-no-user-config',
+    ...headlessMachine(accel, consoleFile),
     '-name',
     'podproof-vm',
-    '-machine',
-    'q35',
-    ...accelArgs(accel),
     '-smp',
     String(cpus),
     '-m',
     memory,
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-serial',
-    `file:${consoleFile}`,
     '-kernel',
     image.kernel,
     '-initrd',
