@@ -5,13 +5,22 @@
  * issue's (10 SIGINT, 5 SIGKILL, 20 runs); PODPROOF_TRACE_RUNS=N scales them down for a quick try.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
+import { describeEvidence } from '../src/exec/evidence.js';
+import { exec } from '../src/exec/run.js';
+import { Session } from '../src/exec/session.js';
 import { waitUntil } from '../src/exec/wait.js';
+import { isStaleRootlessState, Podman, storagePaths } from '../src/podman/podman.js';
 import type { Report } from '../src/runner/prove.js';
+import { failedPodmanScopes, resetNewFailedScopes } from '../src/systemd/scopes.js';
 import {
   CLI,
+  identity,
   podmanWrapper,
+  realPodman,
   runCli,
   type TraceBaseline,
   testSession,
@@ -81,6 +90,30 @@ describe.skipIf(process.getuid?.() !== 0)('leave no trace (as root, both identit
       expect(await traces(baseline), `run ${i}, SIGKILL after ${at} ms\n${cleaned.run.stdout}`).toEqual([]);
     },
   );
+
+  it("a SIGKILL of everything a run had (its container, conmon and the store's pause process), as a machine's stop leaves it: clean resets podproof's rootless store and leaves nothing", async (ctx) => {
+    const { identity: who, skip } = identity('rootless');
+    if (!who) return ctx.skip(skip);
+    // a session of its own that never journals: as dead as a killed run's once its processes are
+    const killed = new Podman({ binary: realPodman, identity: who, session: new Session() });
+    const image = await fixtureImage(killed, BUSYBOX);
+    const started = await killed.start({ image, command: ['sleep', '600'], purpose: 'killed' });
+    expect(started.exitCode, started.stderr).toBe(0);
+    const name = started.argv[started.argv.indexOf('--name') + 1] ?? '';
+    const pids = await killed.cmd(['inspect', '--format', '{{.State.Pid}} {{.State.ConmonPid}}', name]);
+    const pause = readFileSync(join(storagePaths(who).tmpdir, 'pause.pid'), 'utf8');
+    // the kill is the test's: a systemd user manager marks the killed pause process's scope failed
+    const failedBefore = await failedPodmanScopes(who);
+    for (const pid of [...pids.stdout.trim().split(' '), pause.trim()]) process.kill(Number(pid), 'SIGKILL');
+    // podman itself now refuses every command in that store
+    const refused = await exec(killed.argv(['ps', '-a']), { identity: who, timeoutMs: 60_000 });
+    expect(isStaleRootlessState(refused), describeEvidence(refused)).toBe(true);
+    const cleaned = await runCli(['clean']);
+    expect(cleaned.run.exitCode, cleaned.run.stdout + cleaned.run.stderr).toBe(0);
+    expect(cleaned.run.stdout).toContain(name);
+    if (failedBefore) await resetNewFailedScopes(who, failedBefore);
+    expect(await traces(baseline)).toEqual([]);
+  });
 
   it('clean during a live run leaves that run alone', async () => {
     const run = startProve(['network', 'caps', 'pid']);

@@ -11,7 +11,7 @@ import { resolveIdentities } from '../exec/resolve.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
-import { Podman } from '../podman/podman.js';
+import { isStaleRootlessState, Podman, STALE_STATE_CAUSE } from '../podman/podman.js';
 import {
   hasCapBit,
   type OsRelease,
@@ -158,6 +158,9 @@ async function profileIdentity(
   } else {
     profile.available = false;
     profile.reason = `podman does not work as ${identity.user}: ${describeEvidence(info)}`;
+    // only podproof's own store is reset by podproof (Podman.cmd); the user's is theirs
+    if (isStaleRootlessState(info))
+      profile.reason += ` (${STALE_STATE_CAUSE}; run \`podman system migrate\` as ${identity.user})`;
   }
   if (identity.name === 'rootless') {
     profile.subuid = subidRangesFor(subuid, identity.user, identity.uid);

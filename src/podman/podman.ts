@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
@@ -72,6 +72,79 @@ export function sessionSecrets(names: string, sessionId: string | undefined): st
     .filter((n) => prefix.test(n));
 }
 
+/**
+ * Rootless podman refuses every command ("invalid internal status, try resetting the pause
+ * process") when its store lists containers as running whose conmon is gone and no pause process
+ * is left to join (pure).
+ */
+export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): boolean {
+  return e.exitCode !== 0 && /invalid internal status, try resetting the pause process/i.test(e.stderr);
+}
+
+/** What leaves a rootless store in that state, said where podproof resets it or asks the user to. */
+export const STALE_STATE_CAUSE =
+  'containers marked running whose processes are gone: a SIGKILL of the pause process and conmon, or a reboot that kept /run';
+
+/** Resets of a stale rootless store under way, by storage root (see Podman.resetStaleStore). */
+const storeResets = new Map<string, Promise<Evidence>>();
+
+/**
+ * The network namespace file in a container's OCI spec (its `config.json`), where it is in
+ * podman's netns dir for `identity` (pure).
+ */
+export function netnsFileInSpec(
+  spec: string,
+  identity: Pick<Identity, 'uid' | 'runtimeDir'>,
+): string | undefined {
+  let path: unknown;
+  try {
+    const namespaces = (JSON.parse(spec) as { linux?: { namespaces?: { type?: string; path?: unknown }[] } })
+      .linux?.namespaces;
+    path = namespaces?.find((n) => n.type === 'network')?.path;
+  } catch {
+    return undefined;
+  }
+  const dir = identity.uid === 0 ? '/run/netns/' : join(identity.runtimeDir, 'netns/');
+  return typeof path === 'string' && path.startsWith(dir) && /^netns-[\w-]+$/.test(path.slice(dir.length))
+    ? path
+    : undefined;
+}
+
+/** The network namespace files named by the OCI specs of the containers in the graph root `root`. */
+function netnsFilesOfStore(root: string, identity: Identity): string[] {
+  const files: string[] = [];
+  for (const driverDir of entriesOf(root).filter((d) => d.endsWith('-containers')))
+    for (const id of entriesOf(join(root, driverDir))) {
+      let spec: string;
+      try {
+        spec = readFileSync(join(root, driverDir, id, 'userdata', 'config.json'), 'utf8');
+      } catch {
+        continue;
+      }
+      const file = netnsFileInSpec(spec, identity);
+      if (file) files.push(file);
+    }
+  return files;
+}
+
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Mount points in this process's mount namespace. */
+function mountPoints(): Set<string> {
+  const points = new Set<string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const point = line.split(' ')[4];
+    if (point) points.add(point.replace(/\\040/g, ' '));
+  }
+  return points;
+}
+
 /** A signal that never fires: commands that end what an abort left must not be aborted themselves. */
 const NEVER = new AbortController().signal;
 
@@ -112,14 +185,57 @@ export class Podman {
    * Run `podman ARGS` as this handle's identity. A call whose purpose is `cleanup` is not
    * cancelled by the handle's signal (SIGINT, a claim's deadline): it is what removes things then.
    */
-  cmd(args: string[], opts: Omit<ExecOptions, 'identity' | 'log'> = {}): Promise<Evidence> {
-    return exec(this.argv(args), {
+  async cmd(args: string[], opts: Omit<ExecOptions, 'identity' | 'log'> = {}): Promise<Evidence> {
+    const run = () =>
+      exec(this.argv(args), {
+        ...opts,
+        identity: this.identity,
+        log: this.log,
+        signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
+        onAbort: opts.onAbort ?? { graceMs: ABORT_GRACE_MS },
+      });
+    const first = await run();
+    if (!this.ownsRootlessStore() || !isStaleRootlessState(first)) return first;
+    // podman stopped in its setup, before doing anything: reset podproof's store, then once more
+    await this.resetStaleStore();
+    return run();
+  }
+
+  /** The rootless storage this handle uses is podproof's own, which podproof may repair. */
+  private ownsRootlessStore(): boolean {
+    return this.identity.name === 'rootless' && this.storage === 'podproof' && !this.remoteUrl;
+  }
+
+  /**
+   * `podman system migrate` on podproof's own rootless store: it ends the store's pause process
+   * and marks its "running" containers stopped. Only podproof's containers live there, and none
+   * of them has a live conmon (else podman would have joined it). Concurrent callers share one.
+   */
+  private resetStaleStore(): Promise<Evidence> {
+    const key = storagePaths(this.identity).root;
+    let reset = storeResets.get(key);
+    if (!reset) {
+      reset = this.migrateStaleStore(key).finally(() => storeResets.delete(key));
+      storeResets.set(key, reset);
+    }
+    return reset;
+  }
+
+  private async migrateStaleStore(root: string): Promise<Evidence> {
+    // the containers' network namespaces were mounted in the dead pause process's mount namespace:
+    // their files are empty now, and migrate forgets them (podman rm would not remove them)
+    const netnsFiles = netnsFilesOfStore(root, this.identity);
+    const opts = { identity: this.identity, log: this.log, timeoutMs: 120_000 };
+    const migrated = await exec(this.argv(['system', 'migrate']), {
       ...opts,
-      identity: this.identity,
-      log: this.log,
-      signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
-      onAbort: opts.onAbort ?? { graceMs: ABORT_GRACE_MS },
+      purpose: `reset podproof's rootless store (${STALE_STATE_CAUSE})`,
     });
+    // migrate may exit 125 even so: stopping a container whose conmon is gone times out waiting
+    // for its exit file (4.3), yet the container is marked stopped and the store works again
+    const mounted = mountPoints();
+    for (const file of netnsFiles.filter((f) => existsSync(f) && !mounted.has(f)))
+      await exec(['rm', '-f', '--', file], { ...opts, purpose: 'reset: a dead network namespace file' });
+    return migrated;
   }
 
   /** `podman run --rm` with the session label and a unique name. */
