@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { externalizedBuiltins } from '../src/apparatus/images.js';
 import { parseLdd } from '../src/apparatus/ldd.js';
 import {
   compareVersions,
@@ -74,6 +75,37 @@ describe('a runtime bug that breaks restricted services', () => {
       restrictedServiceRuntimeBug(summarizePodmanInfo(captured('podman-info-4.3-rootful.json'))),
     ).toBeUndefined();
     expect(restrictedServiceRuntimeBug({ ociRuntime: 'crun' })).toBeUndefined();
+  });
+});
+
+describe("node's externalized builtins (the node fixture copies them)", () => {
+  it("Debian 13's node: the six files its build names", () => {
+    // `node -p process.config.target_defaults.defines` in the Debian 13 VM (nodejs 20.19)
+    const defines = [
+      'NODE_OPENSSL_CONF_NAME=nodejs_conf',
+      'NODE_OPENSSL_CERT_STORE',
+      'ICU_NO_USER_DATA_OVERRIDE',
+      'NODE_SHARED_BUILTIN_CJS_MODULE_LEXER_LEXER_PATH=/usr/share/nodejs/cjs-module-lexer/lexer.js',
+      'NODE_SHARED_BUILTIN_CJS_MODULE_LEXER_DIST_LEXER_PATH=/usr/share/nodejs/cjs-module-lexer/dist/lexer.js',
+      'NODE_SHARED_BUILTIN_UNDICI_UNDICI_PATH=/usr/share/nodejs/undici/undici-fetch.js',
+      'NODE_SHARED_BUILTIN_ACORN_PATH=/usr/share/nodejs/acorn/dist/acorn.js',
+      'NODE_SHARED_BUILTIN_ACORN_WALK_PATH=/usr/share/nodejs/acorn-walk/dist/walk.js',
+      'NODE_SHARED_BUILTIN_MINIMATCH_PATH=/usr/share/nodejs/minimatch/dist/cjs/index.bundle.js',
+    ];
+    expect(externalizedBuiltins({ target_defaults: { defines } })).toEqual([
+      '/usr/share/nodejs/cjs-module-lexer/lexer.js',
+      '/usr/share/nodejs/cjs-module-lexer/dist/lexer.js',
+      '/usr/share/nodejs/undici/undici-fetch.js',
+      '/usr/share/nodejs/acorn/dist/acorn.js',
+      '/usr/share/nodejs/acorn-walk/dist/walk.js',
+      '/usr/share/nodejs/minimatch/dist/cjs/index.bundle.js',
+    ]);
+  });
+  it("a node with everything built in (nodejs.org's, Debian 12's) names none", () => {
+    expect(
+      externalizedBuiltins({ target_defaults: { defines: ['NODE_OPENSSL_CONF_NAME=nodejs_conf'] } }),
+    ).toEqual([]);
+    expect(externalizedBuiltins({})).toEqual([]);
   });
 });
 
