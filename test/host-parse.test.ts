@@ -64,17 +64,28 @@ describe('a runtime bug that breaks restricted services', () => {
     summarizePodmanInfo(
       JSON.stringify({ host: { ociRuntime: { name: 'crun', version: `crun version ${v}\ncommit: x` } } }),
     );
-  it('is named for crun 1.17 to 1.22 (Debian 13 ships 1.21), not before, not from 1.23', () => {
-    expect(restrictedServiceRuntimeBug(crun('1.21'))).toMatch(/crun 1.21 .*containers\/crun#1828/);
-    expect(restrictedServiceRuntimeBug(crun('1.17'))).toBeDefined();
-    expect(restrictedServiceRuntimeBug(crun('1.16.1'))).toBeUndefined();
-    expect(restrictedServiceRuntimeBug(crun('1.23'))).toBeUndefined();
+  // crun 1.21's message is `crun_make_error (err, errno, "recvfrom(PF_NETLINK)")` (linux.c), which
+  // podman wraps as an OCI runtime error; HEAD's is "recvfrom PF_NETLINK"
+  const journal = 'Error: OCI runtime error: crun: recvfrom(PF_NETLINK): Success\n';
+  it('is named for crun 1.17 to 1.22 (Debian 13 ships 1.21) whose error the journal shows', () => {
+    expect(restrictedServiceRuntimeBug(crun('1.21'), journal)).toMatch(
+      /crun 1.21 .*containers\/crun#1828.*journal: Error: OCI runtime error: crun: recvfrom\(PF_NETLINK\)/,
+    );
+    expect(restrictedServiceRuntimeBug(crun('1.17'), 'crun: sendto PF_NETLINK: x')).toBeDefined();
+  });
+  it('not before 1.17, not from 1.23, and not when the journal shows another failure', () => {
+    expect(restrictedServiceRuntimeBug(crun('1.16.1'), journal)).toBeUndefined();
+    expect(restrictedServiceRuntimeBug(crun('1.23'), journal)).toBeUndefined();
+    expect(
+      restrictedServiceRuntimeBug(crun('1.21'), 'Error: initializing source docker://x: no route\n'),
+    ).toBeUndefined();
+    expect(restrictedServiceRuntimeBug(crun('1.21'), '')).toBeUndefined();
   });
   it('is not named for runc, nor without a version', () => {
     expect(
-      restrictedServiceRuntimeBug(summarizePodmanInfo(captured('podman-info-4.3-rootful.json'))),
+      restrictedServiceRuntimeBug(summarizePodmanInfo(captured('podman-info-4.3-rootful.json')), journal),
     ).toBeUndefined();
-    expect(restrictedServiceRuntimeBug({ ociRuntime: 'crun' })).toBeUndefined();
+    expect(restrictedServiceRuntimeBug({ ociRuntime: 'crun' }, journal)).toBeUndefined();
   });
 });
 

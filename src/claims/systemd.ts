@@ -97,11 +97,18 @@ function pullAsService(ctx: ClaimContext, pull: string[], properties: string[], 
 }
 
 /** Send `line` to each socket in turn (the first connection starts the container); which echoed. */
-async function serveAll(echo: EchoSocket, purpose: string): Promise<Send[]> {
+async function serveAll(echo: EchoSocket, purpose: string): Promise<Served> {
   const sends: Send[] = [];
   for (const s of echo.sockets)
     sends.push({ name: s.name, e: await echo.send(s, 'hello', `${purpose}: ${s.name}`) });
-  return sends;
+  const missed = sends.some((x) => !echoed(x.e, 'hello'));
+  return { sends, journal: missed ? await echo.journal(`${purpose}: the service's journal`) : undefined };
+}
+
+/** What {@link serveAll} saw: socat's evidence per socket, and the service's journal when one did not echo. */
+interface Served {
+  sends: Send[];
+  journal?: Evidence;
 }
 
 /** One line sent through one socket, and socat's evidence. */
@@ -166,7 +173,7 @@ export const socketActivation: Claim = {
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
   async treatment(ctx) {
     const echo = await startEcho(ctx, {}, 'socket');
-    const sends = await serveAll(echo, 'treatment');
+    const { sends } = await serveAll(echo, 'treatment');
     const first = echo.sockets[0];
     const ifaces = first
       ? await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces')
@@ -179,7 +186,10 @@ export const socketActivation: Claim = {
   // the same service and container started without its socket unit: nothing to serve on
   async control(ctx) {
     const echo = await startEcho(ctx, { withoutSocketUnit: true }, 'service');
-    return { ok: true, value: checkServesNone('without the socket unit', await serveAll(echo, 'control')) };
+    return {
+      ok: true,
+      value: checkServesNone('without the socket unit', (await serveAll(echo, 'control')).sends),
+    };
   },
 };
 
@@ -201,12 +211,10 @@ export const restrictedStillServes: Claim = {
       { withDatagrams: false, serviceProperties: RESTRICTED_SERVICE },
       'socket',
     );
+    const served = await serveAll(echo, 'treatment');
     return {
       ok: true,
-      value: withRuntimeNote(
-        ctx,
-        checkServesAll('restricted, --pull=never', await serveAll(echo, 'treatment')),
-      ),
+      value: withRuntimeNote(ctx, checkServesAll('restricted, --pull=never', served.sends), served.journal),
     };
   },
   // the same restricted service asked to pull cannot reach any registry
@@ -280,7 +288,7 @@ async function servesAfterTeardown(
   ctx: ClaimContext,
   image: string,
   withPrecreate: boolean,
-): Promise<{ served: boolean; observed: string } | { error: string }> {
+): Promise<{ served: boolean; observed: string; journal?: Evidence } | { error: string }> {
   // from here until the service starts, no podman of this identity may run: it would recreate the namespace
   const down = await tearDownUserns(ctx);
   if (!down.ok) return { error: down.detail };
@@ -313,8 +321,10 @@ async function servesAfterTeardown(
     if (!first) return { error: 'no socket' };
     const e = await echo.send(first, 'hello', withPrecreate ? 'treatment: tcp4' : 'control: tcp4');
     const st = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
+    const served = echoed(e, 'hello');
     return {
-      served: echoed(e, 'hello'),
+      served,
+      journal: served ? undefined : await echo.journal("the service's journal"),
       observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}`,
     };
   }
@@ -328,14 +338,14 @@ function servedSide(
 ): Side {
   if ('error' in r) return { ok: false, error: r.error };
   const value = { holds: r.served === want, observed: r.observed };
-  return { ok: true, value: want ? withRuntimeNote(ctx, value) : value };
+  return { ok: true, value: want ? withRuntimeNote(ctx, value, r.journal) : value };
 }
 
 /** A restricted service's observation that did not hold, with a known runtime bug named beside it. */
-function withRuntimeNote(ctx: ClaimContext, o: Observation): Observation {
+function withRuntimeNote(ctx: ClaimContext, o: Observation, journal: Evidence | undefined): Observation {
   const bug = o.holds
     ? undefined
-    : restrictedServiceRuntimeBug(ctx.host.identities[ctx.identity.name]?.podman);
+    : restrictedServiceRuntimeBug(ctx.host.identities[ctx.identity.name]?.podman, journal?.stdout ?? '');
   return bug ? { ...o, observed: `${o.observed} (known: ${bug})` } : o;
 }
 

@@ -97,15 +97,22 @@ export function summarizePodmanInfo(json: string): PodmanInfoSummary {
 /**
  * A runtime bug known to break a restricted service's container (pure): crun 1.17 to 1.22 fail
  * to set up the loopback device over netlink under `RestrictAddressFamilies=AF_UNIX AF_NETLINK`
- * ("recvfrom(PF_NETLINK)", containers/crun#1828, fixed in 1.23). Said beside a verdict, never
+ * ("recvfrom(PF_NETLINK)", containers/crun#1828, fixed in 1.23). Named only when the service's
+ * journal shows crun's error and the version is in that range; said beside a verdict, never
  * instead of one.
  */
-export function restrictedServiceRuntimeBug(info: PodmanInfoSummary | undefined): string | undefined {
+export function restrictedServiceRuntimeBug(
+  info: PodmanInfoSummary | undefined,
+  journal: string,
+): string | undefined {
   const v = info?.ociRuntimeVersion;
   if (info?.ociRuntime !== 'crun' || !v) return undefined;
-  if (compareVersions(v, '1.17') >= 0 && compareVersions(v, '1.23') < 0)
-    return `crun ${v} cannot set up a container's loopback under RestrictAddressFamilies (containers/crun#1828, fixed in crun 1.23)`;
-  return undefined;
+  if (compareVersions(v, '1.17') < 0 || compareVersions(v, '1.23') >= 0) return undefined;
+  // crun's own words when its netlink setup of the loopback fails ("recvfrom(PF_NETLINK)" in 1.21)
+  const said = /^.*\b(?:socket|bind|sendto|recvfrom)[( ]PF_NETLINK\b.*$/m.exec(journal)?.[0].trim();
+  return said
+    ? `crun ${v} cannot set up a container's loopback under RestrictAddressFamilies (containers/crun#1828, fixed in crun 1.23); the service's journal: ${said}`
+    : undefined;
 }
 
 /** What /etc/os-release says the host is (fields as os-release(5) names them, lower-cased). */

@@ -145,7 +145,24 @@ export async function startEchoSocket(
       timeoutMs: 60_000,
       until: (out) => out.includes('\n'),
     });
-  return { base, port, sockets, units, send, image };
+  // what the service printed (podman's and the runtime's errors), for a side that did not serve
+  const journal = (purpose: string) =>
+    ctx.exec(
+      [
+        'journalctl',
+        ...(ctx.identity.name === 'rootless' ? ['--user'] : []),
+        '--unit',
+        `${base}.service`,
+        '--boot',
+        '--no-pager',
+        '--output',
+        'cat',
+        '--lines',
+        '40',
+      ],
+      { purpose, timeoutMs: 30_000 },
+    );
+  return { base, port, sockets, units, send, journal, image };
 }
 
 export type EchoSocket = Awaited<ReturnType<typeof startEchoSocket>>;
