@@ -150,6 +150,13 @@ describe('the VM acceptance checks', () => {
       'no report from the user run',
     ]);
   });
+  it("accept a run of a part without those rows (the CI's normal user), but not when no run has them", () => {
+    const loopback = report([row('network.loopback-only', 'rootless', 'proven')]);
+    expect(checkVmReports(guest({ reports: { root: report(good), user: loopback } })).problems).toEqual([]);
+    expect(checkVmReports(guest({ reports: { root: loopback, user: loopback } })).problems).toEqual([
+      'no run proved a rootful systemd.* or an egress row',
+    ]);
+  });
   it('fail a reboot test whose control still served, or that never finished', () => {
     expect(
       checkVmReports(
