@@ -99,6 +99,9 @@ export async function fleetRun({
       signal: session.signal,
       // Ansible's own log, written as it goes (a slow VM task can be followed there)
       env: {
+        // ansible ends a task over its time itself: killed from outside, its forked workers would
+        // keep the play's output open (and the VM's prove running) past this bound
+        ANSIBLE_TASK_TIMEOUT: String(Math.max(60, Math.floor(limitMs / 1000) - 120)),
         ANSIBLE_HOST_KEY_CHECKING: 'False',
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_LOG_PATH: join(outDir, 'ansible.log'),
