@@ -63,6 +63,17 @@ describe('a stale rootless store (what a SIGKILL of the pause process and conmon
     expect(isStaleRootlessState(refused)).toBe(true);
     expect(isStaleRootlessState({ ...refused, exitCode: 0 })).toBe(false);
   });
+  it('is also the race where a conmon dies while podman joins it', () => {
+    // seen on this host when the pause process and a conmon were SIGKILLed a moment before
+    const raced =
+      'level=error msg="invalid internal status, try resetting the pause process with \\"podman system migrate\\": cannot re-exec process to join the existing user namespace"\n';
+    expect(isStaleRootlessState({ exitCode: 1, stderr: raced })).toBe(true);
+  });
+  it('not a newuidmap that cannot map (the same first words, in the Debian 13 VM under NoNewPrivileges)', () => {
+    const newuidmap =
+      'time="2026-11-26T07:50:39Z" level=error msg="invalid internal status, try resetting the pause process with \\"/usr/bin/podman system migrate\\": cannot set up namespace using \\"/usr/bin/newuidmap\\": exit status 1"\n';
+    expect(isStaleRootlessState({ exitCode: 1, stderr: newuidmap })).toBe(false);
+  });
   it('another failure, or the warning alone, is not it', () => {
     expect(isStaleRootlessState({ exitCode: 1, stderr: refused.stderr.split('\n')[0] ?? '' })).toBe(false);
     expect(

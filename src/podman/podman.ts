@@ -78,7 +78,14 @@ export function sessionSecrets(names: string, sessionId: string | undefined): st
  * is left to join (pure).
  */
 export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): boolean {
-  return e.exitCode !== 0 && /invalid internal status, try resetting the pause process/i.test(e.stderr);
+  // the same words also preface a newuidmap that cannot map (NoNewPrivileges, no subuid range):
+  // only the two ways of finding nothing alive to join are a stale store
+  return (
+    e.exitCode !== 0 &&
+    /invalid internal status, try resetting the pause process.*(?:could not find any running process|cannot re-exec process to join the existing user namespace)/i.test(
+      e.stderr,
+    )
+  );
 }
 
 /** What leaves a rootless store in that state, said where podproof resets it or asks the user to. */
