@@ -6,6 +6,7 @@ import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
+import { parseMountinfo } from '../probe/mounts.js';
 
 /** Where a podman handle keeps images and containers. */
 export type StorageMode = 'podproof' | 'host';
@@ -142,16 +143,6 @@ function entriesOf(dir: string): string[] {
   }
 }
 
-/** Mount points in this process's mount namespace. */
-function mountPoints(): Set<string> {
-  const points = new Set<string>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const point = line.split(' ')[4];
-    if (point) points.add(point.replace(/\\040/g, ' '));
-  }
-  return points;
-}
-
 /** A signal that never fires: commands that end what an abort left must not be aborted themselves. */
 const NEVER = new AbortController().signal;
 
@@ -239,7 +230,9 @@ export class Podman {
     });
     // migrate may exit 125 even so: stopping a container whose conmon is gone times out waiting
     // for its exit file (4.3), yet the container is marked stopped and the store works again
-    const mounted = mountPoints();
+    const mounted = new Set(
+      parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountPoint),
+    );
     for (const file of netnsFiles.filter((f) => existsSync(f) && !mounted.has(f)))
       await exec(['rm', '-f', '--', file], { ...opts, purpose: 'reset: a dead network namespace file' });
     return migrated;
@@ -474,13 +467,7 @@ export class PodmanNotFoundError extends Error {
 /** PIDs of `podman container cleanup` processes (for one storage root, when given). */
 export function pendingCleanups(root?: string): number[] {
   const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const entry of entries) {
+  for (const entry of entriesOf('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let args: string[];
     try {
