@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { EvidenceLog } from '../src/exec/evidence.js';
 import { exec, succeeded } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
+import { waitUntil } from '../src/exec/wait.js';
 
 describe('exec', () => {
   it('records argv, exit code, output and duration as evidence', async () => {
@@ -85,6 +86,24 @@ describe('exec', () => {
   });
 });
 
+describe('a command the harness kills', () => {
+  it('takes what it started along: a background child holding the output does not keep exec waiting', async () => {
+    const e = await exec(['sh', '-c', 'sleep 60 & echo $!; exec sleep 61'], { timeoutMs: 500 });
+    expect(e.failure).toBe('timeout');
+    const orphan = Number(e.stdout.trim());
+    expect(orphan).toBeGreaterThan(1);
+    // reaped by init once killed; a zombie for a moment at most
+    const state = () => {
+      try {
+        return readFileSync(`/proc/${orphan}/stat`, 'utf8').split(' ')[2];
+      } catch {
+        return 'gone';
+      }
+    };
+    expect(await waitUntil(() => ['gone', 'Z'].includes(state() ?? ''), 5_000)).toBe(true);
+  }, 30_000);
+});
+
 describe('exec until', () => {
   it('stops the command once its output has the answer, and that is not a failure', async () => {
     const e = await exec(['sh', '-c', 'echo hello; exec sleep 30'], {
@@ -92,6 +111,18 @@ describe('exec until', () => {
     });
     expect(e).toMatchObject({ answered: true, stdout: 'hello\n' });
     expect(e.failure).toBeUndefined();
+  });
+  it("stops the command when the caller's `enough` aborts, and that is not a failure either", async () => {
+    const enough = new AbortController();
+    const e = exec(['sh', '-c', 'echo started; exec sleep 30'], {
+      until: (out) => {
+        if (out.includes('started')) enough.abort();
+        return false;
+      },
+      enough: enough.signal,
+    });
+    expect(await e).toMatchObject({ answered: true, stdout: 'started\n' });
+    expect((await e).failure).toBeUndefined();
   });
   it('is still a timeout when the answer never comes', async () => {
     const e = await exec(['sleep', '30'], { until: (out) => out.includes('x'), timeoutMs: 300 });

@@ -32,6 +32,12 @@ export interface ExecOptions {
    */
   until?: (stdout: string) => boolean;
   /**
+   * Stop the command when this aborts: the caller needs no more of it (a watcher whose event
+   * will not matter any more, a client whose server has gone). Like `until`, the evidence then
+   * has `answered: true`, not a failure; unlike `signal` it is no abort of the claim.
+   */
+  enough?: AbortSignal;
+  /**
    * When `signal` aborts, end the work another way before signalling the process: podman 4.3
    * signalled while it sets up a container's network exits and leaves the network namespace, its
    * veth and its address behind. `stop` (a `podman kill NAME`) is tried until the process ends;
@@ -70,6 +76,9 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
   const answered = new AbortController();
   const cancel = new AbortController();
   const cancelOn = [answered.signal, cancel.signal];
+  const enough = () => answered.abort();
+  if (opts.enough?.aborted) enough();
+  else opts.enough?.addEventListener('abort', enough, { once: true });
   if (opts.signal && !opts.onAbort) cancelOn.push(opts.signal);
   const child = execa(launch.file, launch.args, {
     ...execaOptions(opts, launch),
@@ -79,6 +88,7 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     stdin: opts.input === undefined ? 'ignore' : undefined,
   });
   if (opts.signal && opts.onAbort) endGently(child, opts.signal, opts.onAbort, cancel);
+  killGroupOnExit(child, () => answered.signal.aborted || cancel.signal.aborted);
   if (opts.until) {
     let out = '';
     child.stdout?.on('data', (d: Buffer | string) => {
@@ -87,6 +97,7 @@ export async function exec(argv: string[], opts: ExecOptions = {}): Promise<Evid
     });
   }
   const result = await child;
+  opts.enough?.removeEventListener('abort', enough);
   const evidence = recordEvidence(argv, opts, result, {
     started,
     startedAt,
@@ -140,6 +151,29 @@ function endGently(
   }
 }
 
+/**
+ * A process the harness killed (a timeout, an abort, an answer come, a stop) may have started
+ * others that still hold its output open: a forked worker of ansible-playbook, a shell's
+ * background job. Node would wait for them to close it. Each process is started as the leader
+ * of its own process group, so once a killed one has exited, what is left of its group is
+ * killed too. Helpers that must outlive a command leave its group themselves (podman's pause
+ * process and conmon start their own sessions). A group the harness may not signal (a root
+ * command under `sudo -n` from a normal user) is left to sudo, which passes signals on.
+ */
+function killGroupOnExit(
+  child: { pid?: number; killed: boolean; once(event: 'exit', listener: () => void): unknown },
+  stoppedByHarness: () => boolean,
+): void {
+  child.once('exit', () => {
+    if (!child.pid || !(child.killed || stoppedByHarness())) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: nothing left in the group; EPERM: another user's processes (see above)
+    }
+  });
+}
+
 type ExecaResult = Awaited<ReturnType<typeof execa>>;
 /** What the evidence is made of: a finished process, or one never started. */
 type ProcessOutcome = Partial<
@@ -154,6 +188,8 @@ function execaOptions(
   return {
     reject: false,
     forceKillAfterDelay: 3000,
+    // its own process group (and session): what it starts can be killed with it, see killGroupOnExit
+    detached: true,
     env: launch.env,
     cwd: opts.cwd ?? launch.cwd,
     stripFinalNewline: false,
@@ -264,6 +300,7 @@ export function spawnBackground(
     cancelSignal: signal,
     stdin: 'ignore',
   });
+  killGroupOnExit(child, () => controller.signal.aborted);
   // stopped on purpose is not a failure; a process that died by itself keeps its exit code
   const done = child.then((result) =>
     recordEvidence(argv, opts, result, {
