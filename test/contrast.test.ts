@@ -44,6 +44,7 @@ import {
   checkRestrictedPullFails,
   checkServesAll,
   checkServesNone,
+  type Send,
 } from '../src/claims/systemd.js';
 import { checkBothPull, checkPolicyDecides, type PolicyPulls } from '../src/claims/trust.js';
 import {
@@ -410,7 +411,6 @@ describe('systemd.pull-blocked (rootless)', () => {
 });
 
 describe('systemd socket claims (rootless): each check fails on the other arm', () => {
-  type Send = { name: string; e: Evidence };
   const sends = (key: string) =>
     (meta[key] as unknown as { name: string; e: Partial<Evidence> }[]).map(
       (x): Send => ({
@@ -450,6 +450,18 @@ describe('systemd socket claims (rootless): each check fails on the other arm', 
     expect(checkRestrictedPullFails(c[0]?.e, states).holds).toBe(true);
     expect(checkRestrictedPullFails(t[0]?.e, states).holds).toBe(false);
     expect(checkRestrictedPullFails(c[0]?.e, ['active', 'active']).holds).toBe(false);
+  });
+  it('a socket not sent to, because the service had ended, is no echo', () => {
+    const t = sends('systemd.restricted-still-serves.rootless.treatment');
+    const [first, ...rest] = t;
+    if (!first) throw new Error('no captured send');
+    const line = 'podproof-x-echo-1.service: Main process exited, code=exited, status=126/n/a';
+    const cut: Send[] = [first, ...rest.map((x) => ({ name: x.name, ended: line }))];
+    const o = checkServesAll('t', cut);
+    expect(o.holds).toBe(false);
+    expect(o.observed).toContain('not sent');
+    expect(o.observed).toContain(line);
+    expect(checkServesNone('c', cut).holds).toBe(false);
   });
   it('systemd.userns-precreated', () => {
     const t = sends('systemd.userns-precreated.rootless.treatment');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../src/exec/identity.js';
+import { serviceEndLine } from '../src/systemd/echo.js';
 import { writesUnitsDirectly } from '../src/systemd/units.js';
 
 const rootful = {
@@ -29,5 +30,31 @@ describe('who writes the unit files', () => {
   });
   it('a normal user proving rootful through sudo -n writes /run/systemd/system through the identity', () => {
     expect(writesUnitsDirectly(rootful, 1000)).toBe(false);
+  });
+});
+
+describe("systemd's line for a service whose main process ended (a client stops waiting on it)", () => {
+  // `journalctl --unit X -o cat` of a restricted echo service under crun 1.21 (Debian 13 VM)
+  const failed = [
+    'Starting podproof-abc-echo-3.service - podproof echo server in a --network=none container...',
+    'Error: OCI runtime error: crun: recvfrom(PF_NETLINK): Address family not supported by protocol',
+    'podproof-abc-echo-3.service: Main process exited, code=exited, status=126/n/a',
+    "podproof-abc-echo-3.service: Failed with result 'exit-code'.",
+  ].join('\n');
+  const serving = [
+    'Started podproof-abc-echo-3.service - podproof echo server in a --network=none container.',
+    'echo server: 3 sockets passed (tcp4, tcp6, unix)',
+  ].join('\n');
+  it('finds it in a failed service', () => {
+    expect(serviceEndLine(failed)).toBe(
+      'podproof-abc-echo-3.service: Main process exited, code=exited, status=126/n/a',
+    );
+  });
+  it('a service still serving, or the runtime error alone, is no end', () => {
+    expect(serviceEndLine(serving)).toBeUndefined();
+    expect(serviceEndLine(failed.split('\n').slice(0, 2).join('\n'))).toBeUndefined();
+  });
+  it('a clean exit ends it as well', () => {
+    expect(serviceEndLine('podproof-abc-echo-3.service: Deactivated successfully.')).toBeDefined();
   });
 });

@@ -96,12 +96,27 @@ function pullAsService(ctx: ClaimContext, pull: string[], properties: string[], 
   return runAsService(ctx.exec, { user, unit, journal: ctx.session, properties, argv: pull, purpose });
 }
 
-/** Send `line` to each socket in turn (the first connection starts the container); which echoed. */
-async function serveAll(echo: EchoSocket, purpose: string): Promise<Served> {
+/**
+ * Send `line` to each socket in turn (the first connection starts the container); which echoed.
+ * A serving echo server never exits: once systemd says the service's main process ended, the
+ * send under way stops and the rest are not sent (each would only wait out its idle timeout).
+ * A control whose service has no sockets (`each-timeout`) sends to every socket whatever it does.
+ */
+async function serveAll(
+  echo: EchoSocket,
+  purpose: string,
+  until: 'service-ends' | 'each-timeout',
+): Promise<Served> {
+  const watch =
+    until === 'service-ends' ? echo.watchServiceEnd(`${purpose}: watch for the service's end`) : undefined;
   const sends: Send[] = [];
-  for (const s of echo.sockets)
-    sends.push({ name: s.name, e: await echo.send(s, 'hello', `${purpose}: ${s.name}`) });
-  const missed = sends.some((x) => !echoed(x.e, 'hello'));
+  for (const s of echo.sockets) {
+    const ended = () => (watch?.ended.aborted ? String(watch.ended.reason) : undefined);
+    const e = ended() ? undefined : await echo.send(s, 'hello', `${purpose}: ${s.name}`, watch?.ended);
+    sends.push({ name: s.name, e, ended: ended() });
+  }
+  await watch?.stop();
+  const missed = sends.some((x) => !sent(x));
   return { sends, journal: missed ? await echo.journal(`${purpose}: the service's journal`) : undefined };
 }
 
@@ -111,29 +126,38 @@ interface Served {
   journal?: Evidence;
 }
 
-/** One line sent through one socket, and socat's evidence. */
+/** One line sent through one socket: socat's evidence (none when not sent), and systemd's line if the service had ended. */
 export interface Send {
   name: string;
-  e: Evidence;
+  e?: Evidence;
+  ended?: string;
+}
+
+/** Did this send come back as the echo of hello (pure)? */
+function sent(x: Send): boolean {
+  return x.e !== undefined && echoed(x.e, 'hello');
 }
 
 function describeSends(sends: Send[]): string {
-  const served = sends.filter((x) => echoed(x.e, 'hello')).map((x) => x.name);
-  const missing = sends.filter((x) => !echoed(x.e, 'hello')).map((x) => `${x.name} ${describeSocat(x.e)}`);
-  return `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}`;
+  const served = sends.filter(sent).map((x) => x.name);
+  const missing = sends
+    .filter((x) => !sent(x))
+    .map((x) => `${x.name} ${x.e ? describeSocat(x.e) : 'not sent'}`);
+  const ended = sends.find((x) => x.ended)?.ended;
+  return `served hello on ${served.join(', ') || 'nothing'}${missing.length ? `; no echo on ${missing.join('; ')}` : ''}${ended ? `; the service ended: ${ended}` : ''}`;
 }
 
 /** Treatment check (pure): every socket echoed hello. */
 export function checkServesAll(label: string, sends: Send[]): Observation {
   return {
-    holds: sends.length > 0 && sends.every((x) => echoed(x.e, 'hello')),
+    holds: sends.length > 0 && sends.every(sent),
     observed: `${label}: ${describeSends(sends)}`,
   };
 }
 
 /** Control check (pure): no socket echoed hello. */
 export function checkServesNone(label: string, sends: Send[]): Observation {
-  return { holds: !sends.some((x) => echoed(x.e, 'hello')), observed: `${label}: ${describeSends(sends)}` };
+  return { holds: !sends.some(sent), observed: `${label}: ${describeSends(sends)}` };
 }
 
 /** Treatment check (pure): the echo server reports only the loopback interface. */
@@ -173,7 +197,7 @@ export const socketActivation: Claim = {
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
   async treatment(ctx) {
     const echo = await startEcho(ctx, {}, 'socket');
-    const { sends } = await serveAll(echo, 'treatment');
+    const { sends } = await serveAll(echo, 'treatment', 'service-ends');
     const first = echo.sockets[0];
     const ifaces = first
       ? await echo.send(first, 'podproof-interfaces', 'treatment: container interfaces')
@@ -188,7 +212,10 @@ export const socketActivation: Claim = {
     const echo = await startEcho(ctx, { withoutSocketUnit: true }, 'service');
     return {
       ok: true,
-      value: checkServesNone('without the socket unit', (await serveAll(echo, 'control')).sends),
+      value: checkServesNone(
+        'without the socket unit',
+        (await serveAll(echo, 'control', 'each-timeout')).sends,
+      ),
     };
   },
 };
@@ -211,7 +238,7 @@ export const restrictedStillServes: Claim = {
       { withDatagrams: false, serviceProperties: RESTRICTED_SERVICE },
       'socket',
     );
-    const served = await serveAll(echo, 'treatment');
+    const served = await serveAll(echo, 'treatment', 'service-ends');
     return {
       ok: true,
       value: withRuntimeNote(ctx, checkServesAll('restricted, --pull=never', served.sends), served.journal),
@@ -319,13 +346,16 @@ async function servesAfterTeardown(
     if (!succeeded(started)) return { error: describeEvidence(started) };
     const first = echo.sockets[0];
     if (!first) return { error: 'no socket' };
-    const e = await echo.send(first, 'hello', withPrecreate ? 'treatment: tcp4' : 'control: tcp4');
+    const side = withPrecreate ? 'treatment' : 'control';
+    const watch = echo.watchServiceEnd(`${side}: watch for the service's end`);
+    const e = await echo.send(first, 'hello', `${side}: tcp4`, watch.ended);
+    await watch.stop();
     const st = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
     const served = echoed(e, 'hello');
     return {
       served,
       journal: served ? undefined : await echo.journal("the service's journal"),
-      observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}`,
+      observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${watch.ended.aborted ? ` (${String(watch.ended.reason)})` : ''}`,
     };
   }
 }

@@ -138,36 +138,84 @@ export async function startEchoSocket(
   if (opts.withoutSocketUnit) delete pair[`${base}.socket`];
   const units = await installUnits(ctx.exec, ctx.identity, ctx.session, { ...opts.extraUnits, ...pair });
   // done when the echo (or any answer line) is back: a UDP client has no end of stream to wait for
-  const send = (s: EchoListen, line: string, purpose: string) =>
+  const send = (s: EchoListen, line: string, purpose: string, enough?: AbortSignal) =>
     ctx.exec(socatArgv(s), {
       input: `${line}\n`,
       purpose,
       timeoutMs: 60_000,
       until: (out) => out.includes('\n'),
+      enough,
     });
+  const journalArgv = (...more: string[]) => [
+    'journalctl',
+    ...(ctx.identity.name === 'rootless' ? ['--user'] : []),
+    '--unit',
+    `${base}.service`,
+    '--boot',
+    '--no-pager',
+    '--output',
+    'cat',
+    ...more,
+  ];
   // what the service printed (podman's and the runtime's errors), for a side that did not serve
-  const journal = (purpose: string) =>
-    ctx.exec(
-      [
-        'journalctl',
-        ...(ctx.identity.name === 'rootless' ? ['--user'] : []),
-        '--unit',
-        `${base}.service`,
-        '--boot',
-        '--no-pager',
-        '--output',
-        'cat',
-        '--lines',
-        '40',
-      ],
-      { purpose, timeoutMs: 30_000 },
-    );
-  return { base, port, sockets, units, send, journal, image };
+  const journal = (purpose: string) => ctx.exec(journalArgv('--lines', '40'), { purpose, timeoutMs: 30_000 });
+  /**
+   * Follow the service's journal until systemd says its main process ended. The echo server
+   * never exits while it serves, so that line is the event a waiting client can stop on: a
+   * failing service is otherwise started again from the pending connection until the client's
+   * idle timeout (minutes under a slow VM). Where there is no journal (no journald), `ended`
+   * never aborts and clients wait as before. `stop()` ends the watch and returns its evidence.
+   */
+  const watchServiceEnd = (purpose: string): ServiceEndWatch => {
+    const ended = new AbortController();
+    const enough = new AbortController();
+    const watch = ctx
+      .exec(journalArgv('--lines=all', '--follow'), {
+        purpose,
+        timeoutMs: 3_600_000,
+        enough: enough.signal,
+        until: (out) => serviceEndLine(out) !== undefined,
+      })
+      .then((e) => {
+        const line = serviceEndLine(e.stdout);
+        if (line) ended.abort(line);
+        return e;
+      });
+    return {
+      ended: ended.signal,
+      stop: () => {
+        enough.abort();
+        return watch;
+      },
+    };
+  };
+  return { base, port, sockets, units, send, journal, watchServiceEnd, image };
+}
+
+/** A follow of a service's journal, from {@link startEchoSocket}. */
+export interface ServiceEndWatch {
+  /** Aborts, with systemd's line as its reason, once the service's main process has ended. */
+  ended: AbortSignal;
+  /** End the watch; its evidence. */
+  stop(): Promise<Evidence>;
+}
+
+/**
+ * systemd's line saying a service's main process ended, in a unit's journal (pure): "Main
+ * process exited, code=...", "Failed with result '...'" (v233+), "Deactivated successfully" (v248+).
+ */
+export function serviceEndLine(journal: string): string | undefined {
+  return journal
+    .split('\n')
+    .find((l) => /(Main process exited, code=|Failed with result '|Deactivated successfully)/.test(l));
 }
 
 export type EchoSocket = Awaited<ReturnType<typeof startEchoSocket>>;
 
 export function describeSocat(e: Evidence): string {
+  // stopped by the caller (the service had ended) before any answer came
+  if (e.answered && !e.failure && !e.stdout.trim())
+    return `stopped after ${Math.round(e.durationMs / 1000)} s without an answer`;
   return succeeded(e) || (e.answered && !e.failure)
     ? `answered ${JSON.stringify(e.stdout.trim())}`
     : describeEvidence(e).replace(/^`[^`]*` /, '');
