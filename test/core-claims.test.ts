@@ -208,6 +208,16 @@ describe('loginuid', () => {
       value: 1001,
       set: true,
     });
+    // with a subordinate range: the host uid read as the article's 3267 inside, not the user's own
+    // (a PAM-started user manager, and so an API service under it, carries the user's own uid)
+    const unset = { value: UNSET_LOGINUID, unset: true, canSet: true };
+    const planned = plannedLoginuid(unset, id, [{ user: 'podproof', start: 100000, count: 65536 }]);
+    expect(planned).toEqual({ value: 103266, set: true });
+    expect(mapToInside(parseIdMap('0 1001 1\n1 100000 65536'), 103266)).toBe(3267);
+    expect(plannedLoginuid(unset, id, [{ user: 'podproof', start: 100000, count: 100 }])).toEqual({
+      value: 1001,
+      set: true,
+    });
     expect(
       plannedLoginuid({ value: UNSET_LOGINUID, unset: true, canSet: true }, { name: 'rootful', uid: 0 }),
     ).toEqual({ value: 3267, set: true });

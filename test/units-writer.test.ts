@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity } from '../src/exec/identity.js';
 import { serviceEndLine } from '../src/systemd/echo.js';
-import { writesUnitsDirectly } from '../src/systemd/units.js';
+import { stopSocketsFirst, writesUnitsDirectly } from '../src/systemd/units.js';
 
 const rootful = {
   name: 'rootful',
@@ -56,5 +57,32 @@ describe("systemd's line for a service whose main process ended (a client stops 
   });
   it('a clean exit ends it as well', () => {
     expect(serviceEndLine('podproof-abc-echo-3.service: Deactivated successfully.')).toBeDefined();
+  });
+});
+
+describe('stopping units (cleanup)', () => {
+  const result = (exitCode: number, stderr = '') => ({ exitCode, stderr }) as Evidence;
+  it('stops the sockets before what they start, and tries a stop systemd canceled once more', async () => {
+    const calls: string[][] = [];
+    const answers = [result(0), result(1, 'Job for podproof-x-userns-2.service canceled.'), result(0)];
+    const failed = await stopSocketsFirst(
+      async (units) => {
+        calls.push(units);
+        return answers.shift() ?? result(0);
+      },
+      ['podproof-x-userns-2.service', 'podproof-x-echo-3.socket', 'podproof-x-echo-3.service'],
+    );
+    expect(calls).toEqual([
+      ['podproof-x-echo-3.socket'],
+      ['podproof-x-userns-2.service', 'podproof-x-echo-3.service'],
+      ['podproof-x-userns-2.service', 'podproof-x-echo-3.service'],
+    ]);
+    expect(failed).toBeUndefined();
+  });
+  it('says which stop failed; "not loaded" (exit 5) is nothing to stop', async () => {
+    const names = ['podproof-x-echo-3.socket', 'podproof-x-echo-3.service'];
+    expect(await stopSocketsFirst(async () => result(5), names)).toBeUndefined();
+    const codes = [0, 1];
+    expect((await stopSocketsFirst(async () => result(codes.shift() ?? 0), names))?.exitCode).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { BUSYBOX } from '../apparatus/images.js';
 import { waitUntil } from '../exec/wait.js';
 import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
 import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { SubidRange } from '../host/parse.js';
 import type { HostProfile } from '../host/profile.js';
 import { probe } from '../probe/probe.js';
 import type { IdMapRange, ProbeSnapshot } from '../probe/snapshot.js';
@@ -22,12 +23,16 @@ export function mapToInside(map: IdMapRange[], hostId: number): number {
 
 /**
  * The caller's loginuid for the experiment (pure): the caller's own when set; else one the harness
- * sets (rootful: the article's 3267; rootless: the user's own uid, which the container maps to 0);
- * else a skip reason.
+ * sets, else a skip reason. Rootful sets the article's 3267. Rootless sets the host uid its
+ * container reads as 3267 (the user's first subordinate uid + 3266), not the user's own: a user
+ * manager started through PAM (systemd's user@.service) carries the user's own uid as its
+ * loginuid, so an API service under it would hand that same value on and the control could not
+ * differ. Without a range that large, the user's own uid (read as 0 inside).
  */
 export function plannedLoginuid(
   login: HostProfile['loginuid'],
   identity: { name: string; uid: number },
+  subuid: SubidRange[] = [],
 ): { value: number; set: boolean } | { skip: string } {
   if (!login.unset && login.value !== undefined) return { value: login.value, set: false };
   if (!login.canSet) {
@@ -35,7 +40,10 @@ export function plannedLoginuid(
       skip: 'the caller has no loginuid (4294967295) and podproof cannot set one (needs root with CAP_AUDIT_CONTROL, and a loginuid not yet set)',
     };
   }
-  return { value: identity.name === 'rootless' ? identity.uid : ARTICLE_LOGINUID, set: true };
+  if (identity.name !== 'rootless') return { value: ARTICLE_LOGINUID, set: true };
+  const first = subuid[0];
+  const offset = ARTICLE_LOGINUID - 1; // inside, subordinate uids start at 1
+  return { value: first && first.count > offset ? first.start + offset : identity.uid, set: true };
 }
 
 /** Start `podman system service` detached from the caller: by systemd where a manager answers, else as a background process. */
@@ -99,11 +107,15 @@ export const loginuidRetained: Claim<LoginuidSetup> = {
     "cat /proc/self/loginuid in the container = the caller's (3267); a daemon-started container shows 4294967295",
   identities: ['rootful', 'rootless'],
   needs(host, identity) {
-    const plan = plannedLoginuid(host.loginuid, identity);
+    const plan = plannedLoginuid(host.loginuid, identity, host.identities[identity.name]?.subuid);
     return 'skip' in plan ? plan.skip : undefined;
   },
   async setup(ctx) {
-    const plan = plannedLoginuid(ctx.host.loginuid, ctx.identity);
+    const plan = plannedLoginuid(
+      ctx.host.loginuid,
+      ctx.identity,
+      ctx.host.identities[ctx.identity.name]?.subuid,
+    );
     if ('skip' in plan) throw new SkipClaim(plan.skip);
     return { image: await ctx.image(BUSYBOX), caller: plan.value, set: plan.set };
   },

@@ -9,7 +9,7 @@ import { waitUntil } from '../exec/wait.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
-import { writesUnitsDirectly } from '../systemd/units.js';
+import { stopSocketsFirst, writesUnitsDirectly } from '../systemd/units.js';
 
 /** What `podproof clean` did (or, with `check`, would do) for one session. */
 export interface CleanedSession {
@@ -199,7 +199,7 @@ async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSessio
       if (!files.length && !loaded) return;
       done.removed.push(`units ${entry.names.join(', ')}`);
       if (opts.check) return;
-      await run(['stop', ...entry.names]);
+      await stopSocketsFirst((units) => run(['stop', ...units]), entry.names);
       if (writesUnitsDirectly(r.identity)) for (const f of files) rmSync(f, { force: true });
       else if (files.length)
         await exec(['rm', '-f', ...files], { identity: r.identity, timeoutMs: 60_000, purpose: 'clean' });

@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describeEvidence } from '../exec/evidence.js';
+import { describeEvidence, type Evidence, formatArgv } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import type { Session } from '../exec/session.js';
 import type { RunCommand } from './transient.js';
@@ -70,15 +70,15 @@ export async function installUnits(
   const remove = async () => {
     if (removed) return;
     removed = true;
-    const stopped = await systemctl(['stop', ...names], 'cleanup');
+    const stopped = await stopSocketsFirst((units) => systemctl(['stop', ...units], 'cleanup'), names);
     if (direct) for (const name of names) rmSync(join(dir, name), { force: true });
     else await mustRun(['rm', '-f', ...names.map((n) => join(dir, n))], 'cleanup');
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
     // a unit that could not be stopped keeps listening: say so, so the journal is kept for `clean`
     // (exit 5, "not loaded": interrupted before the files were written, nothing to stop)
-    if (stopped.exitCode !== 0 && stopped.exitCode !== 5)
-      throw new Error(`systemctl stop ${names.join(' ')}: exit ${stopped.exitCode} ${stopped.stderr.trim()}`);
+    if (stopped)
+      throw new Error(`${formatArgv(stopped.argv)}: exit ${stopped.exitCode} ${stopped.stderr.trim()}`);
   };
   // registered and journaled before anything is written, so a failure half-way (or a SIGKILL)
   // leaves nothing behind that teardown or `podproof clean` does not know of
@@ -95,6 +95,27 @@ export async function installUnits(
   }
   await systemctl(['daemon-reload'], 'daemon-reload');
   return { names, systemctl, remove };
+}
+
+/**
+ * Stop these units, the sockets first: one still listening starts its service again on a pending
+ * connection, and that start (with its Requires=) cancels the stop job of what it needs ("Job ...
+ * canceled"); such a stop is tried once more. The first stop that failed (exit 5, "not loaded",
+ * is no failure: nothing to stop), if any.
+ */
+export async function stopSocketsFirst(
+  stop: (units: string[]) => Promise<Evidence>,
+  names: string[],
+): Promise<Evidence | undefined> {
+  const sockets = names.filter((n) => n.endsWith('.socket'));
+  const rest = names.filter((n) => !n.endsWith('.socket'));
+  const stops = sockets.length ? [await stop(sockets)] : [];
+  if (rest.length) {
+    let e = await stop(rest);
+    if (/canceled/.test(e.stderr)) e = await stop(rest);
+    stops.push(e);
+  }
+  return stops.find((e) => e.exitCode !== 0 && e.exitCode !== 5);
 }
 
 /** mkdir -p, giving what it creates to the identity when root creates it for a user. */
