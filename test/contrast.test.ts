@@ -451,6 +451,22 @@ describe('systemd socket claims (rootless): each check fails on the other arm', 
     expect(checkRestrictedPullFails(t[0]?.e, states).holds).toBe(false);
     expect(checkRestrictedPullFails(c[0]?.e, ['active', 'active']).holds).toBe(false);
   });
+  it("restricted-still-serves' control: podman's refused pull in the journal is the right failure", () => {
+    const c = sends('systemd.restricted-still-serves.rootless.control');
+    const t = sends('systemd.restricted-still-serves.rootless.treatment');
+    // a slow host (the Debian 13 VM under TCG): the start limit never reached, both units
+    // active; the journal has the pull's error
+    const pulled = [
+      'Trying to pull localhost/podproof/node:ec25c24b55ce4010...',
+      'Error: initializing source docker://localhost/podproof/node:ec25c24b55ce4010: pinging container registry localhost: Get "https://localhost/v2/": dial tcp [::1]:443: socket: address family not supported by protocol',
+    ].join('\n');
+    const crun =
+      'conmon 377d17b1201b95f6cba4 <nwarn>: runtime stderr: recvfrom(PF_NETLINK): Address family not supported by protocol';
+    expect(checkRestrictedPullFails(c[0]?.e, ['active', 'active'], pulled).holds).toBe(true);
+    // the treatment's own failure (crun) is not a refused pull, nor is an echo that came back
+    expect(checkRestrictedPullFails(c[0]?.e, ['active', 'active'], crun).holds).toBe(false);
+    expect(checkRestrictedPullFails(t[0]?.e, ['active', 'active'], pulled).holds).toBe(false);
+  });
   it('a socket not sent to, because the service had ended, is no echo', () => {
     const t = sends('systemd.restricted-still-serves.rootless.treatment');
     const [first, ...rest] = t;
