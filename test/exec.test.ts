@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { EvidenceLog } from '../src/exec/evidence.js';
 import { exec, succeeded } from '../src/exec/run.js';
-import { Session } from '../src/exec/session.js';
+import { Session, writerThroughSudo } from '../src/exec/session.js';
 import { waitUntil } from '../src/exec/wait.js';
 
 describe('exec', () => {
@@ -128,6 +128,31 @@ describe('exec until', () => {
     const e = await exec(['sleep', '30'], { until: (out) => out.includes('x'), timeoutMs: 300 });
     expect(e.failure).toBe('timeout');
     expect(e.answered).toBeUndefined();
+  });
+});
+
+describe('a temp dir another identity writes in', () => {
+  const who = (via: 'self' | 'setpriv' | 'sudo') =>
+    ({ name: 'rootful', user: 'root', uid: 0, gid: 0, home: '/root', runtimeDir: '/run', via }) as const;
+  it('is removed by that identity only when it is root through sudo (its files are not ours)', () => {
+    expect(writerThroughSudo(who('sudo'))?.name).toBe('rootful');
+    expect(writerThroughSudo(who('self'))).toBeUndefined();
+    expect(writerThroughSudo(who('setpriv'))).toBeUndefined();
+    expect(writerThroughSudo(undefined)).toBeUndefined();
+  });
+  it('is journaled with its writer, so `clean` removes it the same way after a SIGKILL', () => {
+    const journals = mkdtempSync(join(tmpdir(), 'podproof-test-journal-'));
+    onTestFinished(() => rmSync(journals, { recursive: true, force: true }));
+    const s = new Session('abc124', journals);
+    const dir = s.tempDir('keys', { writer: who('sudo') });
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const entries = readFileSync(join(journals, 'abc124.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ kind: 'tempdir', path: dir, writer: 'rootful' }),
+    );
   });
 });
 

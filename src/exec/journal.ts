@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IdentityName } from './identity.js';
 
 /**
  * What a session made, written *before* it is made (or, for a process, the moment it has a
@@ -10,7 +11,8 @@ export type JournalEntry =
   /** Units (service, socket, transient) of a manager: `user` for the rootless identity's. */
   | { kind: 'units'; identity: string; user: boolean; names: string[]; dir?: string }
   | { kind: 'process'; identity: string; pid: number; startTime: string; argv: string[] }
-  | { kind: 'tempdir'; path: string }
+  /** `writer`: another identity (through sudo) writes in it; it removes it too. */
+  | { kind: 'tempdir'; path: string; writer?: IdentityName }
   /** A file something else makes for the session (a socket unit's unix socket). */
   | { kind: 'file'; path: string }
   /** The failed `podman-pause-*.scope` units of a user manager before the session ran any podman. */

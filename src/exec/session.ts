@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import tmp from 'tmp';
+import { describeEvidence } from './evidence.js';
+import type { Identity } from './identity.js';
 import { Journal, type JournalEntry, labelledProcesses, processStartTime } from './journal.js';
-import { type BackgroundProcess, type ExecOptions, spawnBackground } from './run.js';
+import { type BackgroundProcess, type ExecOptions, exec, spawnBackground } from './run.js';
+
+/**
+ * The identity a temp dir's writer must be removed by: root through `sudo -n` from a normal user
+ * leaves root-owned files the harness itself cannot remove (gpg's keyring, a signature store).
+ */
+export function writerThroughSudo(who: Identity | undefined): Identity | undefined {
+  return who?.via === 'sudo' ? who : undefined;
+}
+
+/** Remove a session temp dir, as its writer when that is another identity (see {@link writerThroughSudo}). */
+export async function removeTempDir(dir: string, writer?: Identity): Promise<void> {
+  if (!writer) return rmSync(dir, { recursive: true, force: true });
+  const e = await exec(['rm', '-rf', '--', dir], { identity: writer, timeoutMs: 60_000, purpose: 'cleanup' });
+  if (e.exitCode !== 0) throw new Error(`rm -rf ${dir} as ${writer.name}: ${describeEvidence(e)}`);
+}
 
 /** The label every podman object the harness creates carries. */
 export const SESSION_LABEL = 'io.podproof.session';
@@ -61,12 +78,13 @@ export class Session {
    * A temp dir for this session, world-readable so the rootless identity can read files the
    * harness puts there (image tarballs, wrapper scripts); removed at teardown.
    */
-  tempDir(what: string): string {
+  tempDir(what: string, opts: { writer?: Identity } = {}): string {
     this.refuseWhenEnding(`temp dir ${what}`);
     // named first, journaled, then made: a SIGKILL between the two leaves nothing unrecorded
     const dir = tmp.tmpNameSync({ prefix: `podproof-${this.id}-${what.replace(/[^\w.-]/g, '-')}-` });
-    this.record({ kind: 'tempdir', path: dir });
-    this.onTeardown(`temp dir ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    const writer = writerThroughSudo(opts.writer);
+    this.record({ kind: 'tempdir', path: dir, ...(writer ? { writer: writer.name } : {}) });
+    this.onTeardown(`temp dir ${dir}`, () => removeTempDir(dir, writer));
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755); // mkdir applies the umask
     return dir;

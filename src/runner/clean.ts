@@ -4,7 +4,7 @@ import { settleAardvark } from '../apparatus/network-sink.js';
 import type { IdentityName, IdentityResolution } from '../exec/identity.js';
 import { type JournalEntry, labelledProcesses, readJournals, stillRunning } from '../exec/journal.js';
 import { exec, succeeded } from '../exec/run.js';
-import { SESSION_LABEL, type Session } from '../exec/session.js';
+import { removeTempDir, SESSION_LABEL, type Session, writerThroughSudo } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
@@ -158,11 +158,14 @@ const STRAY_GRACE_MS = 10_000;
 /** Undo one journal entry (or, with `check`, say whether it is still there). */
 async function undo(entry: JournalEntry, opts: CleanOptions, done: CleanedSession): Promise<void> {
   switch (entry.kind) {
-    case 'tempdir':
+    case 'tempdir': {
       if (!existsSync(entry.path)) return;
-      if (!opts.check) rmSync(entry.path, { recursive: true, force: true });
       done.removed.push(`temp dir ${entry.path}`);
+      if (opts.check) return;
+      const writer = entry.writer ? opts.resolutions[entry.writer] : undefined;
+      await removeTempDir(entry.path, writer?.ok ? writerThroughSudo(writer.identity) : undefined);
       return;
+    }
     case 'file':
       if (!existsSync(entry.path)) return;
       if (!opts.check) rmSync(entry.path, { force: true });
