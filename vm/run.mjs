@@ -29,7 +29,7 @@ const outDir = resolve(process.env.PODPROOF_VM_OUT || join(checkout, 'reports', 
 /**
  * The whole VM run, boots and reboots included, is bounded by this: PODPROOF_VM_LIMIT_S, else
  * 40 min under KVM and 120 min under TCG (the whole catalog, both users and the reboots took
- * MEASURED min here under TCG).
+ * 52 min here under TCG, nothing else running).
  */
 const vmLimitMs = (accel) =>
   Number(process.env.PODPROOF_VM_LIMIT_S || (accel === 'tcg' ? 120 : 40) * 60) * 1000;
