@@ -111,9 +111,10 @@ async function serveAll(
     until === 'service-ends' ? echo.watchServiceEnd(`${purpose}: watch for the service's end`) : undefined;
   const sends: Send[] = [];
   for (const s of echo.sockets) {
-    const ended = () => (watch?.ended.aborted ? String(watch.ended.reason) : undefined);
-    const e = ended() ? undefined : await echo.send(s, 'hello', `${purpose}: ${s.name}`, watch?.ended);
-    sends.push({ name: s.name, e, ended: ended() });
+    const e = watch?.endLine()
+      ? undefined
+      : await echo.send(s, 'hello', `${purpose}: ${s.name}`, watch?.ended);
+    sends.push({ name: s.name, e, ended: watch?.endLine() });
   }
   await watch?.stop();
   const missed = sends.some((x) => !sent(x));
@@ -271,11 +272,9 @@ export const restrictedStillServes: Claim = {
       'socket',
     );
     const first = echo.sockets[0];
-    const watch = echo.watchServiceEnd("control: watch for the service's end");
     const e = first
-      ? await echo.send(first, 'hello', 'control: tcp4 with --pull=always', watch.ended)
+      ? (await echo.sendWhileServing(first, 'hello', 'control: tcp4 with --pull=always', 'control')).e
       : undefined;
-    await watch.stop();
     const journal = await echo.journal("control: the service's journal");
     const isFailed = async () => {
       const st = await echo.units.systemctl(
@@ -376,15 +375,13 @@ async function servesAfterTeardown(
     const first = echo.sockets[0];
     if (!first) return { error: 'no socket' };
     const side = withPrecreate ? 'treatment' : 'control';
-    const watch = echo.watchServiceEnd(`${side}: watch for the service's end`);
-    const e = await echo.send(first, 'hello', `${side}: tcp4`, watch.ended);
-    await watch.stop();
+    const { e, ended } = await echo.sendWhileServing(first, 'hello', `${side}: tcp4`, side);
     const st = await echo.units.systemctl(['is-failed', `${echo.base}.service`], 'service state');
     const served = echoed(e, 'hello');
     return {
       served,
       journal: served ? undefined : await echo.journal("the service's journal"),
-      observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${watch.ended.aborted ? ` (${String(watch.ended.reason)})` : ''}`,
+      observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${ended ? ` (${ended})` : ''}`,
     };
   }
 }

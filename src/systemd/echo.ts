@@ -183,19 +183,29 @@ export async function startEchoSocket(
       });
     return {
       ended: ended.signal,
+      endLine: () => (ended.signal.aborted ? String(ended.signal.reason) : undefined),
       stop: () => {
         enough.abort();
         return watch;
       },
     };
   };
-  return { base, port, sockets, units, send, journal, watchServiceEnd, image };
+  /** One line through one socket, the client stopped when the service's main process ends. */
+  const sendWhileServing = async (s: EchoListen, line: string, purpose: string, side: string) => {
+    const watch = watchServiceEnd(`${side}: watch for the service's end`);
+    const e = await send(s, line, purpose, watch.ended);
+    await watch.stop();
+    return { e, ended: watch.endLine() };
+  };
+  return { base, port, sockets, units, send, sendWhileServing, journal, watchServiceEnd, image };
 }
 
 /** A follow of a service's journal, from {@link startEchoSocket}. */
 export interface ServiceEndWatch {
   /** Aborts, with systemd's line as its reason, once the service's main process has ended. */
   ended: AbortSignal;
+  /** systemd's line, once the service's main process has ended. */
+  endLine(): string | undefined;
   /** End the watch; its evidence. */
   stop(): Promise<Evidence>;
 }
