@@ -1,9 +1,16 @@
 // The VM harness's pure parts: its recipe and cache key, the accelerator trial's reading, qemu's
 // argv, the guest's plan and the acceptance checks over captured guest output.
 import { describe, expect, it } from 'vitest';
-import { checkVmReports, planText, STEPS } from '../vm/check.mjs';
+import { checkVmReports, crunPlan, planText, STEPS } from '../vm/check.mjs';
 import { fleetInventory } from '../vm/fleet.mjs';
-import { bootFiles, mmdebstrapArgv, parsePackages, recipeHash } from '../vm/image.mjs';
+import {
+  bootFiles,
+  crunSource,
+  installedVersions,
+  mmdebstrapArgv,
+  parsePackages,
+  recipeHash,
+} from '../vm/image.mjs';
 import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.mjs';
 
 describe('the VM image recipe', () => {
@@ -16,11 +23,53 @@ describe('the VM image recipe', () => {
     expect(recipeHash({ packagesText: 'systemd\npodman\ncrun\n', customizeText: 'echo a' })).not.toBe(a);
     expect(recipeHash({ packagesText: 'systemd\npodman\n', customizeText: 'echo b' })).not.toBe(a);
   });
-  it('builds in unshare mode (its mounts die with it) from Debian 13', () => {
-    const argv = mmdebstrapArgv({ packages: ['systemd', 'podman'], customize: '/t/c', tarball: '/t/r.tar' });
+  it('builds in unshare mode (its mounts die with it) from Debian 13, stock crun on request', () => {
+    const argv = mmdebstrapArgv({
+      packages: ['systemd', 'podman', 'crun'],
+      customize: '/t/c',
+      tarball: '/t/r.tar',
+      crun: 'trixie',
+    });
     expect(argv).toContain('--mode=unshare');
-    expect(argv).toContain('--include=systemd,podman');
+    expect(argv).toContain('--include=systemd,podman,crun');
     expect(argv.slice(-3)).toEqual(['trixie', '/t/r.tar', 'http://deb.debian.org/debian']);
+    expect(argv.join(' ')).not.toContain('forky');
+  });
+  it('takes crun alone from forky by default: trixie stays the default release', () => {
+    const argv = mmdebstrapArgv({
+      packages: ['systemd', 'crun', 'crun-extra'],
+      customize: '/t/c',
+      tarball: '/t/r.tar',
+    });
+    expect(argv).toContain('--include=systemd,crun/forky,crun-extra');
+    expect(argv).toContain('--aptopt=APT::Default-Release "trixie"');
+    expect(argv.slice(-4)).toEqual([
+      'trixie',
+      '/t/r.tar',
+      'deb http://deb.debian.org/debian trixie main',
+      'deb http://deb.debian.org/debian forky main',
+    ]);
+    const recipe = { packagesText: 'crun\n', customizeText: 'echo a' };
+    expect(recipeHash({ ...recipe, crun: 'trixie' })).not.toBe(recipeHash(recipe));
+  });
+  it('reads the crun source from PODPROOF_VM_CRUN and names a wrong one', () => {
+    expect(crunSource({})).toBe('forky');
+    expect(crunSource({ PODPROOF_VM_CRUN: 'trixie' })).toBe('trixie');
+    expect(() => crunSource({ PODPROOF_VM_CRUN: 'sid' })).toThrow(
+      /PODPROOF_VM_CRUN=sid: expected one of forky, trixie/,
+    );
+  });
+  it('reads installed versions from dpkg status, not removed or other packages', () => {
+    const status = [
+      'Package: crun\nStatus: install ok installed\nVersion: 1.28-1',
+      'Package: runc\nStatus: deinstall ok config-files\nVersion: 1.1.15+ds1-2+b4',
+      'Package: podman\nStatus: install ok installed\nVersion: 5.4.2+ds1-2',
+      'Package: curl\nStatus: install ok installed\nVersion: 8.14.1-2',
+    ].join('\n\n');
+    expect(installedVersions(status, ['crun', 'runc', 'podman'])).toEqual({
+      crun: '1.28-1',
+      podman: '5.4.2+ds1-2',
+    });
   });
   it('boots the newest kernel with its own initrd, and says what /boot lacks', () => {
     const names = [
@@ -96,7 +145,13 @@ describe('qemu argv', () => {
 describe('the guest plan', () => {
   it('is shell words the guest can source, quotes kept', () => {
     expect(planText({ proveArgs: "--only 'pid'", timeScale: 8 })).toBe(
-      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nUSER_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\n`,
+      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nUSER_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\nWAIVERS=''\nREBOOT_RUNTIME=''\n`,
+    );
+  });
+  it('waives the crun#1828 rows and runs the reboot test with runc only on the stock-crun image', () => {
+    expect(crunPlan('forky')).toEqual({ waivers: '', rebootRuntime: '' });
+    expect(planText({ ...crunPlan('trixie') })).toContain(
+      "WAIVERS='vm/waivers-trixie-crun.json'\nREBOOT_RUNTIME='runc'\n",
     );
   });
 });

@@ -17,11 +17,41 @@ export const STEPS = [
  * The plan file the guest sources (pure). Values are single-quoted shell words. `timeScale`
  * becomes the guest's PODPROOF_TIME_SCALE (a VM under TCG runs many times slower).
  * `proveArgs` go to both runs of `prove`, `userArgs` (default: the same) to the normal user's.
- * @param {{ steps?: string[], proveArgs?: string, userArgs?: string, timeScale?: number }} [opts]
+ * `waivers` (a checkout path, or none) goes to both runs; `rebootRuntime` (none: podman's
+ * default) is the reboot test's OCI runtime. Both are for the stock-crun image (vm/image.mjs).
+ * @param {{ steps?: string[], proveArgs?: string, userArgs?: string, timeScale?: number, waivers?: string, rebootRuntime?: string }} [opts]
  */
-export function planText({ steps = STEPS, proveArgs = '', userArgs = proveArgs, timeScale = 1 } = {}) {
+export function planText({
+  steps = STEPS,
+  proveArgs = '',
+  userArgs = proveArgs,
+  timeScale = 1,
+  waivers = '',
+  rebootRuntime = '',
+} = {}) {
   const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  return `STEPS=${quote(steps.join(' '))}\nPROVE_ARGS=${quote(proveArgs)}\nUSER_ARGS=${quote(userArgs)}\nTIME_SCALE=${quote(timeScale)}\n`;
+  const vars = {
+    STEPS: steps.join(' '),
+    PROVE_ARGS: proveArgs,
+    USER_ARGS: userArgs,
+    TIME_SCALE: timeScale,
+    WAIVERS: waivers,
+    REBOOT_RUNTIME: rebootRuntime,
+  };
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${quote(v)}\n`)
+    .join('');
+}
+
+/**
+ * What the image's crun source means for the guest's plan (pure): Debian 13's own crun 1.21
+ * refutes the restricted-service rows (containers/crun#1828), so only there are they waived and
+ * does the reboot test run its container with runc, which shows the one setting it changes.
+ */
+export function crunPlan(crun) {
+  return crun === 'trixie'
+    ? { waivers: 'vm/waivers-trixie-crun.json', rebootRuntime: 'runc' }
+    : { waivers: '', rebootRuntime: '' };
 }
 
 function readJson(path) {
@@ -52,7 +82,7 @@ export const USERNS_FAILURE = /newuidmap|newgidmap|uid_map|gid_map|cannot set up
 
 /**
  * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
- * inconclusive or error row but those a waiver (vm/waivers.json) accepts, rootful `systemd.*` and
+ * inconclusive or error row but those a waiver (vm/waivers-trixie-crun.json, stock crun only) accepts, rootful `systemd.*` and
  * `network.egress-blocked` are proven (or waived), nothing
  * was left behind, and the reboot test served with its oneshot and failed without it.
  */

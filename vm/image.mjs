@@ -21,6 +21,25 @@ import { describeEvidence, exec } from '../dist/index.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const SUITE = 'trixie';
 export const MIRROR = 'http://deb.debian.org/debian';
+/**
+ * Where the image's crun comes from. Debian 13's own crun 1.21 cannot set up a container's
+ * loopback inside a service with RestrictAddressFamilies=AF_UNIX AF_NETLINK (containers/crun#1828,
+ * a regression from 1.17 fixed in 1.23), which refutes the articles' restricted service there. Users'
+ * podman 5 hosts (Fedora, the Ubuntu runners' bundle) run crun >= 1.23, so by default the image
+ * takes crun alone from Debian's next release, forky (with the one library it adds, libblake3-0);
+ * every other package stays trixie's (APT::Default-Release). PODPROOF_VM_CRUN=trixie builds the
+ * stock image, whose two refuted rows vm/waivers-trixie-crun.json accepts.
+ */
+export const CRUN_SOURCES = ['forky', 'trixie'];
+
+/** The crun source asked for (PODPROOF_VM_CRUN, default forky); anything else is named. */
+export function crunSource(env = process.env) {
+  const crun = env.PODPROOF_VM_CRUN || 'forky';
+  if (!CRUN_SOURCES.includes(crun))
+    throw new Error(`PODPROOF_VM_CRUN=${crun}: expected one of ${CRUN_SOURCES.join(', ')}`);
+  return crun;
+}
+
 /** The disk's size (sparse: only what is written takes space). Container storage for three users lives here. */
 export const DISK_SIZE = '8G';
 
@@ -32,33 +51,56 @@ export function parsePackages(text) {
     .filter(Boolean);
 }
 
-/** The mmdebstrap argv that builds the rootfs tarball (pure): unshare mode, so its mounts die with it. */
-export function mmdebstrapArgv({ packages, customize, tarball }) {
+/**
+ * The mmdebstrap argv that builds the rootfs tarball (pure): unshare mode, so its mounts die with
+ * it. With crun from forky, forky is a second source that apt takes nothing else from.
+ */
+export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' }) {
+  const fromForky = crun === 'forky';
   return [
     'mmdebstrap',
     '--mode=unshare',
     '--variant=minbase',
-    `--include=${packages.join(',')}`,
+    ...(fromForky ? [`--aptopt=APT::Default-Release "${SUITE}"`] : []),
+    `--include=${packages.map((p) => (fromForky && p === 'crun' ? 'crun/forky' : p)).join(',')}`,
     `--customize-hook=${customize} "$1"`,
     SUITE,
     tarball,
-    MIRROR,
+    ...(fromForky ? [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} forky main`] : [MIRROR]),
   ];
 }
 
+/** The installed version of each named package, from a rootfs's dpkg status file (pure). */
+export function installedVersions(statusText, names) {
+  const versions = {};
+  for (const stanza of statusText.split(/\n\n+/)) {
+    const name = /^Package: (.+)$/m.exec(stanza)?.[1];
+    const version = /^Version: (.+)$/m.exec(stanza)?.[1];
+    if (name && version && names.includes(name) && /^Status: .* installed$/m.test(stanza))
+      versions[name] = version;
+  }
+  return versions;
+}
+
 /** The recipe's hash (pure): everything that decides what the image holds. */
-export function recipeHash({ packagesText, customizeText }) {
-  const argv = mmdebstrapArgv({ packages: parsePackages(packagesText), customize: 'HOOK', tarball: 'OUT' });
+export function recipeHash({ packagesText, customizeText, crun = 'forky' }) {
+  const argv = mmdebstrapArgv({
+    packages: parsePackages(packagesText),
+    customize: 'HOOK',
+    tarball: 'OUT',
+    crun,
+  });
   return createHash('sha256')
     .update(JSON.stringify({ argv, customizeText, disk: DISK_SIZE }))
     .digest('hex')
     .slice(0, 16);
 }
 
-export function readRecipe() {
+export function readRecipe(env = process.env) {
   const packagesText = readFileSync(join(here, 'image', 'packages'), 'utf8');
   const customizeText = readFileSync(join(here, 'image', 'customize'), 'utf8');
-  return { packagesText, customizeText, hash: recipeHash({ packagesText, customizeText }) };
+  const crun = crunSource(env);
+  return { packagesText, customizeText, crun, hash: recipeHash({ packagesText, customizeText, crun }) };
 }
 
 /** Where built images are kept (PODPROOF_VM_CACHE, else ~/.cache/podproof/vm). */
@@ -98,6 +140,7 @@ export async function ensureImage({ session, builder, log }) {
     disk: join(dir, 'disk.img'),
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
+    crun: recipe.crun,
   };
   if (existsSync(join(dir, 'recipe.json'))) return { ...image, built: false };
 
@@ -108,9 +151,9 @@ export async function ensureImage({ session, builder, log }) {
   const customize = join(work, 'customize');
   copyFileSync(join(here, 'image', 'customize'), customize);
   const tarball = join(work, 'rootfs.tar');
-  log(`building the VM image ${recipe.hash} (mmdebstrap ${SUITE}; about 1-2 min)`);
+  log(`building the VM image ${recipe.hash} (mmdebstrap ${SUITE}, crun from ${recipe.crun}; about 1-2 min)`);
   await must(
-    mmdebstrapArgv({ packages: parsePackages(recipe.packagesText), customize, tarball }),
+    mmdebstrapArgv({ packages: parsePackages(recipe.packagesText), customize, tarball, crun: recipe.crun }),
     {
       identity: builder,
       env: { TMPDIR: work },
@@ -130,6 +173,21 @@ export async function ensureImage({ session, builder, log }) {
   );
   rmSync(tarball);
   const boot = bootFiles(readdirSync(join(rootfs, 'boot')));
+  // what the image holds of what it is for, kept beside it (and said): versions, not names
+  const versions = installedVersions(readFileSync(join(rootfs, 'var/lib/dpkg/status'), 'utf8'), [
+    'podman',
+    'crun',
+    'runc',
+    'passt',
+    'netavark',
+    'systemd',
+    'libc6',
+  ]);
+  log(
+    `the image holds ${Object.entries(versions)
+      .map(([p, v]) => `${p} ${v}`)
+      .join(', ')}`,
+  );
   const partial = `${dir}.partial-${session.id}`;
   // journaled before it exists: `podproof clean` removes it after a SIGKILL mid-build
   session.record({ kind: 'tempdir', path: partial });
@@ -145,7 +203,7 @@ export async function ensureImage({ session, builder, log }) {
   const seconds = Math.round((performance.now() - started) / 1000);
   writeFileSync(
     join(partial, 'recipe.json'),
-    `${JSON.stringify({ hash: recipe.hash, suite: SUITE, mirror: MIRROR, kernel: boot.version, builtAt: new Date().toISOString(), buildSeconds: seconds, packages: parsePackages(recipe.packagesText) }, null, 2)}\n`,
+    `${JSON.stringify({ hash: recipe.hash, suite: SUITE, mirror: MIRROR, kernel: boot.version, builtAt: new Date().toISOString(), buildSeconds: seconds, crunFrom: recipe.crun, versions, packages: parsePackages(recipe.packagesText) }, null, 2)}\n`,
   );
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);

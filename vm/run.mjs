@@ -18,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeEvidence, exec, resolveIdentity, Session } from '../dist/index.js';
-import { checkVmReports, planText, readGuestOutput } from './check.mjs';
+import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.mjs';
 import { fleetRun } from './fleet.mjs';
 import { cacheRoot, ensureImage } from './image.mjs';
 import { bootVm, detectAccel } from './qemu.mjs';
@@ -103,6 +103,7 @@ async function main(session) {
       proveArgs: process.env.PODPROOF_VM_PROVE_ARGS,
       userArgs: process.env.PODPROOF_VM_USER_ARGS ?? process.env.PODPROOF_VM_PROVE_ARGS,
       timeScale,
+      ...crunPlan(image.crun),
     }),
   );
   const bootStarted = performance.now();
