@@ -53,7 +53,9 @@ export function parsePackages(text) {
 
 /**
  * The mmdebstrap argv that builds the rootfs tarball (pure): unshare mode, so its mounts die with
- * it. With crun from forky, forky is a second source that apt takes nothing else from.
+ * it. With crun from forky, forky is a second source that apt takes nothing else from; its
+ * Release file is checked for its signature but not its Valid-Until (a week for testing: a mirror or
+ * cache a few weeks behind, as this build machine's is, would otherwise refuse the whole build).
  */
 export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' }) {
   const fromForky = crun === 'forky';
@@ -66,7 +68,7 @@ export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' })
     `--customize-hook=${customize} "$1"`,
     SUITE,
     tarball,
-    ...(fromForky ? [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} forky main`] : [MIRROR]),
+    ...(fromForky ? [`deb ${MIRROR} ${SUITE} main`, `deb [check-valid-until=no] ${MIRROR} forky main`] : [MIRROR]),
   ];
 }
 
