@@ -68,7 +68,9 @@ export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' })
     `--customize-hook=${customize} "$1"`,
     SUITE,
     tarball,
-    ...(fromForky ? [`deb ${MIRROR} ${SUITE} main`, `deb [check-valid-until=no] ${MIRROR} forky main`] : [MIRROR]),
+    ...(fromForky
+      ? [`deb ${MIRROR} ${SUITE} main`, `deb [check-valid-until=no] ${MIRROR} forky main`]
+      : [MIRROR]),
   ];
 }
 
