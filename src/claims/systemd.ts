@@ -338,12 +338,40 @@ async function tearDownUserns(ctx: ClaimContext): Promise<{ ok: boolean; detail:
   return { ok: true, detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped` };
 }
 
+/**
+ * Wait until no container of this identity's store runs. With no pause process left, podman
+ * joins the user namespace of a running container through its conmon (the other side's echo
+ * container, say): the restricted service would serve without the oneshot, and the control
+ * would prove nothing. Returns the ids still running at the bound.
+ */
+async function runningContainersGone(ctx: ClaimContext): Promise<string[]> {
+  let ids: string[] = [];
+  await waitUntil(
+    async () => {
+      const ps = await ctx.podman.cmd(['ps', '-q'], {
+        purpose: 'containers that would share their user namespace',
+      });
+      ids = succeeded(ps) ? ps.stdout.split('\n').filter(Boolean) : ['(podman ps failed)'];
+      return ids.length === 0;
+    },
+    30_000,
+    500,
+    ctx.signal,
+  );
+  return ids;
+}
+
 /** Serve hello through a fresh restricted echo service after tearing the user namespace down. */
 async function servesAfterTeardown(
   ctx: ClaimContext,
   image: string,
   withPrecreate: boolean,
 ): Promise<{ served: boolean; observed: string; journal?: Evidence } | { error: string }> {
+  const running = await runningContainersGone(ctx);
+  if (running.length)
+    return {
+      error: `container(s) ${running.join(', ')} still running: podman would join their user namespace, with or without the oneshot`,
+    };
   // from here until the service starts, no podman of this identity may run: it would recreate the namespace
   const down = await tearDownUserns(ctx);
   if (!down.ok) return { error: down.detail };
@@ -369,7 +397,7 @@ async function servesAfterTeardown(
       : {},
   });
   ctx.defer(`remove units of ${echo.base}`, () => echo.units.remove());
-  {
+  try {
     const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
     if (!succeeded(started)) return { error: describeEvidence(started) };
     const first = echo.sockets[0];
@@ -383,6 +411,9 @@ async function servesAfterTeardown(
       journal: served ? undefined : await echo.journal("the service's journal"),
       observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${ended ? ` (${ended})` : ''}`,
     };
+  } finally {
+    // now, not at the claim's end: this side's echo container must be gone before the other side's teardown
+    await echo.units.remove();
   }
 }
 
