@@ -44,6 +44,7 @@ import {
   checkRestrictedPullFails,
   checkServesAll,
   checkServesNone,
+  checkUsernsRefused,
   type Send,
 } from '../src/claims/systemd.js';
 import { checkBothPull, checkPolicyDecides, type PolicyPulls } from '../src/claims/trust.js';
@@ -485,6 +486,22 @@ describe('systemd socket claims (rootless): each check fails on the other arm', 
     const c = sends('systemd.userns-precreated.rootless.control');
     expect(checkServesAll('t', t).holds).toBe(true);
     expect(checkServesAll('t', c).holds).toBe(false);
+  });
+  it("userns-precreated's control: the right failure is the user namespace podman could not make", () => {
+    // the control's service stderr in the Debian 13 VM (podman 5.4, crun 1.28), NoNewPrivileges
+    const refused = [
+      'time="2026-11-26T13:15:08Z" level=error msg="running `/usr/bin/newuidmap 2075 0 1001 1 1 1200000 65536`: newuidmap: write to uid_map failed: Operation not permitted\\n"',
+      'time="2026-11-26T13:15:08Z" level=error msg="invalid internal status, try resetting the pause process with \\"/usr/bin/podman system migrate\\": cannot set up namespace using \\"/usr/bin/newuidmap\\": exit status 1"',
+    ].join('\n');
+    const crun =
+      'conmon 377d17b1201b95f6cba4 <nwarn>: runtime stderr: recvfrom(PF_NETLINK): Address family not supported by protocol';
+    const o = checkUsernsRefused(false, 'without it: tcp4 stopped after 3 s without an answer', refused);
+    expect(o.holds).toBe(true);
+    expect(o.observed).toContain('newuidmap: write to uid_map failed');
+    // the treatment's answer, a runtime bug or silence are not that failure
+    expect(checkUsernsRefused(true, 'answered', refused).holds).toBe(false);
+    expect(checkUsernsRefused(false, 'no answer', crun).holds).toBe(false);
+    expect(checkUsernsRefused(false, 'no answer', '').holds).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX, NODE } from '../apparatus/images.js';
 import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
@@ -261,7 +261,11 @@ export const restrictedStillServes: Claim = {
     const served = await serveAll(echo, 'treatment', 'service-ends');
     return {
       ok: true,
-      value: withRuntimeNote(ctx, checkServesAll('restricted, --pull=never', served.sends), served.journal),
+      value: withRuntimeNote(
+        ctx,
+        checkServesAll('restricted, --pull=never', served.sends),
+        served.journal?.stdout,
+      ),
     };
   },
   // the same restricted service asked to pull cannot reach any registry
@@ -305,13 +309,15 @@ function alive(pid: string): boolean {
   return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`);
 }
 
-function readPid(file: string): string {
+function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trim();
+    return readFileSync(file, 'utf8');
   } catch {
     return '';
   }
 }
+
+const readPid = (file: string): string => readText(file).trim();
 
 /**
  * Tear the rootless user namespace down: stop every pause process podman could join. That is
@@ -361,12 +367,34 @@ async function runningContainersGone(ctx: ClaimContext): Promise<string[]> {
   return ids;
 }
 
+/**
+ * What rootless podman says when it cannot create its user namespace: the setuid newuidmap does
+ * not map under NoNewPrivileges ("newuidmap: write to uid_map failed", podman's "cannot set up
+ * namespace using .../newuidmap").
+ */
+export const USERNS_REFUSED = /newuidmap|newgidmap|cannot set up namespace/i;
+
+/**
+ * Control check (pure): without the oneshot the restricted service does not serve, and it failed
+ * because podman could not create the user namespace (its stderr says so), not for any other reason
+ * (a runtime bug, a missing image, a crash).
+ */
+export function checkUsernsRefused(served: boolean, observed: string, serviceOutput: string): Observation {
+  const line = serviceOutput.split('\n').find((l) => USERNS_REFUSED.test(l));
+  return {
+    holds: !served && line !== undefined,
+    observed: `${observed}; ${line ? `podman: ${line.trim()}` : "no user-namespace error in the service's output"}`,
+  };
+}
+
 /** Serve hello through a fresh restricted echo service after tearing the user namespace down. */
 async function servesAfterTeardown(
   ctx: ClaimContext,
   image: string,
   withPrecreate: boolean,
-): Promise<{ served: boolean; observed: string; journal?: Evidence } | { error: string }> {
+): Promise<
+  { served: boolean; observed: string; journal?: Evidence; serviceOutput: string } | { error: string }
+> {
   const running = await runningContainersGone(ctx);
   if (running.length)
     return {
@@ -376,10 +404,15 @@ async function servesAfterTeardown(
   const down = await tearDownUserns(ctx);
   if (!down.ok) return { error: down.detail };
   const precreate = ctx.session.name('userns');
+  // the service's stderr also goes to a file of the harness: the control's failure is read there
+  // on hosts without journald too (systemd >= 236 has file:)
+  const logDir = ctx.session.tempDir(withPrecreate ? 'userns-treatment' : 'userns-control');
+  chownSync(logDir, ctx.identity.uid, ctx.identity.gid);
+  const serviceLog = join(logDir, 'service.err');
   const echo = await startEchoSocket(ctx, {
     image,
     withDatagrams: false,
-    serviceProperties: RESTRICTED_SERVICE,
+    serviceProperties: [...RESTRICTED_SERVICE, `StandardError=file:${serviceLog}`],
     unitProperties: withPrecreate ? [`Requires=${precreate}.service`, `After=${precreate}.service`] : [],
     extraUnits: withPrecreate
       ? {
@@ -409,6 +442,10 @@ async function servesAfterTeardown(
     return {
       served,
       journal: served ? undefined : await echo.journal("the service's journal"),
+      // read through the exec layer: the service's stderr is kept with the evidence
+      serviceOutput: (
+        await ctx.exec(['cat', '--', serviceLog], { purpose: "the service's stderr (its file)" })
+      ).stdout,
       observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${ended ? ` (${ended})` : ''}`,
     };
   } finally {
@@ -417,22 +454,35 @@ async function servesAfterTeardown(
   }
 }
 
-/** The side of a serve-after-teardown run: served (or not, for the control), or why it could not run. */
+/**
+ * The side of a serve-after-teardown run: the treatment served; the control did not, for the user
+ * namespace podman could not make; or why the side could not run.
+ */
 function servedSide(
   ctx: ClaimContext,
   r: Awaited<ReturnType<typeof servesAfterTeardown>>,
   want: boolean,
 ): Side {
   if ('error' in r) return { ok: false, error: r.error };
-  const value = { holds: r.served === want, observed: r.observed };
-  return { ok: true, value: want ? withRuntimeNote(ctx, value, r.journal) : value };
+  if (!want) return { ok: true, value: checkUsernsRefused(r.served, r.observed, r.serviceOutput) };
+  return {
+    ok: true,
+    value: withRuntimeNote(
+      ctx,
+      { holds: r.served, observed: r.observed },
+      `${r.journal?.stdout ?? ''}\n${r.serviceOutput}`,
+    ),
+  };
 }
 
-/** A restricted service's observation that did not hold, with a known runtime bug named beside it. */
-function withRuntimeNote(ctx: ClaimContext, o: Observation, journal: Evidence | undefined): Observation {
+/**
+ * A restricted service's observation that did not hold, with a known runtime bug named beside it
+ * when the service's output (journal, or the file its stderr went to) shows it.
+ */
+function withRuntimeNote(ctx: ClaimContext, o: Observation, output = ''): Observation {
   const bug = o.holds
     ? undefined
-    : restrictedServiceRuntimeBug(ctx.host.identities[ctx.identity.name]?.podman, journal?.stdout ?? '');
+    : restrictedServiceRuntimeBug(ctx.host.identities[ctx.identity.name]?.podman, output);
   return bug ? { ...o, observed: `${o.observed} (known: ${bug})` } : o;
 }
 
