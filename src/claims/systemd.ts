@@ -429,7 +429,6 @@ async function servesAfterTeardown(
         }
       : {},
   });
-  ctx.defer(`remove units of ${echo.base}`, () => echo.units.remove());
   try {
     const started = await echo.units.systemctl(['start', `${echo.base}.socket`], 'start the socket unit');
     if (!succeeded(started)) return { error: describeEvidence(started) };
@@ -449,7 +448,8 @@ async function servesAfterTeardown(
       observed: `${down.detail}; ${withPrecreate ? 'after the oneshot `podman unshare /bin/true`' : 'without it'}: tcp4 ${describeSocat(e)}, service ${st.stdout.trim() || 'unknown'}${ended ? ` (${ended})` : ''}`,
     };
   } finally {
-    // now, not at the claim's end: this side's echo container must be gone before the other side's teardown
+    // now, not at the claim's end: this side's echo container must be gone before the other side's
+    // teardown (remove() is idempotent; the session's teardown also has it, for a SIGINT)
     await echo.units.remove();
   }
 }
