@@ -1,7 +1,7 @@
 import type { Evidence } from '../exec/evidence.js';
 import { describeEvidence } from '../exec/evidence.js';
 import type { Podman } from '../podman/podman.js';
-import { type Attempt, probeScript } from './script.js';
+import { type Attempt, isCompleteProbeOutput, probeScript } from './script.js';
 import { type ProbeSnapshot, parseSnapshot } from './snapshot.js';
 
 /** The outcome of one probe container: a snapshot, or why there is none (a harness error). */
@@ -21,22 +21,48 @@ export interface ProbeOptions {
   attempts?: readonly Attempt[];
 }
 
+/**
+ * podman can lose a container's output: CI saw a rootful `podman run --rm` (4.3, runc) exit 0
+ * with empty stdout once in thousands of runs. Output without the script's last line is no
+ * observation at all, so the probe runs once more (a new container, the same flags); both runs
+ * are in the evidence log. Twice lost is an error.
+ */
+const LOST_OUTPUT_RETRIES = 1;
+
 /** Start one container that prints its raw files, and parse them into a snapshot. */
 export async function probe(podman: Podman, image: string, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
-  const evidence = await podman.run({
-    image,
-    command: ['sh', '-c', probeScript(opts.attempts)],
-    flags: opts.flags,
-    purpose: opts.purpose ?? 'probe',
-    timeoutMs: opts.timeoutMs,
-    loginuid: opts.loginuid,
-  });
+  const purpose = opts.purpose ?? 'probe';
+  const runOnce = (again: boolean) =>
+    podman.run({
+      image,
+      command: ['sh', '-c', probeScript(opts.attempts)],
+      flags: opts.flags,
+      purpose: again ? `${purpose} (again: podman lost the output of the run before)` : purpose,
+      timeoutMs: opts.timeoutMs,
+      loginuid: opts.loginuid,
+    });
+  let evidence = await runOnce(false);
+  for (let retry = 0; retry < LOST_OUTPUT_RETRIES && outputLost(evidence); retry++)
+    evidence = await runOnce(true);
   if (evidence.failure || evidence.exitCode !== 0) {
     return { ok: false, error: `probe container failed: ${describeEvidence(evidence)}`, evidence };
+  }
+  if (outputLost(evidence)) {
+    const runs = LOST_OUTPUT_RETRIES + 1;
+    return {
+      ok: false,
+      error: `the probe's output was incomplete in ${runs} runs out of ${runs} (exit 0 without the script's last line: podman lost the container's output): ${describeEvidence(evidence)}`,
+      evidence,
+    };
   }
   try {
     return { ok: true, snapshot: parseSnapshot(evidence.stdout), evidence };
   } catch (err) {
     return { ok: false, error: `${(err as Error).message}: ${describeEvidence(evidence)}`, evidence };
   }
+}
+
+/** The container ran to exit 0, yet its output lacks the script's last line (pure). */
+export function outputLost(evidence: Evidence): boolean {
+  return !evidence.failure && evidence.exitCode === 0 && !isCompleteProbeOutput(evidence.stdout);
 }

@@ -20,6 +20,8 @@ export const PROBE_FILES = [
 
 export const BEGIN = '@@podproof-begin';
 export const END = '@@podproof-end';
+/** The script's last line: output without it is incomplete (podman lost some or all of it). */
+export const COMPLETE = '@@podproof-complete';
 
 /** A command the probe runs after reading its files, e.g. a client trying to connect out. */
 export interface Attempt {
@@ -60,7 +62,8 @@ function attemptScript(a: Attempt): string {
  * The script given to the container's `sh -c`. Each section is
  * `@@podproof-begin NAME` ... `@@podproof-end NAME RC`; a section for a file that cannot be read
  * has a non-zero RC. /sys/class/net/X/flags tells which interface is the loopback device.
- * Attempts run last, each in a section `attempt:NAME` whose RC is the command's exit code.
+ * Attempts run last, each in a section `attempt:NAME` whose RC is the command's exit code; the
+ * {@link COMPLETE} line ends it all.
  */
 export function probeScript(attempts: readonly Attempt[] = []): string {
   return [
@@ -71,5 +74,11 @@ export function probeScript(attempts: readonly Attempt[] = []): string {
     // the names under /dev, one level down too (/dev/net/tun, /dev/pts/0): sh globbing, no ls
     `echo "${BEGIN} dev"; (cd /dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
     ...attempts.map(attemptScript),
+    `echo ${COMPLETE}`,
   ].join('\n');
+}
+
+/** The output has the script's last line: nothing of it was lost on the way (pure). */
+export function isCompleteProbeOutput(output: string): boolean {
+  return output.trimEnd().split('\n').at(-1)?.trim() === COMPLETE;
 }
