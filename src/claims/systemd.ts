@@ -1,5 +1,6 @@
 import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ECHO_NO_SOCKETS_EXIT } from '../apparatus/echo-server.js';
 import { BUSYBOX, NODE } from '../apparatus/images.js';
 import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
@@ -13,6 +14,7 @@ import {
   describeSocat,
   type EchoSocket,
   echoed,
+  type ServiceEnd,
   socketActivationNeeds,
   startEchoSocket,
 } from '../systemd/echo.js';
@@ -156,9 +158,22 @@ export function checkServesAll(label: string, sends: Send[]): Observation {
   };
 }
 
-/** Control check (pure): no socket echoed hello. */
-export function checkServesNone(label: string, sends: Send[]): Observation {
-  return { holds: !sends.some(sent), observed: `${label}: ${describeSends(sends)}` };
+/**
+ * Control check of `socket-activation` (pure): nothing echoed, and the container did run: the
+ * service ended with the echo server's own exit code for "no sockets given". A podman that
+ * could not start the container (125-127) or a service still running is no such contrast.
+ */
+export function checkRanWithoutSockets(sends: Send[], end: ServiceEnd): Observation {
+  const ran = end.exitCode === ECHO_NO_SOCKETS_EXIT;
+  const how = !end.ended
+    ? `the service had not ended (${end.activeState ?? 'state unknown'})`
+    : end.exitCode !== undefined
+      ? `the service's main process exited ${end.exitCode}${ran ? ' (the echo server: no sockets given)' : ''}`
+      : `the service's main process was killed by signal ${end.signal ?? '?'}`;
+  return {
+    holds: ran && !sends.some(sent),
+    observed: `without the socket unit: ${how}; ${describeSends(sends)}`,
+  };
 }
 
 /** Treatment check (pure): the echo server reports only the loopback interface. */
@@ -227,16 +242,14 @@ export const socketActivation: Claim = {
       { ok: true, value: checkOnlyLoopback(ifaces) },
     ]);
   },
-  // the same service and container started without its socket unit: nothing to serve on
+  // the same service and container started without its socket unit: its echo server runs, finds
+  // no socket to serve and exits; only then are the sockets tried (and nothing is stopped while
+  // its podman still sets the container up)
   async control(ctx) {
     const echo = await startEcho(ctx, { withoutSocketUnit: true }, 'service');
-    return {
-      ok: true,
-      value: checkServesNone(
-        'without the socket unit',
-        (await serveAll(echo, 'control', 'each-timeout')).sends,
-      ),
-    };
+    const end = await echo.serviceEnd("control: wait for the service's end");
+    const { sends } = await serveAll(echo, 'control', 'each-timeout');
+    return { ok: true, value: checkRanWithoutSockets(sends, end) };
   },
 };
 

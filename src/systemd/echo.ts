@@ -4,6 +4,7 @@ import { freePort } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { scaled } from '../exec/time-scale.js';
+import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
 import type { ClaimContext } from '../experiment/types.js';
 import { systemdUnavailable } from './transient.js';
@@ -197,7 +198,66 @@ export async function startEchoSocket(
     await watch.stop();
     return { e, ended: watch.endLine() };
   };
-  return { base, port, sockets, units, send, sendWhileServing, journal, watchServiceEnd, image };
+  /**
+   * Wait (bounded) until the service's main process has ended, by systemd's own state: a
+   * service stopped while its podman still sets the container up can leave that container's
+   * network namespace behind (podman 4.3), so a side that expects its service to end waits for it.
+   */
+  const serviceEnd = async (purpose: string, timeoutMs = 60_000): Promise<ServiceEnd> => {
+    let shown: Evidence | undefined;
+    const show = async () => {
+      shown = await units.systemctl(
+        [
+          'show',
+          '--property=ActiveState',
+          '--property=ExecMainCode',
+          '--property=ExecMainStatus',
+          '--property=ExecMainExitTimestampMonotonic',
+          `${base}.service`,
+        ],
+        purpose,
+      );
+      return parseServiceEnd(shown.stdout).ended;
+    };
+    await waitUntil(show, timeoutMs, 200, ctx.signal);
+    return { ...parseServiceEnd(shown?.stdout ?? ''), evidence: shown };
+  };
+  return { base, port, sockets, units, send, sendWhileServing, journal, watchServiceEnd, serviceEnd, image };
+}
+
+/** How a service's main process ended, from `systemctl show` (see {@link parseServiceEnd}). */
+export interface ServiceEnd {
+  /** The main process has exited (or was killed) and the unit is no longer active. */
+  ended: boolean;
+  activeState?: string;
+  /** Its exit code, when it exited (not killed by a signal). */
+  exitCode?: number;
+  /** The signal number, when a signal killed it. */
+  signal?: number;
+  evidence?: Evidence;
+}
+
+/** `systemctl show` of ActiveState, ExecMainCode, ExecMainStatus, ExecMainExitTimestampMonotonic (pure). */
+export function parseServiceEnd(text: string): ServiceEnd {
+  const p = new Map(
+    text
+      .split('\n')
+      .map((l) => /^(\w+)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]] as [string, string]),
+  );
+  const activeState = p.get('ActiveState');
+  const exitedAt = Number(p.get('ExecMainExitTimestampMonotonic') ?? 0);
+  const ended = exitedAt > 0 && (activeState === 'failed' || activeState === 'inactive');
+  // ExecMainCode is a CLD_* code: 1 exited (status = exit code), 2 killed, 3 dumped (status = signal)
+  const code = Number(p.get('ExecMainCode'));
+  const status = Number(p.get('ExecMainStatus'));
+  return {
+    ended,
+    activeState,
+    ...(ended && code === 1 && Number.isInteger(status) ? { exitCode: status } : {}),
+    ...(ended && (code === 2 || code === 3) && Number.isInteger(status) ? { signal: status } : {}),
+  };
 }
 
 /** A follow of a service's journal, from {@link startEchoSocket}. */
