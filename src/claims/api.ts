@@ -1,10 +1,11 @@
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { exec } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
 import type { Observation, Side } from '../experiment/verdict.js';
+import { readTextIfAny } from '../host/files.js';
 
 /** The local user that is not the socket's owner: `nobody` exists on every distribution. */
 export const OTHER_USER = { name: 'nobody', uid: 65534, gid: 65534 };
@@ -112,12 +113,8 @@ function tcpListenersOf(pids: number[]): string[] {
     }
     const own = new Set(fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((i): i is string => !!i));
     for (const file of ['tcp', 'tcp6']) {
-      let text = '';
-      try {
-        text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');
-      } catch {
-        continue;
-      }
+      const text = readTextIfAny(`/proc/${pid}/net/${file}`);
+      if (text === undefined) continue;
       for (const address of tcpListeners(text, own)) found.push(`${file} ${address}`);
     }
   }
@@ -174,9 +171,8 @@ export const apiSocketOwnerOnly: Claim<ApiSetup> = {
       ? undefined
       : `needs root, to connect as another local user (${OTHER_USER.name}) with setpriv`,
   async setup(ctx) {
-    const dir = ctx.session.tempDir('api');
     // the service makes its socket here; the dir stays traversable, so the socket's own mode decides
-    chownSync(dir, ctx.identity.uid, ctx.identity.gid);
+    const dir = ctx.session.tempDir('api', { owner: ctx.identity });
     const socket = ctx.session.expectFile(join(dir, 'podman.sock'));
     const service = ctx.spawn(ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
       purpose: 'podman system service on a socket of the harness',

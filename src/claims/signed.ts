@@ -112,9 +112,8 @@ interface SignedSetup {
 /** A temp dir owned by the identity (gpg refuses a GNUPGHOME others own). */
 function ownDir(ctx: ClaimContext, what: string, mode = 0o700): string {
   // root through sudo writes root-owned files in it: removed as root then
-  const dir = ctx.session.tempDir(what, { writer: ctx.identity });
+  const dir = ctx.session.tempDir(what, { writer: ctx.identity, owner: ctx.identity });
   chmodSync(dir, mode);
-  if (process.getuid?.() === 0) chownSync(dir, ctx.identity.uid, ctx.identity.gid);
   return dir;
 }
 

@@ -1,4 +1,4 @@
-import { chownSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECHO_NO_SOCKETS_EXIT } from '../apparatus/echo-server.js';
 import { BUSYBOX, NODE } from '../apparatus/images.js';
@@ -8,6 +8,7 @@ import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
 import { allOf, type Observation, type Side } from '../experiment/verdict.js';
+import { readTextIfAny } from '../host/files.js';
 import { restrictedServiceRuntimeBug } from '../host/parse.js';
 import { storagePaths } from '../podman/podman.js';
 import {
@@ -322,13 +323,7 @@ function alive(pid: string): boolean {
   return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`);
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const readText = (file: string): string => readTextIfAny(file) ?? '';
 
 const readPid = (file: string): string => readText(file).trim();
 
@@ -419,8 +414,9 @@ async function servesAfterTeardown(
   const precreate = ctx.session.name('userns');
   // the service's stderr also goes to a file of the harness: the control's failure is read there
   // on hosts without journald too (systemd >= 236 has file:)
-  const logDir = ctx.session.tempDir(withPrecreate ? 'userns-treatment' : 'userns-control');
-  chownSync(logDir, ctx.identity.uid, ctx.identity.gid);
+  const logDir = ctx.session.tempDir(withPrecreate ? 'userns-treatment' : 'userns-control', {
+    owner: ctx.identity,
+  });
   const serviceLog = join(logDir, 'service.err');
   const echo = await startEchoSocket(ctx, {
     image,

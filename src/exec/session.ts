@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import tmp from 'tmp';
 import { describeEvidence } from './evidence.js';
 import type { Identity } from './identity.js';
@@ -76,9 +76,12 @@ export class Session {
 
   /**
    * A temp dir for this session, world-readable so the rootless identity can read files the
-   * harness puts there (image tarballs, wrapper scripts); removed at teardown.
+   * harness puts there (image tarballs, wrapper scripts); removed at teardown. `owner`: the dir
+   * is that identity's (chowned when the harness runs as root; otherwise it is the harness's
+   * own user's already), for a program that writes there or refuses a dir others own.
+   * `writer`: an identity through `sudo -n` writes root-owned files in it (removed as root).
    */
-  tempDir(what: string, opts: { writer?: Identity } = {}): string {
+  tempDir(what: string, opts: { writer?: Identity; owner?: Identity } = {}): string {
     this.refuseWhenEnding(`temp dir ${what}`);
     // named first, journaled, then made: a SIGKILL between the two leaves nothing unrecorded
     const dir = tmp.tmpNameSync({ prefix: `podproof-${this.id}-${what.replace(/[^\w.-]/g, '-')}-` });
@@ -87,6 +90,7 @@ export class Session {
     this.onTeardown(`temp dir ${dir}`, () => removeTempDir(dir, writer));
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755); // mkdir applies the umask
+    if (opts.owner && process.getuid?.() === 0) chownSync(dir, opts.owner.uid, opts.owner.gid);
     return dir;
   }
 

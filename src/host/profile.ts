@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describeEvidence, type EvidenceLog } from '../exec/evidence.js';
 import {
@@ -12,6 +12,7 @@ import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
 import { isStaleRootlessState, Podman, STALE_STATE_CAUSE } from '../podman/podman.js';
+import { readTextIfAny } from './files.js';
 import {
   hasCapBit,
   type OsRelease,
@@ -62,14 +63,6 @@ export interface HostProfile {
   identities: Record<IdentityName, IdentityProfile>;
 }
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Detect the host: podman, runtime, network backend, cgroups, rootless readiness, systemd, loginuid, AppArmor. */
 export async function detectHost(opts: {
   podmanBinary: string;
@@ -93,9 +86,9 @@ export async function detectHost(opts: {
       : existsSync('/sys/fs/cgroup')
         ? 'v1'
         : 'unknown';
-  const loginuidText = read('/proc/self/loginuid')?.trim();
+  const loginuidText = readTextIfAny('/proc/self/loginuid')?.trim();
   const loginuid = loginuidText ? Number(loginuidText) : undefined;
-  const capEff = statusField(read('/proc/self/status') ?? '', 'CapEff') ?? '0';
+  const capEff = statusField(readTextIfAny('/proc/self/status') ?? '', 'CapEff') ?? '0';
   const unset = loginuid === undefined || loginuid === 4294967295;
   let tunMode: string | undefined;
   try {
@@ -103,8 +96,8 @@ export async function detectHost(opts: {
   } catch {}
 
   const profiles = {} as Record<IdentityName, IdentityProfile>;
-  const subuid = parseSubid(read('/etc/subuid') ?? '');
-  const subgid = parseSubid(read('/etc/subgid') ?? '');
+  const subuid = parseSubid(readTextIfAny('/etc/subuid') ?? '');
+  const subgid = parseSubid(readTextIfAny('/etc/subgid') ?? '');
   await Promise.all(
     IDENTITY_NAMES.map(async (name) => {
       const r = identities[name];
@@ -117,18 +110,19 @@ export async function detectHost(opts: {
   );
   return {
     hostname: hostname(),
-    os: parseOsRelease(read('/etc/os-release') ?? read('/usr/lib/os-release') ?? ''),
+    os: parseOsRelease(readTextIfAny('/etc/os-release') ?? readTextIfAny('/usr/lib/os-release') ?? ''),
     podman: {
       path: opts.podmanBinary,
       version: parsePodmanVersion(version.stdout),
       error: succeeded(version) ? undefined : describeEvidence(version),
     },
-    kernel: read('/proc/sys/kernel/osrelease')?.trim() ?? 'unknown',
+    kernel: readTextIfAny('/proc/sys/kernel/osrelease')?.trim() ?? 'unknown',
     cgroup: { version: cgroupFs },
-    systemdPid1: read('/proc/1/comm')?.trim() === 'systemd',
+    systemdPid1: readTextIfAny('/proc/1/comm')?.trim() === 'systemd',
     // root may set an unset loginuid once per process with CAP_AUDIT_CONTROL (bit 30)
     loginuid: { value: loginuid, unset, canSet: unset && hasCapBit(capEff, 30) },
-    apparmorRestrictsUserns: read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim() === '1',
+    apparmorRestrictsUserns:
+      readTextIfAny('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim() === '1',
     tunMode,
     identities: profiles,
   };

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Identity } from '../exec/identity.js';
+import { readTextIfAny } from './files.js';
 
 /** A numeric key from storage.conf text (pure; enough TOML for `key = 123` and `key = "123"`). */
 export function storageConfNumber(text: string, key: string): number | undefined {
@@ -19,12 +19,8 @@ export function storageConfPaths(identity: Identity): string[] {
 /** `auto-userns-min-size` for an identity (podman's default is 1024). */
 export function autoUsernsMinSize(identity: Identity): { size: number; from: string } {
   for (const path of storageConfPaths(identity)) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue;
-    }
+    const text = readTextIfAny(path);
+    if (text === undefined) continue;
     const size = storageConfNumber(text, 'auto-userns-min-size');
     if (size !== undefined) return { size, from: path };
     break; // the first file that exists is the one podman uses
