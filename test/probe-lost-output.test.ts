@@ -50,7 +50,7 @@ describe("the probe's lost output", () => {
     const { podman, purposes } = podmanAnswering(ran(''), ran(complete));
     const outcome = await probe(podman, 'img', { purpose: 'treatment' });
     expect(outcome.ok).toBe(true);
-    expect(purposes).toEqual(['treatment', 'treatment (again: podman lost the output of the run before)']);
+    expect(purposes).toEqual(['treatment', 'treatment again, output lost']);
   });
   it('is an error when it is lost twice, never a snapshot of what was left', async () => {
     const { podman } = podmanAnswering(ran(''), ran(captured));

@@ -37,7 +37,7 @@ export async function probe(podman: Podman, image: string, opts: ProbeOptions = 
       image,
       command: ['sh', '-c', probeScript(opts.attempts)],
       flags: opts.flags,
-      purpose: again ? `${purpose} (again: podman lost the output of the run before)` : purpose,
+      purpose: again ? `${purpose} again, output lost` : purpose,
       timeoutMs: opts.timeoutMs,
       loginuid: opts.loginuid,
     });
