@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import type { Identity } from '../exec/identity.js';
 import { exec } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import type { Claim, ClaimContext } from '../experiment/types.js';
@@ -140,8 +141,9 @@ async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Si
             PING_JS,
             s.socket,
           ],
-          // setpriv needs root: started by the harness itself, not as the identity
+          // setpriv needs root: started as root (the harness itself, or sudo -n), not as the identity
           {
+            identity: ctx.root?.via === 'sudo' ? ctx.root : undefined,
             purpose: `${arm}: /_ping as ${OTHER_USER.name}`,
             timeoutMs: 20_000,
             log: ctx.log,
@@ -159,6 +161,19 @@ async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Si
   return { ok: true, value: arm === 'treatment' ? checkOwnerOnly(run) : checkOthersAnswered(run) };
 }
 
+/**
+ * The other user's client needs root (setpriv to nobody): the harness itself, or `sudo -n`. The
+ * service's TCP listeners are read from its processes' /proc entries, which only their own user
+ * (or root) may read: as a normal user, that is the rootless row alone.
+ */
+export function apiNeeds(identity: Identity, root: Identity | undefined): string | undefined {
+  if (!root)
+    return `needs root (podproof run as root, or \`sudo -n\` for this user), to connect as another local user (${OTHER_USER.name}) with setpriv`;
+  if (root.via !== 'self' && identity.via !== 'self')
+    return `needs podproof to run as root: the service runs as ${identity.user} through sudo, and only root may read its sockets in /proc (run podproof as root for this row)`;
+  return undefined;
+}
+
 export const apiSocketOwnerOnly: Claim<ApiSetup> = {
   id: 'api.socket-owner-only',
   title:
@@ -166,10 +181,7 @@ export const apiSocketOwnerOnly: Claim<ApiSetup> = {
   source:
     'podman-system-service(1): the socket is created for its owner; podman test/system/251-system-service.bats, 270-socket-activation.bats',
   identities: ['rootful', 'rootless'],
-  needs: () =>
-    process.getuid?.() === 0
-      ? undefined
-      : `needs root, to connect as another local user (${OTHER_USER.name}) with setpriv`,
+  needs: (_host, identity, { root }) => apiNeeds(identity, root),
   async setup(ctx) {
     // the service makes its socket here; the dir stays traversable, so the socket's own mode decides
     const dir = ctx.session.tempDir('api', { owner: ctx.identity });

@@ -37,7 +37,7 @@ export function plannedLoginuid(
   if (!login.unset && login.value !== undefined) return { value: login.value, set: false };
   if (!login.canSet) {
     return {
-      skip: 'the caller has no loginuid (4294967295) and podproof cannot set one (needs root with CAP_AUDIT_CONTROL, and a loginuid not yet set)',
+      skip: 'the caller has no loginuid (4294967295) and podproof cannot set one (needs root with CAP_AUDIT_CONTROL, and a loginuid not yet set): run podproof as root, or from a login session (ssh, a console), which has one',
     };
   }
   if (identity.name !== 'rootless') return { value: ARTICLE_LOGINUID, set: true };

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { describeEvidence } from '../exec/evidence.js';
+import { exec, succeeded } from '../exec/run.js';
+import { type Claim, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
@@ -79,21 +81,35 @@ export const rootlessHostFiles: Claim<HostFilesSetup> = {
   source:
     'rootless podman maps container root to the user (user_namespaces(7)); a root-owned 0600 file is unmapped, shown as the overflow uid, and unreadable',
   identities: ['rootless'],
-  needs: () =>
-    process.getuid?.() === 0
+  needs: (_host, _identity, { root }) =>
+    root
       ? undefined
-      : 'needs podproof to run as root: only root can make the root-owned file the container must not read',
+      : 'needs root (podproof run as root, or `sudo -n` for this user): only root can make the root-owned file the container must not read',
   async setup(ctx) {
+    const root = ctx.root;
+    if (!root) throw new SkipClaim('needs root to make the root-owned file');
     const image = await ctx.image(BUSYBOX);
-    const dir = ctx.session.tempDir('host-files');
+    // a normal user's dir, with a file root writes through sudo in it: removed as root then
+    const dir = ctx.session.tempDir('host-files', { writer: root });
     const token = `podproof-secret-${randomBytes(6).toString('hex')}`;
     // a file the harness makes: never a real host secret
     const rootOnly = join(dir, 'root-only');
-    writeFileSync(rootOnly, `${token}\n`, { mode: 0o600 });
-    chmodSync(rootOnly, 0o600);
+    if (root.via === 'self') {
+      writeFileSync(rootOnly, `${token}\n`, { mode: 0o600 });
+      chmodSync(rootOnly, 0o600);
+    } else {
+      const made = await exec(['install', '-m', '0600', '/dev/stdin', rootOnly], {
+        identity: root,
+        input: `${token}\n`,
+        purpose: 'setup: the root-only file, made as root',
+        log: ctx.log,
+        signal: ctx.signal,
+      });
+      if (!succeeded(made)) throw new Error(`could not make the root-only file: ${describeEvidence(made)}`);
+    }
     const own = join(dir, 'own');
     writeFileSync(own, `${token}\n`, { mode: 0o600 });
-    chownSync(own, ctx.identity.uid, ctx.identity.gid);
+    if (process.getuid?.() === 0) chownSync(own, ctx.identity.uid, ctx.identity.gid);
     return { image, token, rootOnly, own };
   },
   concurrentArms: true,

@@ -23,8 +23,17 @@ export interface Outcome {
   reason: string;
 }
 
+/**
+ * Root, where the harness has it: itself when it runs as root, `sudo -n` for a normal user who
+ * may (a GitHub runner). Claims whose apparatus needs root (a root-owned file, a client run as
+ * another user) use it; the identity under test stays what it is.
+ */
+export interface RootAccess {
+  root?: Identity;
+}
+
 /** What a claim gets to run its experiment with. */
-export interface ClaimContext {
+export interface ClaimContext extends RootAccess {
   identity: Identity;
   /** A podman handle for this identity whose calls are recorded as this claim's evidence. */
   podman: Podman;
@@ -86,7 +95,7 @@ export interface Claim<S = any> {
    */
   exclusive?: boolean;
   /** A skip reason when this host or identity lacks what the claim needs, else undefined. */
-  needs?(host: HostProfile, identity: Identity): string | undefined;
+  needs?(host: HostProfile, identity: Identity, access: RootAccess): string | undefined;
   /** What both arms share (an image, a network, a sink, a marker process); throw SkipClaim to skip. */
   setup?(ctx: ClaimContext): Promise<S>;
   /** The configuration the claim is about: does the claimed property hold? */

@@ -8,6 +8,7 @@ import {
   type ClaimContext,
   type ClaimResult,
   type Outcome,
+  type RootAccess,
   SkipClaim,
 } from '../experiment/types.js';
 import { decide, type Side } from '../experiment/verdict.js';
@@ -23,6 +24,8 @@ export interface RunShared {
   binary: string;
   storage: StorageMode;
   log: EvidenceLog;
+  /** Root for the claims' apparatus, where the harness has it (see {@link RootAccess}). */
+  root?: Identity;
 }
 
 /** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
@@ -33,7 +36,7 @@ export async function runOne(
   runDeadline?: AbortSignal,
 ): Promise<ClaimResult> {
   const { identity, host, session } = shared;
-  const skip = claim.needs?.(host, identity);
+  const skip = claim.needs?.(host, identity, { root: shared.root });
   if (skip) return skippedResult(claim, identity.name, skip);
   const log = new EvidenceLog(shared.log);
   if (runDeadline?.aborted)
@@ -60,6 +63,7 @@ export async function runOne(
   const cleanups = new CleanupStack(session);
   const ctx: ClaimContext = {
     identity,
+    root: shared.root,
     podman,
     host,
     session,

@@ -165,7 +165,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         return fixtureImage(shared, spec, opts.onProgress);
       };
       const lock = new RwLock(); // exclusive claims run alone per identity
-      const runShared: RunShared = { identity, host, session, image, binary, storage, log };
+      const root = resolutions.rootful.ok ? resolutions.rootful.identity : undefined;
+      const runShared: RunShared = { identity, host, session, image, binary, storage, log, root };
       for (const claim of claimsHere) {
         taskIdentity.push(identityName);
         taskEarly.push(claim.startEarly === true);
