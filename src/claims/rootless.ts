@@ -98,14 +98,20 @@ export const rootlessHostFiles: Claim<HostFilesSetup> = {
       writeFileSync(rootOnly, `${token}\n`, { mode: 0o600 });
       chmodSync(rootOnly, 0o600);
     } else {
-      const made = await exec(['install', '-m', '0600', '/dev/stdin', rootOnly], {
-        identity: root,
-        input: `${token}\n`,
-        purpose: 'setup: the root-only file, made as root',
-        log: ctx.log,
-        signal: ctx.signal,
-      });
-      if (!succeeded(made)) throw new Error(`could not make the root-only file: ${describeEvidence(made)}`);
+      // made empty with its mode first, then filled: stdin from node is a socket, which
+      // `install /dev/stdin` cannot open (ENXIO)
+      const asRoot = async (argv: string[], what: string, input?: string) => {
+        const e = await exec(argv, {
+          identity: root,
+          input,
+          purpose: `setup: ${what}, as root`,
+          log: ctx.log,
+          signal: ctx.signal,
+        });
+        if (!succeeded(e)) throw new Error(`could not make the root-only file: ${describeEvidence(e)}`);
+      };
+      await asRoot(['install', '-m', '0600', '/dev/null', rootOnly], 'the root-only file');
+      await asRoot(['tee', rootOnly], 'its content', `${token}\n`);
     }
     const own = join(dir, 'own');
     writeFileSync(own, `${token}\n`, { mode: 0o600 });
