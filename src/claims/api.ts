@@ -143,7 +143,7 @@ async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Si
           ],
           // setpriv needs root: started as root (the harness itself, or sudo -n), not as the identity
           {
-            identity: ctx.root?.via === 'sudo' ? ctx.root : undefined,
+            identity: ctx.root,
             purpose: `${arm}: /_ping as ${OTHER_USER.name}`,
             timeoutMs: 20_000,
             log: ctx.log,

@@ -204,9 +204,9 @@ export async function startEchoSocket(
    * network namespace behind (podman 4.3), so a side that expects its service to end waits for it.
    */
   const serviceEnd = async (purpose: string, timeoutMs = 60_000): Promise<ServiceEnd> => {
-    let shown: Evidence | undefined;
+    let end: ServiceEnd = { ended: false };
     const show = async () => {
-      shown = await units.systemctl(
+      const shown = await units.systemctl(
         [
           'show',
           '--property=ActiveState',
@@ -217,10 +217,11 @@ export async function startEchoSocket(
         ],
         purpose,
       );
-      return parseServiceEnd(shown.stdout).ended;
+      end = parseServiceEnd(shown.stdout);
+      return end.ended;
     };
     await waitUntil(show, timeoutMs, 200, ctx.signal);
-    return { ...parseServiceEnd(shown?.stdout ?? ''), evidence: shown };
+    return end;
   };
   return { base, port, sockets, units, send, sendWhileServing, journal, watchServiceEnd, serviceEnd, image };
 }
@@ -234,7 +235,6 @@ export interface ServiceEnd {
   exitCode?: number;
   /** The signal number, when a signal killed it. */
   signal?: number;
-  evidence?: Evidence;
 }
 
 /** `systemctl show` of ActiveState, ExecMainCode, ExecMainStatus, ExecMainExitTimestampMonotonic (pure). */
