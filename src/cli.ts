@@ -26,6 +26,7 @@ import { Progress } from './report/progress.js';
 import { exitCodeFor, formatTable } from './report/table.js';
 import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
 import { clean } from './runner/clean.js';
+import { catalogWith } from './runner/load-claims.js';
 import { checkIdentities, identitiesFromEnv, prove, UsageError } from './runner/prove.js';
 
 const USAGE = `usage: podproof <command> [options]
@@ -33,6 +34,7 @@ const USAGE = `usage: podproof <command> [options]
 commands:
   prove [ID|AREA...]  run claims (default all) and print a verdict per claim x identity
              --only ID      a claim id or area, like a positional (repeatable)
+             --claims FILE  also the claims an ES module exports (defineClaim; repeatable)
              --require ID   a skip of this claim or area fails the run (exit 3; repeatable)
              --timeout S    deadline for the whole run, in seconds (unfinished claims are errors)
              --claim-timeout S  deadline per claim x identity (default 120)
@@ -59,7 +61,7 @@ commands:
              --images       also remove the cached fixture images
              --check        only list leftovers; exit 1 when there are any
              --force        also clean sessions whose process is still running
-  list     list the claims
+  list     list the claims (--claims FILE: with those of the module)
 
 common options:
   --podman PATH        podman binary (default: PODPROOF_PODMAN, else podman on PATH)
@@ -84,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       only: { type: 'string', multiple: true },
+      claims: { type: 'string', multiple: true },
       require: { type: 'string', multiple: true },
       timeout: { type: 'string' },
       'claim-timeout': { type: 'string' },
@@ -113,9 +116,11 @@ async function main(argv: string[]): Promise<number> {
   const given = (values.identity ?? []).flatMap((i) => i.split(','));
   const identities = given.length ? checkIdentities(given) : identitiesFromEnv();
 
+  const catalog = values.claims?.length ? await catalogWith(claims, values.claims) : claims;
+
   switch (command) {
     case 'list':
-      for (const c of claims)
+      for (const c of catalog)
         console.log(`${c.id.padEnd(28)} ${c.identities.join(',').padEnd(17)} ${c.title}`);
       return 0;
     case 'prove': {
@@ -125,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
       const day = today();
       const only = [...positionals.slice(1), ...(values.only ?? [])].flatMap((o) => o.split(','));
       const required = (values.require ?? []).flatMap((o) => o.split(','));
-      const unknown = unknownClaimIds([...only, ...required]);
+      const unknown = unknownClaimIds([...only, ...required], catalog);
       if (unknown.length)
         throw new UsageError(`unknown claim id or area: ${unknown.join(', ')} (see \`podproof list\`)`);
       const timeoutMs = seconds('--timeout', values.timeout);
@@ -138,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
       );
       try {
         const report = await prove({
+          claims: catalog,
           only,
           timeoutMs,
           claimTimeoutMs,

@@ -40,6 +40,8 @@ export function identity(name: IdentityName): { identity?: Identity; skip?: stri
  * - `add_after_run ARG...`: insert arguments right after `run`
  * - `replace_arg OLD NEW`: replace an exact argument
  * - `drop_args REGEX`: drop every argument matching REGEX
+ * - `add_after_verb VERB ARG...`: insert arguments after podman's verb when it is VERB (the first
+ *   argument after the storage flags: `create`, not `network create`); for `always`
  * `always` is bash run for every command first (it may `exec` something else).
  */
 export function podmanWrapper(name: string, editRun: string, always = ''): string {
@@ -54,6 +56,7 @@ has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" ]] && return 0; done; 
 add_after_run() { local i; for i in "\${!args[@]}"; do if [[ \${args[$i]} == run ]]; then args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return; fi; done; }
 replace_arg() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$i]=$2; done; }
 drop_args() { local a kept=(); for a in "\${args[@]}"; do [[ $a =~ $1 ]] || kept+=("$a"); done; args=("\${kept[@]}"); }
+add_after_verb() { local v=$1 i=0; shift; while [[ \${args[$i]} == --root || \${args[$i]} == --runroot || \${args[$i]} == --tmpdir ]]; do i=$((i + 2)); done; [[ \${args[$i]} == "$v" ]] && args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return 0; }
 ${always}
 if has run; then
   :

@@ -343,6 +343,16 @@ export const MUTANTS: Mutant[] = [
     wrapper: () => ({ editRun: 'add_after_run --privileged' }),
   },
   {
+    name: 'unmask-all',
+    claim: 'proc.masked',
+    how: 'podman adds --security-opt unmask=ALL to every run and create (the spec it writes masks nothing)',
+    kind: 'wrapper',
+    wrapper: () => ({
+      always: 'add_after_verb create --security-opt=unmask=ALL',
+      editRun: 'add_after_run --security-opt=unmask=ALL',
+    }),
+  },
+  {
     name: 'ignore-unmask',
     claim: 'proc.masked',
     how: 'podman ignores --security-opt unmask (the control cannot show the paths)',

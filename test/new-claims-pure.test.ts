@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyPing, tcpListeners } from '../src/claims/api.js';
+import { classifyPing } from '../src/claims/api.js';
 import { classifyLookup } from '../src/claims/names.js';
 import { holderScript, parseSeen } from '../src/claims/secrets.js';
-import { classifySignedPull, fingerprints, signedByPolicy } from '../src/claims/signed.js';
+import { classifySignedPull, signedByPolicy } from '../src/claims/signed.js';
 import { classifyPull, rejectExcept } from '../src/claims/trust.js';
+import { fingerprints, tcpListeners } from '../src/host/parse.js';
 import { isStaleRootlessState, netnsFileInSpec, sessionSecrets } from '../src/podman/podman.js';
 
 describe('network.separate-names: busybox nslookup', () => {

@@ -65,7 +65,8 @@ describe('masked paths', () => {
   });
   it('reads linux.maskedPaths from a runtime spec', () => {
     expect(parseMaskedPaths('{"linux":{"maskedPaths":["/proc/kcore"]}}')).toEqual(['/proc/kcore']);
-    expect(parseMaskedPaths('{"linux":{}}')).toBeUndefined();
+    expect(parseMaskedPaths('{"linux":{}}')).toEqual([]);
+    expect(parseMaskedPaths('{"linux":{"maskedPaths":[1]}}')).toBeUndefined();
     expect(parseMaskedPaths('not json')).toBeUndefined();
   });
 });

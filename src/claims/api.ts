@@ -1,12 +1,18 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import { exec } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
-import { readTextIfAny } from '../host/files.js';
+import {
+  type Claim,
+  type ClaimContext,
+  isUnexplained,
+  type Unexplained,
+  unexplained,
+} from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
+import { changeMode, fileMode, pathExists } from '../host/files.js';
+import { processTree, tcpListenersOf } from '../host/procs.js';
 
 /** The local user that is not the socket's owner: `nobody` exists on every distribution. */
 export const OTHER_USER = { name: 'nobody', uid: 65534, gid: 65534 };
@@ -32,16 +38,6 @@ export function classifyPing(e: Pick<Evidence, 'stdout' | 'failure'>): 'ok' | 'd
   return 'other';
 }
 
-/** `local:port` (hex, as /proc shows it) of the sockets among `own` (inodes) in LISTEN state, from /proc/PID/net/tcp or tcp6 text (pure). */
-export function tcpListeners(procNetTcp: string, own: Set<string>): string[] {
-  const out: string[] = [];
-  for (const line of procNetTcp.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[3] === '0A' && f[9] && own.has(f[9])) out.push(f[1] ?? '');
-  }
-  return out;
-}
-
 /** What one arm saw: the socket's mode, the owner's and the other user's ping, the service's TCP listeners. */
 export interface ApiRun {
   mode: number;
@@ -56,7 +52,7 @@ function results(run: ApiRun) {
   const other = classifyPing(run.other);
   const bad = [run.owner, run.other].find((e) => classifyPing(e) === 'other');
   if (bad)
-    throw new Error(
+    return unexplained(
       `a ping failed for another reason than permissions: ${describeEvidence(bad as Evidence)}`,
     );
   return {
@@ -67,8 +63,9 @@ function results(run: ApiRun) {
 }
 
 /** Treatment check (pure): the owner is answered, another user gets EACCES, the service listens on no TCP port. */
-export function checkOwnerOnly(run: ApiRun): Observation {
+export function checkOwnerOnly(run: ApiRun): Observation | Unexplained {
   const r = results(run);
+  if (isUnexplained(r)) return r;
   return {
     holds: r.owner === 'ok' && r.other === 'denied' && run.tcpListeners.length === 0,
     observed: r.observed,
@@ -76,8 +73,9 @@ export function checkOwnerOnly(run: ApiRun): Observation {
 }
 
 /** Control check (pure): the same socket made world-accessible answers the other user too. */
-export function checkOthersAnswered(run: ApiRun): Observation {
+export function checkOthersAnswered(run: ApiRun): Observation | Unexplained {
   const r = results(run);
+  if (isUnexplained(r)) return r;
   return { holds: r.owner === 'ok' && r.other === 'ok', observed: r.observed };
 }
 
@@ -87,43 +85,8 @@ interface ApiSetup {
   pid: number;
 }
 
-/** The PID and every descendant of it (from /proc/*\/stat). */
-function processTree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {}
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++)
-    for (const [child, ppid] of parent) if (ppid === tree[i] && !tree.includes(child)) tree.push(child);
-  return tree;
-}
-
-/** `local:port` (hex, as /proc shows it) of the TCP sockets the processes listen on. */
-function tcpListenersOf(pids: number[]): string[] {
-  const found: string[] = [];
-  for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      continue;
-    }
-    const own = new Set(fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((i): i is string => !!i));
-    for (const file of ['tcp', 'tcp6']) {
-      const text = readTextIfAny(`/proc/${pid}/net/${file}`);
-      if (text === undefined) continue;
-      for (const address of tcpListeners(text, own)) found.push(`${file} ${address}`);
-    }
-  }
-  return [...new Set(found)];
-}
-
 /** Ping as the owner and as the other user, and look at the service's listeners. */
-async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Side> {
+async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<ApiRun> {
   const ping = (as: 'owner' | 'other') =>
     as === 'owner'
       ? ctx.exec([process.execPath, '-e', PING_JS, s.socket], {
@@ -151,14 +114,7 @@ async function pingBoth(ctx: ClaimContext, s: ApiSetup, arm: string): Promise<Si
           },
         );
   const [owner, other] = [await ping('owner'), await ping('other')];
-  const run: ApiRun = {
-    mode: statSync(s.socket).mode,
-    owner,
-    other,
-    tcpListeners: tcpListenersOf(processTree(s.pid)),
-  };
-  // a check that throws (a ping failed another way) is the runner's harness error
-  return { ok: true, value: arm === 'treatment' ? checkOwnerOnly(run) : checkOthersAnswered(run) };
+  return { mode: fileMode(s.socket), owner, other, tcpListeners: tcpListenersOf(processTree(s.pid)) };
 }
 
 /**
@@ -174,7 +130,7 @@ export function apiNeeds(identity: Identity, root: Identity | undefined): string
   return undefined;
 }
 
-export const apiSocketOwnerOnly: Claim<ApiSetup> = {
+export const apiSocketOwnerOnly: Claim<ApiSetup, ApiRun> = {
   id: 'api.socket-owner-only',
   title:
     "podman's API socket answers its owner only (another local user gets EACCES), and the service opens no TCP port",
@@ -189,14 +145,22 @@ export const apiSocketOwnerOnly: Claim<ApiSetup> = {
     const service = ctx.spawn(ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
       purpose: 'podman system service on a socket of the harness',
     });
-    if (!(await waitUntil(() => existsSync(socket), 15_000, 100, ctx.signal)))
+    if (!(await waitUntil(() => pathExists(socket), 15_000, 100, ctx.signal)))
       throw new Error(`the API service did not create ${socket} within 15 s`);
     return { socket, pid: service.pid };
   },
-  treatment: (ctx, s) => pingBoth(ctx, s, 'treatment'),
-  async control(ctx, s) {
-    chmodSync(s.socket, 0o777); // the documented opposite: a socket anyone may use
-    return pingBoth(ctx, s, 'control');
+  treatment: {
+    setting: 'the socket as podman system service makes it',
+    observe: (ctx, s) => pingBoth(ctx, s, 'treatment'),
+    check: checkOwnerOnly,
+  },
+  control: {
+    setting: 'the same socket made mode 0777 (anyone may use it)',
+    async observe(ctx, s) {
+      changeMode(s.socket, 0o777); // the documented opposite: a socket anyone may use
+      return pingBoth(ctx, s, 'control');
+    },
+    check: checkOthersAnswered,
   },
 };
 

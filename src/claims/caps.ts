@@ -1,8 +1,9 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { allOf, type Observation, sideOf } from '../experiment/verdict.js';
-import { type ProbeOutcome, probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
+import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { checkEach, imageOf, type ProbeSetup, probesArm, snapshotOf } from './probe-arm.js';
 
 /** podman's default set since 4.0 (containers.conf `default_capabilities`). */
 export const DEFAULT_CAPABILITIES = [
@@ -63,7 +64,7 @@ const ROOT_AND_USER = [
   { label: '--user=1000', flags: ['--user=1000:1000'], expect: [] },
 ] as const;
 
-export const defaultSet: Claim<string> = {
+export const defaultSet: Claim<ProbeSetup> = {
   id: 'caps.default-set',
   title:
     "a container's root has the 11 default capabilities, not root's full set; a non-root --user has none",
@@ -71,42 +72,24 @@ export const defaultSet: Claim<string> = {
     'CapEff 00000000800405fb in a default container; --cap-add=all (the documented opposite) gives the full set',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  async treatment(ctx, image) {
-    const runs = await Promise.all(
-      ROOT_AND_USER.map((c) =>
-        probe(ctx.podman, image, { flags: [...c.flags], purpose: `treatment: ${c.label}` }),
+  setup: imageOf(BUSYBOX),
+  treatment: probesArm({
+    purpose: 'treatment',
+    variants: ROOT_AND_USER,
+    check: (snapshots) =>
+      checkEach(snapshots, ROOT_AND_USER, (c, s) => checkCapSet(c.label, effective(s), c.expect)),
+  }),
+  control: probesArm({
+    purpose: 'control',
+    variants: ROOT_AND_USER.map((c) => ({
+      label: `${c.label} --cap-add=all`,
+      flags: [...c.flags, '--cap-add=all'],
+    })),
+    check: (snapshots) =>
+      checkEach(snapshots, ROOT_AND_USER, (c, s) =>
+        checkMoreThan(`${c.label} --cap-add=all`, effective(s), c.expect),
       ),
-    );
-    return allOf(
-      runs.map((r, i) =>
-        sideOf(r, (s) =>
-          checkCapSet(ROOT_AND_USER[i]?.label ?? '', effective(s), ROOT_AND_USER[i]?.expect ?? []),
-        ),
-      ),
-    );
-  },
-  async control(ctx, image) {
-    const runs = await Promise.all(
-      ROOT_AND_USER.map((c) =>
-        probe(ctx.podman, image, {
-          flags: [...c.flags, '--cap-add=all'],
-          purpose: `control: ${c.label} --cap-add=all`,
-        }),
-      ),
-    );
-    return allOf(
-      runs.map((r, i) =>
-        sideOf(r, (s) =>
-          checkMoreThan(
-            `${ROOT_AND_USER[i]?.label} --cap-add=all`,
-            effective(s),
-            ROOT_AND_USER[i]?.expect ?? [],
-          ),
-        ),
-      ),
-    );
-  },
+  }),
   note(ctx) {
     const configured = ctx.host.identities[ctx.identity.name].podman?.defaultCapabilities;
     return configured ? `podman info default: ${configured.length}` : undefined;
@@ -130,10 +113,9 @@ export function checkVariantsDiffer(defaults: string[]): Observation {
   };
 }
 
-interface DropAddSetup {
-  image: string;
+interface DropAddSetup extends ProbeSetup {
   /** The default container, without any --cap flag: the control, and the base of every expectation. */
-  defaults: ProbeOutcome;
+  defaults: ProbeSnapshot;
 }
 
 export const dropAdd: Claim<DropAddSetup> = {
@@ -144,23 +126,23 @@ export const dropAdd: Claim<DropAddSetup> = {
   identities: ['rootful', 'rootless'],
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    return { image, defaults: await probe(ctx.podman, image, { purpose: 'control: default' }) };
+    return { image, defaults: snapshotOf(await probe(ctx.podman, image, { purpose: 'control: default' })) };
   },
-  async treatment(ctx, { image, defaults }) {
-    if (!defaults.ok) return { ok: false, error: `the default container did not run: ${defaults.error}` };
-    const base = effective(defaults.snapshot) ?? [];
-    const variants = await Promise.all(
-      CAP_VARIANTS.map((v) =>
-        probe(ctx.podman, image, { flags: v.flags, purpose: `treatment: ${v.flags.join(' ')}` }),
+  treatment: probesArm({
+    purpose: 'treatment',
+    variants: CAP_VARIANTS.map((v) => ({ label: v.flags.join(' '), flags: v.flags })),
+    check: (snapshots, { defaults }) =>
+      checkEach(snapshots, CAP_VARIANTS, (v, s) =>
+        checkCapSet(v.flags.join(' '), effective(s), v.expect(effective(defaults) ?? [])),
       ),
-    );
-    return allOf(
-      CAP_VARIANTS.map((v, i) =>
-        sideOf(variants[i] ?? defaults, (s) => checkCapSet(v.flags.join(' '), effective(s), v.expect(base))),
-      ),
-    );
+  }),
+  // the default container (run once in setup, as the base of every expectation) is the control
+  control: {
+    setting: 'control: default',
+    observe: async (_ctx, { defaults }) => [defaults],
+    check: (snapshots) =>
+      checkEach(snapshots, ['default'], (_c, s) => checkVariantsDiffer(effective(s) ?? [])),
   },
-  control: async (_ctx, { defaults }) => sideOf(defaults, (s) => checkVariantsDiffer(effective(s) ?? [])),
 };
 
 export const capsClaims: Claim[] = [defaultSet, dropAdd];

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
-import { BUSYBOX, CURL } from '../apparatus/images.js';
+import { clientImage } from '../apparatus/images.js';
 import { type NetworkSink, networkSink, resolvConfVolume } from '../apparatus/network-sink.js';
 import { describeExit, type Evidence } from '../exec/evidence.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
 import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { describeInterfaces } from './network.js';
-import { askAgainWhileDropped } from './probe-arm.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** What a client run inside a container amounted to. */
 export type ClientResult =
@@ -153,9 +151,8 @@ export function checkEgressReaches(s: ProbeSnapshot, client: Client, token: stri
   };
 }
 
-interface EgressSetup {
+interface EgressSetup extends ProbeSetup {
   client: Client;
-  image: string;
   sink: NetworkSink;
 }
 
@@ -166,37 +163,29 @@ export const egressBlocked: Claim<EgressSetup> = {
   identities: ['rootful', 'rootless'],
   async setup(ctx) {
     // the curl image copies the host's curl; without it, busybox nc is the client
-    const client: Client = CURL.binaries.every((b) => existsSync(b)) ? 'curl' : 'nc';
-    const image = await ctx.image(client === 'curl' ? CURL : BUSYBOX);
+    const { client, spec } = clientImage();
+    const image = await ctx.image(spec);
     // a podman network of the harness's own with an HTTP sink in it: the control reaches it by IP
     // and by container name (the network's DNS); the treatment differs only in --network=none
     const sink = await networkSink(ctx, image);
     return { client, image, sink };
   },
-  async treatment(ctx, { client, image, sink }) {
-    const outcome = await probe(ctx.podman, image, {
-      // both arms get the same resolv.conf: the network's DNS server, and no resolver off this machine
-      flags: ['--network=none', resolvConfVolume(sink)],
-      // the client runs only if podman really left the container without a network
-      attempts: egressAttempts(client, sink, true),
-      purpose: 'treatment: --network=none',
-    });
-    return sideOf(outcome, (s) => checkEgressBlocked(s, client, sink.token));
-  },
-  control: async (ctx, { client, image, sink }) =>
-    sideOf(
-      await askAgainWhileDropped(
-        ctx,
-        (again) =>
-          probe(ctx.podman, image, {
-            flags: [`--network=${sink.network}`, resolvConfVolume(sink)],
-            attempts: egressAttempts(client, sink, false),
-            purpose: `control: --network=${sink.network}${again ? ' (again: the name was not resolved)' : ''}`,
-          }),
-        (s) => onlyNameFailed(s, client, sink.token),
-      ),
-      (s) => checkEgressReaches(s, client, sink.token),
-    ),
+  treatment: probeArm({
+    purpose: 'treatment: --network=none',
+    // both arms get the same resolv.conf: the network's DNS server, and no resolver off this machine
+    flags: ({ sink }) => ['--network=none', resolvConfVolume(sink)],
+    // the client runs only if podman really left the container without a network
+    attempts: ({ client, sink }) => egressAttempts(client, sink, true),
+    check: (s, { client, sink }) => checkEgressBlocked(s, client, sink.token),
+  }),
+  control: probeArm({
+    purpose: ({ sink }) => `control: --network=${sink.network}`,
+    setting: "control: the sink's podman network",
+    flags: ({ sink }) => [`--network=${sink.network}`, resolvConfVolume(sink)],
+    attempts: ({ client, sink }) => egressAttempts(client, sink, false),
+    check: (s, { client, sink }) => checkEgressReaches(s, client, sink.token),
+    askAgainWhen: (s, { client, sink }) => onlyNameFailed(s, client, sink.token),
+  }),
   note: (_ctx, setup) =>
     `client: ${setup.client}; sink ${setup.sink.fqdn} at ${setup.sink.ip}:${setup.sink.port}`,
 };

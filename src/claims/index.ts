@@ -53,17 +53,17 @@ export const claims: readonly Claim[] = [
 ];
 
 /** A claim by id, or undefined. */
-export function findClaim(id: string): Claim | undefined {
-  return claims.find((c) => c.id === id);
+export function findClaim(id: string, catalog: readonly Claim[] = claims): Claim | undefined {
+  return catalog.find((c) => c.id === id);
 }
 
-/** Unknown ids among `ids` (for a clear CLI error). */
-export function unknownClaimIds(ids: readonly string[]): string[] {
-  return ids.filter((id) => !findClaim(id) && !claims.some((c) => c.id.startsWith(`${id}.`)));
+/** Unknown ids among `ids` (for a clear CLI error); an id may name an area. */
+export function unknownClaimIds(ids: readonly string[], catalog: readonly Claim[] = claims): string[] {
+  return ids.filter((id) => !findClaim(id, catalog) && !catalog.some((c) => c.id.startsWith(`${id}.`)));
 }
 
 /** Claims selected by ids; an id may name an area (`network`) for all its claims. */
-export function selectClaims(ids?: readonly string[]): Claim[] {
-  if (!ids?.length) return [...claims];
-  return claims.filter((c) => ids.some((id) => c.id === id || c.id.startsWith(`${id}.`)));
+export function selectClaims(ids?: readonly string[], catalog: readonly Claim[] = claims): Claim[] {
+  if (!ids?.length) return [...catalog];
+  return catalog.filter((c) => ids.some((id) => c.id === id || c.id.startsWith(`${id}.`)));
 }

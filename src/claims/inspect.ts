@@ -1,10 +1,9 @@
-import { chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARKER, MARKER_DIR, MARKER_SCRIPT } from '../apparatus/images.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import { type Claim, type ClaimContext, NotObserved, SkipClaim } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
 import { BEGIN, END, shellQuote } from '../probe/script.js';
 import { parseSections } from '../probe/sections.js';
 
@@ -116,7 +115,7 @@ export function inspectScript(podman: string[], image: string): string {
   ].join('\n');
 }
 
-async function inspectMounted(ctx: ClaimContext, s: InspectSetup): Promise<Side> {
+async function inspectMounted(ctx: ClaimContext, s: InspectSetup): Promise<InspectRun> {
   const since = new Date().toISOString();
   const argv = ['sh', '-c', inspectScript(ctx.podman.argv([]), s.image)];
   const inUserns = (a: string[]) =>
@@ -135,16 +134,28 @@ async function inspectMounted(ctx: ClaimContext, s: InspectSetup): Promise<Side>
   const sections = parseSections(inspected.stdout);
   const read = sections.get('read');
   if (!succeeded(inspected) || !read)
-    return { ok: false, error: `the inspection did not run: ${describeEvidence(inspected)}` };
-  const run: InspectRun = {
+    throw new NotObserved(`the inspection did not run: ${describeEvidence(inspected)}`);
+  return {
     read: { exitCode: read.exitCode, stdout: read.text },
     listing: lines(sections.get('listing')?.text ?? ''),
     ...(await aftermath(ctx, s, 'treatment', since)),
   };
-  return { ok: true, value: checkReadWithoutRunning(run) };
 }
 
-export const inspectWithoutRun: Claim<InspectSetup> = {
+/** The same image run with podman run: its command leaves the marker. */
+async function runImage(ctx: ClaimContext, s: InspectSetup): Promise<InspectRun> {
+  const since = new Date().toISOString();
+  const ran = await ctx.podman.run({
+    image: s.image,
+    command: [],
+    flags: [`--volume=${s.dir}:${MARKER_DIR}`, '--security-opt=label=disable'],
+    purpose: 'control: podman run of the same image',
+  });
+  if (!succeeded(ran)) throw new NotObserved(`the image did not run: ${describeEvidence(ran)}`);
+  return aftermath(ctx, s, 'control', since);
+}
+
+export const inspectWithoutRun: Claim<InspectSetup, InspectRun> = {
   id: 'image.inspect-without-run',
   title:
     "`podman image mount` (in `podman unshare` when rootless) reads an image's files without running any of its code",
@@ -156,22 +167,14 @@ export const inspectWithoutRun: Claim<InspectSetup> = {
       throw new SkipClaim(
         `needs podproof's marker fixture (its command leaves a marker); --image ${image} replaces it`,
       );
-    const dir = ctx.session.tempDir('marker');
-    if (process.getuid?.() === 0) chownSync(dir, ctx.identity.uid, ctx.identity.gid);
-    return { image, dir };
+    return { image, dir: ctx.session.tempDir('marker', { owner: ctx.identity }) };
   },
-  treatment: inspectMounted,
-  async control(ctx, s) {
-    const since = new Date().toISOString();
-    const ran = await ctx.podman.run({
-      image: s.image,
-      command: [],
-      flags: [`--volume=${s.dir}:${MARKER_DIR}`, '--security-opt=label=disable'],
-      purpose: 'control: podman run of the same image',
-    });
-    if (!succeeded(ran)) return { ok: false, error: `the image did not run: ${describeEvidence(ran)}` };
-    return { ok: true, value: checkRunLeavesMarker(await aftermath(ctx, s, 'control', since)) };
+  treatment: {
+    setting: 'podman image mount (in podman unshare when rootless), read, unmount',
+    observe: inspectMounted,
+    check: checkReadWithoutRunning,
   },
+  control: { setting: 'podman run of the same image', observe: runImage, check: checkRunLeavesMarker },
 };
 
 export const inspectClaims: Claim[] = [inspectWithoutRun];

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
-import { BUSYBOX, CURL } from '../apparatus/images.js';
+import { clientImage } from '../apparatus/images.js';
 import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
 import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { attemptRun, type Client, classifyRun } from './egress.js';
 import { describeInterfaces } from './network.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** netavark's (and CNI's) option that drops traffic between this bridge and the others. */
 export const ISOLATE = '--opt=isolate=true';
@@ -77,9 +76,8 @@ interface NetworkPair {
   probeNetwork: string;
 }
 
-interface IsolateSetup {
+interface IsolateSetup extends ProbeSetup {
   client: Client;
-  image: string;
   isolated: NetworkPair;
   open: NetworkPair;
 }
@@ -89,13 +87,23 @@ async function networkPair(ctx: ClaimContext, image: string, flags: string[]): P
   return { sink, probeNetwork };
 }
 
-async function crossProbe(ctx: ClaimContext, setup: IsolateSetup, pair: NetworkPair, arm: string) {
-  return probe(ctx.podman, setup.image, {
-    flags: [`--network=${pair.probeNetwork}`],
-    attempts: [crossAttempt(setup.client, pair.sink)],
-    purpose: `${arm}: --network=${pair.probeNetwork} to the sink on ${pair.sink.network}`,
+/** An arm's probe: on the pair's probe network, the client tries the sink on the other network. */
+const crossArm = (
+  arm: 'treatment' | 'control',
+  pairOf: (s: IsolateSetup) => NetworkPair,
+  check: (s: ProbeSnapshot, client: Client, sink: NetworkSink) => Observation,
+) =>
+  probeArm<IsolateSetup>({
+    purpose: (setup) =>
+      `${arm}: --network=${pairOf(setup).probeNetwork} to the sink on ${pairOf(setup).sink.network}`,
+    setting:
+      arm === 'treatment'
+        ? 'treatment: two networks made with isolate=true'
+        : 'control: two default networks',
+    flags: (setup) => [`--network=${pairOf(setup).probeNetwork}`],
+    attempts: (setup) => [crossAttempt(setup.client, pairOf(setup).sink)],
+    check: (s, setup) => check(s, setup.client, pairOf(setup).sink),
   });
-}
 
 export const isolateOption: Claim<IsolateSetup> = {
   id: 'network.isolate-option',
@@ -105,8 +113,8 @@ export const isolateOption: Claim<IsolateSetup> = {
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
   async setup(ctx) {
-    const client: Client = CURL.binaries.every((b) => existsSync(b)) ? 'curl' : 'nc';
-    const image = await ctx.image(client === 'curl' ? CURL : BUSYBOX);
+    const { client, spec } = clientImage();
+    const image = await ctx.image(spec);
     let isolated: NetworkPair;
     try {
       isolated = await networkPair(ctx, image, [ISOLATE]);
@@ -118,14 +126,8 @@ export const isolateOption: Claim<IsolateSetup> = {
     }
     return { client, image, isolated, open: await networkPair(ctx, image, []) };
   },
-  treatment: async (ctx, setup) =>
-    sideOf(await crossProbe(ctx, setup, setup.isolated, 'treatment'), (s) =>
-      checkIsolated(s, setup.client, setup.isolated.sink),
-    ),
-  control: async (ctx, setup) =>
-    sideOf(await crossProbe(ctx, setup, setup.open, 'control'), (s) =>
-      checkCrossReaches(s, setup.client, setup.open.sink),
-    ),
+  treatment: crossArm('treatment', (s) => s.isolated, checkIsolated),
+  control: crossArm('control', (s) => s.open, checkCrossReaches),
   note: (_ctx, setup) => `client: ${setup.client}`,
 };
 

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import { waitUntil } from '../exec/wait.js';
 import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Observation } from '../experiment/verdict.js';
 import type { SubidRange } from '../host/parse.js';
 import type { HostProfile } from '../host/profile.js';
 import { probe } from '../probe/probe.js';
 import type { IdMapRange, ProbeSnapshot } from '../probe/snapshot.js';
 import { startTransientService } from '../systemd/transient.js';
+import { snapshotOf } from './probe-arm.js';
 
 export const UNSET_LOGINUID = 4294967295;
 /** The value the article saw; used when the harness has to set one itself. */
@@ -100,7 +101,13 @@ interface LoginuidSetup {
   set: boolean;
 }
 
-export const loginuidRetained: Claim<LoginuidSetup> = {
+/** What an arm saw: the container's snapshot, and how podman was reached. */
+interface LoginuidRun {
+  snapshot: ProbeSnapshot;
+  via: string;
+}
+
+export const loginuidRetained: Claim<LoginuidSetup, LoginuidRun> = {
   id: 'loginuid.retained',
   title: "podman's fork/exec model keeps the caller's audit login UID in the container",
   source:
@@ -119,21 +126,28 @@ export const loginuidRetained: Claim<LoginuidSetup> = {
     if ('skip' in plan) throw new SkipClaim(plan.skip);
     return { image: await ctx.image(BUSYBOX), caller: plan.value, set: plan.set };
   },
-  async treatment(ctx, { image, caller, set }) {
-    const outcome = await probe(ctx.podman, image, {
-      purpose: 'treatment',
-      loginuid: set ? caller : undefined,
-    });
-    return sideOf(outcome, (s) => checkLoginuidKept(s, caller, set));
+  treatment: {
+    setting: 'podman run (fork/exec from the caller)',
+    observe: async (ctx, { image, caller, set }) => ({
+      snapshot: snapshotOf(
+        await probe(ctx.podman, image, { purpose: 'treatment', loginuid: set ? caller : undefined }),
+      ),
+      via: 'podman run',
+    }),
+    check: ({ snapshot }, { caller, set }) => checkLoginuidKept(snapshot, caller, set),
   },
   // the same run, from the same caller, through podman's API service (the client/server model)
-  async control(ctx, { image, caller, set }) {
-    const service = await startApiService(ctx);
-    const outcome = await probe(ctx.podman.remote(service.url), image, {
-      purpose: 'control: via the API service',
-      loginuid: set ? caller : undefined,
-    });
-    return sideOf(outcome, (s) => checkLoginuidLost(s, caller, service.how));
+  control: {
+    setting: "podman --remote through podman's API service",
+    async observe(ctx, { image, caller, set }) {
+      const service = await startApiService(ctx);
+      const outcome = await probe(ctx.podman.remote(service.url), image, {
+        purpose: 'control: via the API service',
+        loginuid: set ? caller : undefined,
+      });
+      return { snapshot: snapshotOf(outcome), via: service.how };
+    },
+    check: ({ snapshot, via }, { caller }) => checkLoginuidLost(snapshot, caller, via),
   },
 };
 

@@ -1,14 +1,13 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import type { Claim } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
-import { probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { inCidr } from './isolate.js';
 import { describeInterfaces } from './network.js';
-import { askAgainWhileDropped } from './probe-arm.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** What the container's own network's DNS server said about the sink's name. */
 export type Lookup =
@@ -110,20 +109,23 @@ export function lookupDropped(s: ProbeSnapshot): boolean {
   return classifyLookup(a.text, a.exitCode).kind === 'no-answer';
 }
 
-interface NamesSetup {
-  image: string;
+interface NamesSetup extends ProbeSetup {
   sink: NetworkSink;
   /** A second network of the harness's own, with its own DNS. */
   other: string;
 }
 
-async function lookupFrom(ctx: ClaimContext, setup: NamesSetup, network: string, arm: string) {
-  return probe(ctx.podman, setup.image, {
-    flags: [`--network=${network}`],
-    attempts: [lookupAttempt(setup.sink)],
-    purpose: `${arm}: --network=${network} asks its own DNS for the sink's name`,
+/** An arm's probe: on `network`, ask that network's DNS for the sink's name. */
+const lookupArm = (arm: 'treatment' | 'control', networkOf: (s: NamesSetup) => string, setting: string) =>
+  probeArm<NamesSetup>({
+    purpose: (setup) => `${arm}: --network=${networkOf(setup)} asks its own DNS for the sink's name`,
+    setting,
+    flags: (setup) => [`--network=${networkOf(setup)}`],
+    attempts: (setup) => [lookupAttempt(setup.sink)],
+    check: (s, setup) => (arm === 'treatment' ? checkNameUnknown : checkNameResolves)(s, setup.sink),
+    // aardvark-dns drops questions while it reloads: a control may ask again, never the treatment
+    askAgainWhen: arm === 'control' ? lookupDropped : undefined,
   });
-}
 
 export const separateNames: Claim<NamesSetup> = {
   id: 'network.separate-names',
@@ -138,17 +140,8 @@ export const separateNames: Claim<NamesSetup> = {
     const [sink, other] = await Promise.all([networkSink(ctx, image), createNetwork(ctx)]);
     return { image, sink, other };
   },
-  treatment: async (ctx, setup) =>
-    sideOf(await lookupFrom(ctx, setup, setup.other, 'treatment'), (s) => checkNameUnknown(s, setup.sink)),
-  control: async (ctx, setup) =>
-    sideOf(
-      await askAgainWhileDropped(
-        ctx,
-        (again) => lookupFrom(ctx, setup, setup.sink.network, again ? 'control (again)' : 'control'),
-        lookupDropped,
-      ),
-      (s) => checkNameResolves(s, setup.sink),
-    ),
+  treatment: lookupArm('treatment', (s) => s.other, 'treatment: a container on another network'),
+  control: lookupArm('control', (s) => s.sink.network, "control: a container on the sink's network"),
   note: (_ctx, setup) => `sink ${setup.sink.fqdn} at ${setup.sink.ip}`,
 };
 

@@ -1,8 +1,8 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 
 export function describeInterfaces(s: ProbeSnapshot): string {
   return (
@@ -30,20 +30,19 @@ export function checkHasOtherInterface(s: ProbeSnapshot): Observation {
   return { holds: others.length > 0, observed: `interfaces: ${describeInterfaces(s)}` };
 }
 
-export const loopbackOnly: Claim<string> = {
+export const loopbackOnly: Claim<ProbeSetup> = {
   id: 'network.loopback-only',
   title: 'a --network=none container has only the loopback interface',
   source: 'podman run --network=none: `ip -brief addr` shows only `lo 127.0.0.1/8 ::1/128`',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  treatment: async (ctx, image) =>
-    sideOf(
-      await probe(ctx.podman, image, { flags: ['--network=none'], purpose: 'treatment' }),
-      checkLoopbackOnly,
-    ),
-  control: async (ctx, image) =>
-    sideOf(await probe(ctx.podman, image, { purpose: 'control: default network' }), checkHasOtherInterface),
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({
+    purpose: 'treatment: --network=none',
+    flags: ['--network=none'],
+    check: checkLoopbackOnly,
+  }),
+  control: probeArm({ purpose: 'control: default network', check: checkHasOtherInterface }),
 };
 
 export const networkClaims: Claim[] = [loopbackOnly];

@@ -1,8 +1,8 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
+import type { Observation } from '../experiment/verdict.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 const show = (pids: number[]) => (pids.length > 8 ? `${pids.slice(0, 8).join(',')},...` : pids.join(','));
 
@@ -26,8 +26,7 @@ export function checkSeesMarker(s: ProbeSnapshot, markerPid: number): Observatio
   };
 }
 
-interface PidSetup {
-  image: string;
+interface PidSetup extends ProbeSetup {
   /** A process on the host: invisible to an isolated container, listed with --pid=host. */
   marker: number;
 }
@@ -44,12 +43,12 @@ export const pidIsolated: Claim<PidSetup> = {
     if (marker.pid <= 0) throw new Error('could not start the marker process');
     return { image, marker: marker.pid };
   },
-  treatment: async (ctx, { image, marker }) =>
-    sideOf(await probe(ctx.podman, image, { purpose: 'treatment' }), (s) => checkOwnPidsOnly(s, marker)),
-  control: async (ctx, { image, marker }) =>
-    sideOf(await probe(ctx.podman, image, { flags: ['--pid=host'], purpose: 'control: --pid=host' }), (s) =>
-      checkSeesMarker(s, marker),
-    ),
+  treatment: probeArm({ purpose: 'treatment', check: (s, { marker }) => checkOwnPidsOnly(s, marker) }),
+  control: probeArm({
+    purpose: 'control: --pid=host',
+    flags: ['--pid=host'],
+    check: (s, { marker }) => checkSeesMarker(s, marker),
+  }),
 };
 
 export const pidClaims: Claim[] = [pidIsolated];

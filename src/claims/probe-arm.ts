@@ -1,6 +1,12 @@
 import type { ImageSpec } from '../apparatus/images.js';
-import type { ClaimContext } from '../experiment/types.js';
-import { type Observation, type Side, sideOf } from '../experiment/verdict.js';
+import {
+  type Arm,
+  type ClaimContext,
+  NotObserved,
+  type Unexplained,
+  unexplained,
+} from '../experiment/types.js';
+import { allHold, type Observation } from '../experiment/verdict.js';
 import { type ProbeOutcome, probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -15,34 +21,102 @@ type FromSetup<S, T> = T | ((setup: S) => T);
 /** One arm of a probe claim: the flags and attempts that make it this arm, and the pure check that judges it. */
 export interface ProbeArm<S extends ProbeSetup> {
   /** `treatment: ...` or `control: ...`: names the container and the evidence. */
-  purpose: string;
+  purpose: FromSetup<S, string>;
+  /** The arm's setting for the report, when `purpose` depends on the setup (default: `purpose`). */
+  setting?: string;
   flags?: FromSetup<S, readonly string[]>;
   attempts?: FromSetup<S, readonly Attempt[]>;
-  check(s: ProbeSnapshot, setup: S): Observation;
+  check(s: ProbeSnapshot, setup: S): Observation | Unexplained;
+  /**
+   * For a control only: its DNS question got no answer (aardvark-dns reloading), so it is asked
+   * again (see {@link askAgainWhileDropped}).
+   */
+  askAgainWhen?: (s: ProbeSnapshot, setup: S) => boolean;
 }
 
 const pick = <S, T>(v: FromSetup<S, T> | undefined, setup: S): T | undefined =>
   typeof v === 'function' ? (v as (setup: S) => T)(setup) : v;
 
 /** An arm that starts one probe container and judges its snapshot (a treatment or a control). */
-export function probeArm<S extends ProbeSetup>(
-  arm: ProbeArm<S>,
-): (ctx: ClaimContext, setup: S) => Promise<Side> {
-  return async (ctx, setup) =>
-    sideOf(
-      await probe(ctx.podman, setup.image, {
-        flags: [...(pick(arm.flags, setup) ?? [])],
-        attempts: pick(arm.attempts, setup),
-        purpose: arm.purpose,
-      }),
-      (s) => arm.check(s, setup),
-    );
+export function probeArm<S extends ProbeSetup>(arm: ProbeArm<S>): Arm<S, ProbeSnapshot> {
+  return {
+    setting: arm.setting ?? (typeof arm.purpose === 'string' ? arm.purpose : 'probe'),
+    observe: async (ctx, setup) => {
+      const purpose = pick(arm.purpose, setup) ?? '';
+      const run = (again: boolean) =>
+        probe(ctx.podman, setup.image, {
+          flags: [...(pick(arm.flags, setup) ?? [])],
+          attempts: pick(arm.attempts, setup),
+          purpose: again ? `${purpose} (asked again)` : purpose,
+        });
+      const dropped = arm.askAgainWhen;
+      return snapshotOf(
+        dropped ? await askAgainWhileDropped(ctx, run, (s) => dropped(s, setup)) : await run(false),
+      );
+    },
+    check: arm.check,
+  };
+}
+
+/** One container of a {@link probesArm}: a label for the evidence and its flags. */
+export interface ProbeVariant {
+  label: string;
+  flags?: readonly string[];
+  attempts?: readonly Attempt[];
+}
+
+/** An arm of several probe containers (started at once), judged together. */
+export interface ProbesArm<S extends ProbeSetup> {
+  /** `treatment` or `control: ...`: each container's purpose is this and its variant's label. */
+  purpose: string;
+  variants: FromSetup<S, readonly ProbeVariant[]>;
+  check(snapshots: ProbeSnapshot[], setup: S): Observation | Unexplained;
+}
+
+/** An arm that starts one probe container per variant and judges their snapshots together. */
+export function probesArm<S extends ProbeSetup>(arm: ProbesArm<S>): Arm<S, ProbeSnapshot[]> {
+  return {
+    setting: arm.purpose,
+    observe: async (ctx, setup) =>
+      (
+        await Promise.all(
+          (pick(arm.variants, setup) ?? []).map((v) =>
+            probe(ctx.podman, setup.image, {
+              flags: [...(v.flags ?? [])],
+              attempts: v.attempts,
+              purpose: `${arm.purpose}: ${v.label}`,
+            }),
+          ),
+        )
+      ).map(snapshotOf),
+    check: arm.check,
+  };
+}
+
+/** The snapshot of a probe that ran, or {@link NotObserved} with the probe's error. */
+export function snapshotOf(outcome: ProbeOutcome): ProbeSnapshot {
+  if (!outcome.ok) throw new NotObserved(outcome.error);
+  return outcome.snapshot;
 }
 
 /** A setup that only needs the fixture image. */
 export const imageOf =
   (spec: ImageSpec) =>
   async (ctx: ClaimContext): Promise<ProbeSetup> => ({ image: await ctx.image(spec) });
+
+/**
+ * One snapshot per expected container, each judged by `check` (pure); a count that does not
+ * match is output the check cannot explain (another arm's observation).
+ */
+export function checkEach<C>(
+  snapshots: readonly ProbeSnapshot[],
+  cases: readonly C[],
+  check: (c: C, s: ProbeSnapshot) => Observation,
+): Observation | Unexplained {
+  if (snapshots.length !== cases.length)
+    return unexplained(`${snapshots.length} container(s) observed, ${cases.length} expected`);
+  return allHold(cases.map((c, i) => check(c, snapshots[i] as ProbeSnapshot)));
+}
 
 /** How often a control may ask again when its network's DNS dropped the question. */
 const DROPPED_RETRIES = 2;

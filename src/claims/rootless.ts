@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
-import { describeEvidence } from '../exec/evidence.js';
-import { exec, succeeded } from '../exec/run.js';
 import { type Claim, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
@@ -94,28 +91,9 @@ export const rootlessHostFiles: Claim<HostFilesSetup> = {
     const token = `podproof-secret-${randomBytes(6).toString('hex')}`;
     // a file the harness makes: never a real host secret
     const rootOnly = join(dir, 'root-only');
-    if (root.via === 'self') {
-      writeFileSync(rootOnly, `${token}\n`, { mode: 0o600 });
-      chmodSync(rootOnly, 0o600);
-    } else {
-      // made empty with its mode first, then filled: stdin from node is a socket, which
-      // `install /dev/stdin` cannot open (ENXIO)
-      const asRoot = async (argv: string[], what: string, input?: string) => {
-        const e = await exec(argv, {
-          identity: root,
-          input,
-          purpose: `setup: ${what}, as root`,
-          log: ctx.log,
-          signal: ctx.signal,
-        });
-        if (!succeeded(e)) throw new Error(`could not make the root-only file: ${describeEvidence(e)}`);
-      };
-      await asRoot(['install', '-m', '0600', '/dev/null', rootOnly], 'the root-only file');
-      await asRoot(['tee', rootOnly], 'its content', `${token}\n`);
-    }
+    await ctx.writeFileAs(root, rootOnly, `${token}\n`, 0o600);
     const own = join(dir, 'own');
-    writeFileSync(own, `${token}\n`, { mode: 0o600 });
-    if (process.getuid?.() === 0) chownSync(own, ctx.identity.uid, ctx.identity.gid);
+    await ctx.writeFileAs(ctx.identity, own, `${token}\n`, 0o600);
     return { image, token, rootOnly, own };
   },
   concurrentArms: true,

@@ -1,15 +1,16 @@
-import { chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNLABEL } from '../apparatus/images.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
-import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import { type Claim, type ClaimContext, NotObserved, SkipClaim } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
 
 /** What one arm saw: the runlabel command and the marker check after it. */
 export interface RunlabelRun {
   runlabel: Pick<Evidence, 'exitCode' | 'stdout' | 'stderr'>;
   /** `stat MARKER` as the identity, after runlabel: exit 0 when the marker exists. */
   marker: Pick<Evidence, 'exitCode'>;
+  /** The marker path given as --opt1. */
+  markerPath: string;
 }
 
 const exists = (run: RunlabelRun) => run.marker.exitCode === 0;
@@ -18,7 +19,7 @@ const exists = (run: RunlabelRun) => run.marker.exitCode === 0;
  * Treatment check (pure): `--display` printed the label's command with the image and the marker
  * path substituted, and the marker does not exist: nothing ran.
  */
-export function checkDisplayedOnly(run: RunlabelRun, image: string, marker: string): Observation {
+export function checkDisplayedOnly(run: RunlabelRun, image: string, marker = run.markerPath): Observation {
   const shown = run.runlabel.stdout.trim().split('\n').pop() ?? '';
   const substituted = shown.includes(`IMAGE=${image}`) && shown.includes(`touch ${marker}`);
   return {
@@ -42,7 +43,11 @@ interface RunlabelSetup {
 }
 
 /** Run `podman container runlabel [--display] --opt1=MARKER RUN IMAGE`, then look for the marker. */
-async function runlabel(ctx: ClaimContext, s: RunlabelSetup, arm: 'treatment' | 'control'): Promise<Side> {
+async function runlabel(
+  ctx: ClaimContext,
+  s: RunlabelSetup,
+  arm: 'treatment' | 'control',
+): Promise<RunlabelRun> {
   const marker = join(s.dir, `${arm}-marker`);
   const display = arm === 'treatment' ? ['--display'] : [];
   const e = await ctx.podman.cmd(['container', 'runlabel', ...display, `--opt1=${marker}`, 'RUN', s.image], {
@@ -50,13 +55,12 @@ async function runlabel(ctx: ClaimContext, s: RunlabelSetup, arm: 'treatment' | 
     timeoutMs: 60_000,
   });
   if (e.failure || (e.exitCode !== 0 && !e.stdout.trim()))
-    return { ok: false, error: `runlabel did not run: ${describeEvidence(e)}` };
+    throw new NotObserved(`runlabel did not run: ${describeEvidence(e)}`);
   const stat = await ctx.exec(['stat', marker], { purpose: `${arm}: marker?`, timeoutMs: 15_000 });
-  const run: RunlabelRun = { runlabel: e, marker: stat };
-  return { ok: true, value: arm === 'treatment' ? checkDisplayedOnly(run, s.image, marker) : checkRan(run) };
+  return { runlabel: e, marker: stat, markerPath: marker };
 }
 
-export const runlabelDisplay: Claim<RunlabelSetup> = {
+export const runlabelDisplay: Claim<RunlabelSetup, RunlabelRun> = {
   id: 'runlabel.display',
   title: "`podman container runlabel --display` prints the label's command and executes nothing",
   source:
@@ -69,13 +73,19 @@ export const runlabelDisplay: Claim<RunlabelSetup> = {
       throw new SkipClaim(
         `needs podproof's runlabel fixture (an image with a RUN label); --image ${image} replaces it`,
       );
-    const dir = ctx.session.tempDir('runlabel');
-    // the label's command runs as the identity (a harness that is not root already owns the dir)
-    if (process.getuid?.() === 0) chownSync(dir, ctx.identity.uid, ctx.identity.gid);
-    return { image, dir };
+    // the label's command runs as the identity
+    return { image, dir: ctx.session.tempDir('runlabel', { owner: ctx.identity }) };
   },
-  treatment: (ctx, s) => runlabel(ctx, s, 'treatment'),
-  control: (ctx, s) => runlabel(ctx, s, 'control'),
+  treatment: {
+    setting: 'podman container runlabel --display',
+    observe: (ctx, s) => runlabel(ctx, s, 'treatment'),
+    check: (run, s) => checkDisplayedOnly(run, s.image),
+  },
+  control: {
+    setting: 'podman container runlabel (without --display)',
+    observe: (ctx, s) => runlabel(ctx, s, 'control'),
+    check: checkRan,
+  },
 };
 
 export const runlabelClaims: Claim[] = [runlabelDisplay];

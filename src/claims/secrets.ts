@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import { type Claim, type ClaimContext, NotObserved } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
 
 /** Where the value shows up: the secret's file and its environment variable. */
 export const SECRET_ENV = 'PODPROOF_SECRET';
@@ -89,7 +87,12 @@ interface SecretSetup {
 }
 
 /** Run the holder with `flags`, commit it, run the committed image, inspect its config. */
-async function holdAndCommit(ctx: ClaimContext, s: SecretSetup, flags: string[], arm: string): Promise<Side> {
+async function holdAndCommit(
+  ctx: ClaimContext,
+  s: SecretSetup,
+  flags: string[],
+  arm: string,
+): Promise<CommitRun> {
   const holder = ctx.session.name(`${arm}-holder`);
   const committed = `localhost/${ctx.session.name(`${arm}-commit`)}`;
   ctx.defer(`remove ${holder} and ${committed}`, async () => {
@@ -112,14 +115,14 @@ async function holdAndCommit(ctx: ClaimContext, s: SecretSetup, flags: string[],
     ],
     { purpose: `${arm}: the value reaches the container`, timeoutMs: 60_000 },
   );
-  if (!succeeded(held)) return { ok: false, error: `the holder container failed: ${describeEvidence(held)}` };
+  if (!succeeded(held)) throw new NotObserved(`the holder container failed: ${describeEvidence(held)}`);
   const commit = await ctx.podman.commit(
     holder,
     committed,
     [`LABEL ${ctx.session.label}`],
     `${arm}: commit the container`,
   );
-  if (!succeeded(commit)) return { ok: false, error: `podman commit failed: ${describeEvidence(commit)}` };
+  if (!succeeded(commit)) throw new NotObserved(`podman commit failed: ${describeEvidence(commit)}`);
   // one after the other: podman 4.3's image inspect beside a run of the same new image failed once
   const config = await ctx.podman.cmd(['image', 'inspect', '--format', '{{json .Config.Env}}', committed], {
     purpose: `${arm}: the committed image's environment`,
@@ -131,18 +134,13 @@ async function holdAndCommit(ctx: ClaimContext, s: SecretSetup, flags: string[],
     purpose: `${arm}: what the committed image holds`,
   });
   if (!succeeded(after) || !succeeded(config))
-    return {
-      ok: false,
-      error: `could not read the committed image: ${describeEvidence(succeeded(after) ? config : after)}`,
-    };
-  const run: CommitRun = { held, committed: after, configEnv: config.stdout };
-  return {
-    ok: true,
-    value: arm === 'treatment' ? checkNotCommitted(run, s.value) : checkCommitted(run, s.value),
-  };
+    throw new NotObserved(
+      `could not read the committed image: ${describeEvidence(succeeded(after) ? config : after)}`,
+    );
+  return { held, committed: after, configEnv: config.stdout };
 }
 
-export const secretsNotCommitted: Claim<SecretSetup> = {
+export const secretsNotCommitted: Claim<SecretSetup, CommitRun> = {
   id: 'secrets.not-committed',
   title: 'a podman secret reaches the container as a file and a variable, and podman commit saves neither',
   source:
@@ -153,11 +151,11 @@ export const secretsNotCommitted: Claim<SecretSetup> = {
     const image = await ctx.image(BUSYBOX);
     const name = ctx.session.name('secret');
     const value = `podproof-secret-${randomBytes(8).toString('hex')}`;
-    const file = join(ctx.session.tempDir('secret'), 'value');
-    writeFileSync(file, value, { mode: 0o644 });
     ctx.defer(`remove secret ${name}`, () =>
       ctx.podman.cmd(['secret', 'rm', name], { purpose: 'cleanup', timeoutMs: 30_000 }),
     );
+    // from a file of the session's own (podman wants a pipe for `-`; node's stdin is a socket)
+    const { file } = ctx.session.tempFiles('secret', { file: value });
     const created = await ctx.podman.cmd(['secret', 'create', name, file], {
       purpose: 'create the secret',
       timeoutMs: 30_000,
@@ -165,14 +163,22 @@ export const secretsNotCommitted: Claim<SecretSetup> = {
     if (!succeeded(created)) throw new Error(`podman secret create failed: ${describeEvidence(created)}`);
     return { image, name, value };
   },
-  treatment: (ctx, s) =>
-    holdAndCommit(
-      ctx,
-      s,
-      ['--secret', s.name, '--secret', `${s.name},type=env,target=${SECRET_ENV}`],
-      'treatment',
-    ),
-  control: (ctx, s) => holdAndCommit(ctx, s, ['-e', `${SECRET_ENV}=${s.value}`], 'control'),
+  treatment: {
+    setting: '--secret NAME (type=mount and type=env), then podman commit',
+    observe: (ctx, s) =>
+      holdAndCommit(
+        ctx,
+        s,
+        ['--secret', s.name, '--secret', `${s.name},type=env,target=${SECRET_ENV}`],
+        'treatment',
+      ),
+    check: (run, s) => checkNotCommitted(run, s.value),
+  },
+  control: {
+    setting: 'the same value given with -e and written to the same file, then podman commit',
+    observe: (ctx, s) => holdAndCommit(ctx, s, ['-e', `${SECRET_ENV}=${s.value}`], 'control'),
+    check: (run, s) => checkCommitted(run, s.value),
+  },
 };
 
 export const secretsClaims: Claim[] = [secretsNotCommitted];

@@ -1,12 +1,12 @@
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { gpgKeys, lookasideHome } from '../apparatus/gpg.js';
 import { BUSYBOX } from '../apparatus/images.js';
 import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { which } from '../exec/which.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
+import { classifyEach } from './classify.js';
 import { ACCEPT_ANYTHING } from './trust.js';
 
 /** A policy that requires a GPG signature by the key in `keyPath` for `scope`, and rejects the rest (pure). */
@@ -15,30 +15,6 @@ export function signedByPolicy(scope: string, keyPath: string): string {
     default: [{ type: 'reject' }],
     transports: { docker: { [scope]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath }] } },
   });
-}
-
-/**
- * registries.d for the local registry (pure): signatures are written to and read from a lookaside
- * directory. `sigstore` is the key every c/image version reads (newer ones also say `lookaside`).
- */
-export function lookasideConfig(registry: string, dir: string): string {
-  return `docker:\n  ${registry}:\n    sigstore: file://${dir}\n    sigstore-staging: file://${dir}\n`;
-}
-
-/** The primary key fingerprints in `gpg --with-colons --list-secret-keys` output (pure). */
-export function fingerprints(colons: string): string[] {
-  const out: string[] = [];
-  let primary = false;
-  for (const line of colons.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === 'sec') primary = true;
-    else if (f[0] === 'ssb') primary = false;
-    else if (f[0] === 'fpr' && primary && f[9]) {
-      out.push(f[9]);
-      primary = false;
-    }
-  }
-  return out;
 }
 
 export type SignedPull = 'pulled' | 'no-signature' | 'bad-signature' | 'other';
@@ -65,38 +41,29 @@ export interface SignedPulls {
   otherKey: Pick<Evidence, 'exitCode' | 'stderr' | 'failure'>;
 }
 
-function results(p: SignedPulls) {
-  const r = {
-    signed: classifySignedPull(p.signed),
-    unsigned: classifySignedPull(p.unsigned),
-    otherKey: classifySignedPull(p.otherKey),
-  };
-  const bad = (['signed', 'unsigned', 'otherKey'] as const).find((k) => r[k] === 'other');
-  if (bad)
-    throw new Error(
-      `the ${bad} pull failed for another reason than the policy: ${describeEvidence(p[bad] as Evidence)}`,
-    );
-  return {
-    ...r,
-    observed: `signed: ${r.signed}; unsigned: ${r.unsigned}; signed by another key: ${r.otherKey}`,
-  };
-}
+const pulls = (p: SignedPulls) =>
+  classifyEach({ ...p }, classifySignedPull, 'a pull failed for another reason than the policy');
+
+const described = (r: Record<keyof SignedPulls, SignedPull>) =>
+  `signed: ${r.signed}; unsigned: ${r.unsigned}; signed by another key: ${r.otherKey}`;
 
 /** Treatment check (pure): only the image signed with the trusted key pulls. */
-export function checkSignedOnly(p: SignedPulls): Observation {
-  const r = results(p);
+export function checkSignedOnly(p: SignedPulls): Observation | Unexplained {
+  const r = pulls(p);
+  if (isUnexplained(r)) return r;
   return {
     holds: r.signed === 'pulled' && r.unsigned === 'no-signature' && r.otherKey === 'bad-signature',
-    observed: r.observed,
+    observed: described(r),
   };
 }
 
 /** Control check (pure): without the requirement all three pull. */
-export function checkAllPull(p: SignedPulls): Observation {
-  const r = results(p);
+export function checkAllPull(p: SignedPulls): Observation | Unexplained {
+  const r = pulls(p);
+  if (isUnexplained(r)) return r;
   return {
     holds: r.signed === 'pulled' && r.unsigned === 'pulled' && r.otherKey === 'pulled',
-    observed: r.observed,
+    observed: described(r),
   };
 }
 
@@ -109,31 +76,26 @@ interface SignedSetup {
   driverFlags: string[];
 }
 
-/** A temp dir owned by the identity (gpg refuses a GNUPGHOME others own). */
-function ownDir(ctx: ClaimContext, what: string, mode = 0o700): string {
-  // root through sudo writes root-owned files in it: removed as root then
-  const dir = ctx.session.tempDir(what, { writer: ctx.identity, owner: ctx.identity });
-  chmodSync(dir, mode);
-  return dir;
-}
-
-async function pullAll(ctx: ClaimContext, s: SignedSetup, arm: 'treatment' | 'control'): Promise<Side> {
+async function pullAll(
+  ctx: ClaimContext,
+  s: SignedSetup,
+  arm: 'treatment' | 'control',
+): Promise<SignedPulls> {
   const pull = (ref: string) =>
     ctx.podman.cmd(
       [...s.driverFlags, 'pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref],
       { purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`, timeoutMs: 120_000, env: s.env },
     );
-  const pulls: SignedPulls = {
+  const pulled: SignedPulls = {
     signed: await pull(s.refs.signed),
     unsigned: await pull(s.refs.unsigned),
     otherKey: await pull(s.refs.otherKey),
   };
   await ctx.podman.cmd(['rmi', '-f', ...Object.values(s.refs)], { purpose: 'cleanup', timeoutMs: 60_000 });
-  // a check that throws (a pull failed another way) is the runner's harness error
-  return { ok: true, value: arm === 'treatment' ? checkSignedOnly(pulls) : checkAllPull(pulls) };
+  return pulled;
 }
 
-export const signedOnly: Claim<SignedSetup> = {
+export const signedOnly: Claim<SignedSetup, SignedPulls> = {
   id: 'image.signed-only',
   title: 'with a signedBy policy, only an image signed with the trusted key pulls',
   source:
@@ -147,76 +109,12 @@ export const signedOnly: Claim<SignedSetup> = {
   },
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    const gnupg = ownDir(ctx, 'gnupg');
-    const home = ownDir(ctx, 'home', 0o755);
-    const lookaside = ownDir(ctx, 'lookaside', 0o755);
-    const env = { GNUPGHOME: gnupg, HOME: home };
-    // the agent gpg starts for this GNUPGHOME, and its socket dir under the runtime dir, go at the end
-    ctx.defer('stop the gpg agent', async () => {
-      await ctx.exec(['gpgconf', '--kill', 'gpg-agent'], {
-        purpose: 'cleanup',
-        timeoutMs: 15_000,
-        env,
-        cleanup: true,
-      });
-      await ctx.exec(['gpgconf', '--remove-socketdir'], {
-        purpose: 'cleanup',
-        timeoutMs: 15_000,
-        env,
-        cleanup: true,
-      });
-    });
-    const keys: string[] = [];
-    for (const who of ['signer', 'other']) {
-      const made = await ctx.exec(
-        [
-          'gpg',
-          '--batch',
-          '--pinentry-mode',
-          'loopback',
-          '--passphrase',
-          '',
-          '--quick-gen-key',
-          `podproof ${who} <${who}@podproof.invalid>`,
-          'default',
-          'default',
-          'never',
-        ],
-        { purpose: `make the ${who} key`, timeoutMs: 120_000, env },
-      );
-      if (!succeeded(made)) throw new Error(`gpg could not make a key: ${describeEvidence(made)}`);
-      const list = await ctx.exec(
-        ['gpg', '--batch', '--with-colons', '--list-secret-keys', `${who}@podproof.invalid`],
-        {
-          purpose: `the ${who} key's fingerprint`,
-          timeoutMs: 30_000,
-          env,
-        },
-      );
-      const fpr = fingerprints(list.stdout)[0];
-      if (!fpr) throw new Error(`no fingerprint for the ${who} key: ${describeEvidence(list)}`);
-      keys.push(fpr);
-    }
-    const [signer = '', other = ''] = keys;
-    const pub = join(home, 'signer.gpg');
-    const exported = await ctx.exec(['gpg', '--batch', '--armor', '--output', pub, '--export', signer], {
-      purpose: "export the signer's public key",
-      timeoutMs: 30_000,
-      env,
-    });
-    if (!succeeded(exported)) throw new Error(`gpg could not export the key: ${describeEvidence(exported)}`);
-
+    const keys = await gpgKeys(ctx, ['signer', 'other']);
+    ctx.defer('stop the gpg agent', () => keys.stop());
+    const pub = await keys.exportPublic('signer');
     const registry = await localRegistry(ctx.session, ctx.log);
     ctx.defer('stop the local registry', () => registry.stop());
-    // registries.d in HOME: podman finds the lookaside there (c/image reads $HOME/.config/containers/registries.d first)
-    const registriesD = join(home, '.config', 'containers', 'registries.d');
-    mkdirSync(registriesD, { recursive: true });
-    writeFileSync(join(registriesD, 'podproof.yaml'), lookasideConfig(registry.address, lookaside), {
-      mode: 0o644,
-    });
-    if (process.getuid?.() === 0)
-      for (const d of [join(home, '.config'), join(home, '.config', 'containers'), registriesD])
-        chownSync(d, ctx.identity.uid, ctx.identity.gid);
+    const env = { ...keys.env, ...lookasideHome(ctx, registry.address) };
 
     const driverFlags: string[] = [];
     if (ctx.identity.name === 'rootless') {
@@ -239,9 +137,9 @@ export const signedOnly: Claim<SignedSetup> = {
       ctx.podman.cmd(['rmi', '-f', ...Object.values(refs)], { purpose: 'cleanup', timeoutMs: 60_000 }),
     );
     for (const [ref, key] of [
-      [refs.signed, signer],
+      [refs.signed, keys.fingerprints.signer],
       [refs.unsigned, undefined],
-      [refs.otherKey, other],
+      [refs.otherKey, keys.fingerprints.other],
     ] as const) {
       await pushImage(ctx.podman, image, ref, {
         signBy: key,
@@ -250,14 +148,22 @@ export const signedOnly: Claim<SignedSetup> = {
         purpose: `push ${ref.split('/').slice(-1)[0]}${key ? ' signed' : ''}`,
       });
     }
-    const dir = ctx.session.tempDir('policy');
-    const policies = { treatment: join(dir, 'signed-by.json'), control: join(dir, 'accept-anything.json') };
-    writeFileSync(policies.treatment, signedByPolicy(scope, pub), { mode: 0o644 });
-    writeFileSync(policies.control, ACCEPT_ANYTHING, { mode: 0o644 });
+    const policies = ctx.session.tempFiles('policy', {
+      treatment: signedByPolicy(scope, pub),
+      control: ACCEPT_ANYTHING,
+    });
     return { refs, policies, env, driverFlags };
   },
-  treatment: (ctx, s) => pullAll(ctx, s, 'treatment'),
-  control: (ctx, s) => pullAll(ctx, s, 'control'),
+  treatment: {
+    setting: '--signature-policy: signedBy the signer key',
+    observe: (ctx, s) => pullAll(ctx, s, 'treatment'),
+    check: checkSignedOnly,
+  },
+  control: {
+    setting: '--signature-policy: insecureAcceptAnything',
+    observe: (ctx, s) => pullAll(ctx, s, 'control'),
+    check: checkAllPull,
+  },
   note: () => 'GPG route: signedBy with keys podproof makes, a file lookaside in a temp registries.d',
 };
 

@@ -1,10 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
-import { describeEvidence, type Evidence } from '../exec/evidence.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import type { Observation, Side } from '../experiment/verdict.js';
+import type { Evidence } from '../exec/evidence.js';
+import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
+import { classifyEach } from './classify.js';
 
 /** A signature policy (containers-policy.json(5)): `reject` by default, `accept` for one repository (pure). */
 export function rejectExcept(repository: string): string {
@@ -34,25 +33,24 @@ export interface PolicyPulls {
   other: Pick<Evidence, 'exitCode' | 'stderr' | 'failure'>;
 }
 
-function results(p: PolicyPulls) {
-  const accepted = classifyPull(p.accepted);
-  const other = classifyPull(p.other);
-  const bad = [p.accepted, p.other].find((e) => classifyPull(e) === 'other');
-  if (bad)
-    throw new Error(`a pull failed for another reason than the policy: ${describeEvidence(bad as Evidence)}`);
-  return { accepted, other, observed: `accepted repository: ${accepted}; other repository: ${other}` };
-}
+const pulls = (p: PolicyPulls) =>
+  classifyEach({ ...p }, classifyPull, 'a pull failed for another reason than the policy');
+
+const described = (r: { accepted: string; other: string }) =>
+  `accepted repository: ${r.accepted}; other repository: ${r.other}`;
 
 /** Treatment check (pure): the accepted repository pulls, the other is rejected by the policy. */
-export function checkPolicyDecides(p: PolicyPulls): Observation {
-  const r = results(p);
-  return { holds: r.accepted === 'pulled' && r.other === 'rejected', observed: r.observed };
+export function checkPolicyDecides(p: PolicyPulls): Observation | Unexplained {
+  const r = pulls(p);
+  if (isUnexplained(r)) return r;
+  return { holds: r.accepted === 'pulled' && r.other === 'rejected', observed: described(r) };
 }
 
 /** Control check (pure): with insecureAcceptAnything both pull. */
-export function checkBothPull(p: PolicyPulls): Observation {
-  const r = results(p);
-  return { holds: r.accepted === 'pulled' && r.other === 'pulled', observed: r.observed };
+export function checkBothPull(p: PolicyPulls): Observation | Unexplained {
+  const r = pulls(p);
+  if (isUnexplained(r)) return r;
+  return { holds: r.accepted === 'pulled' && r.other === 'pulled', observed: described(r) };
 }
 
 interface TrustSetup {
@@ -64,19 +62,22 @@ interface TrustSetup {
 }
 
 /** Pull both references with one policy, then remove them again (the next arm pulls afresh). */
-async function pullBoth(ctx: ClaimContext, s: TrustSetup, arm: 'treatment' | 'control'): Promise<Side> {
+async function pullBoth(
+  ctx: ClaimContext,
+  s: TrustSetup,
+  arm: 'treatment' | 'control',
+): Promise<PolicyPulls> {
   const pull = (ref: string) =>
     ctx.podman.cmd(['pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref], {
       purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`,
       timeoutMs: 120_000,
     });
-  const pulls: PolicyPulls = { accepted: await pull(s.accepted), other: await pull(s.other) };
+  const pulled: PolicyPulls = { accepted: await pull(s.accepted), other: await pull(s.other) };
   await ctx.podman.cmd(['rmi', '-f', s.accepted, s.other], { purpose: 'cleanup', timeoutMs: 60_000 });
-  // a check that throws (a pull failed another way) is the runner's harness error
-  return { ok: true, value: arm === 'treatment' ? checkPolicyDecides(pulls) : checkBothPull(pulls) };
+  return pulled;
 }
 
-export const trustPolicy: Claim<TrustSetup> = {
+export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
   id: 'trust.policy',
   title: 'a signature policy that rejects by default and accepts one repository decides what podman can pull',
   source:
@@ -99,17 +100,22 @@ export const trustPolicy: Claim<TrustSetup> = {
     for (const ref of [accepted, other]) {
       await pushImage(ctx.podman, image, ref);
     }
-    const dir = ctx.session.tempDir('policy');
-    const policies = {
-      treatment: join(dir, 'reject-except.json'),
-      control: join(dir, 'accept-anything.json'),
-    };
-    writeFileSync(policies.treatment, rejectExcept(repo('accepted')), { mode: 0o644 });
-    writeFileSync(policies.control, ACCEPT_ANYTHING, { mode: 0o644 });
+    const policies = ctx.session.tempFiles('policy', {
+      treatment: rejectExcept(repo('accepted')),
+      control: ACCEPT_ANYTHING,
+    });
     return { accepted, other, policies };
   },
-  treatment: (ctx, s) => pullBoth(ctx, s, 'treatment'),
-  control: (ctx, s) => pullBoth(ctx, s, 'control'),
+  treatment: {
+    setting: '--signature-policy: reject by default, accept one repository',
+    observe: (ctx, s) => pullBoth(ctx, s, 'treatment'),
+    check: checkPolicyDecides,
+  },
+  control: {
+    setting: '--signature-policy: insecureAcceptAnything',
+    observe: (ctx, s) => pullBoth(ctx, s, 'control'),
+    check: checkBothPull,
+  },
 };
 
 export const trustClaims: Claim[] = [trustPolicy];

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
-import { type Observation, sideOf } from '../experiment/verdict.js';
+import { type Claim, type ClaimContext, unexplained } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
 import { parseSubid, type SubidRange, subidRangesFor } from '../host/parse.js';
 import { autoUsernsMinSize } from '../host/storage-conf.js';
 import { probe } from '../probe/probe.js';
 import { type IdMapRange, parseIdMap } from '../probe/snapshot.js';
+import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
 
 /** `0 0 4294967295`: the initial user namespace (no remapping). */
 export const IDENTITY_MAP: IdMapRange[] = [{ inside: 0, outside: 0, count: 4294967295 }];
@@ -81,31 +82,38 @@ const SHIFTED = {
   label: '--uidmap 0:200000:65536',
 };
 
-export const rootlessMap: Claim<string> = {
+interface MapSetup extends ProbeSetup {
+  /** The maps a default container of this identity must have. */
+  expected: { uid: IdMapRange[]; gid: IdMapRange[] };
+  /** The control's other mapping: rootless --userns=keep-id, rootful an explicit --uidmap. */
+  other: { flags: string[]; label: string };
+}
+
+export const rootlessMap: Claim<MapSetup> = {
   id: 'userns.rootless-map',
   title:
     'rootless: container root is the user and the other ids come from /etc/subuid; rootful: no remapping',
   source: 'uid_map `0 UID 1` + `1 SUBUID_START SUBUID_COUNT` rootless; `0 0 4294967295` rootful',
   identities: ['rootful', 'rootless'],
   exclusive: true,
-  setup: (ctx) => ctx.image(BUSYBOX),
-  async treatment(ctx, image) {
-    const expected =
-      ctx.identity.name === 'rootless' ? rootlessExpectation(ctx) : { uid: IDENTITY_MAP, gid: IDENTITY_MAP };
-    return sideOf(await probe(ctx.podman, image, { purpose: 'treatment' }), (s) => checkMaps(s, expected));
+  async setup(ctx) {
+    const rootless = ctx.identity.name === 'rootless';
+    return {
+      image: await ctx.image(BUSYBOX),
+      expected: rootless ? rootlessExpectation(ctx) : { uid: IDENTITY_MAP, gid: IDENTITY_MAP },
+      other: rootless ? { flags: ['--userns=keep-id'], label: '--userns=keep-id' } : SHIFTED,
+    };
   },
+  treatment: probeArm({ purpose: 'treatment', check: (s, { expected }) => checkMaps(s, expected) }),
   // rootless: --userns=keep-id (the user keeps its own id instead of becoming root); rootful: an
   // explicit --uidmap. Run after the treatment: a new id mapping created beside another container
   // can deadlock podman 4.3
-  async control(ctx, image) {
-    const rootless = ctx.identity.name === 'rootless';
-    const other = rootless ? { flags: ['--userns=keep-id'], label: '--userns=keep-id' } : SHIFTED;
-    const expected = rootless ? rootlessExpectation(ctx) : { uid: IDENTITY_MAP, gid: IDENTITY_MAP };
-    return sideOf(
-      await probe(ctx.podman, image, { flags: other.flags, purpose: `control: ${other.label}` }),
-      (s) => checkOtherMap(`with ${other.label}`, s, expected),
-    );
-  },
+  control: probeArm({
+    purpose: ({ other }) => `control: ${other.label}`,
+    setting: 'control: --userns=keep-id (rootless) or --uidmap=0:200000:65536 (rootful)',
+    flags: ({ other }) => other.flags,
+    check: (s, { other, expected }) => checkOtherMap(`with ${other.label}`, s, expected),
+  }),
 };
 
 /** Total ids a map covers. */
@@ -164,7 +172,7 @@ async function autoContainer(ctx: ClaimContext, image: string, flags: string[], 
   return { map: parseIdMap(read.stdout), remove };
 }
 
-export const autoRanges: Claim<{ image: string; minSize: number; from: string }> = {
+export const autoRanges: Claim<{ image: string; minSize: number; from: string }, IdMapRange[][]> = {
   id: 'userns.auto-ranges',
   title: '--userns=auto gives each container its own range of ids, and frees it on rm',
   source: '`0 1 1024`, next `0 1025 1024`; --user=2000 -> 2001; ranges come back after podman rm',
@@ -184,25 +192,38 @@ export const autoRanges: Claim<{ image: string; minSize: number; from: string }>
     return { image: await ctx.image(BUSYBOX), minSize: size, from };
   },
   // sequential: each allocation must see the ranges already taken
-  async treatment(ctx, { image, minSize }) {
-    const a = await autoContainer(ctx, image, [], 'treatment: auto A');
-    const b = await autoContainer(ctx, image, [], 'treatment: auto B');
-    const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
-    await a.remove();
-    const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
-    return {
-      ok: true,
-      value: checkAutoRanges({ a: a.map, b: b.map, wide: wide.map, reused: reused.map }, minSize),
-    };
+  treatment: {
+    setting: '--userns=auto',
+    async observe(ctx, { image }) {
+      const a = await autoContainer(ctx, image, [], 'treatment: auto A');
+      const b = await autoContainer(ctx, image, [], 'treatment: auto B');
+      const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
+      await a.remove();
+      const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
+      return [a.map, b.map, wide.map, reused.map];
+    },
+    check: (maps, { minSize }) => {
+      const [a, b, wide, reused] = maps;
+      if (maps.length !== 4 || !a || !b || !wide || !reused)
+        return unexplained(`${maps.length} uid_map(s) observed, 4 expected (A, B, --user=2000, after rm)`);
+      return checkAutoRanges({ a, b, wide, reused }, minSize);
+    },
   },
   // without --userns=auto, two containers share one map
-  async control(ctx, { image }) {
-    const [c1, c2] = await Promise.all([
-      probe(ctx.podman, image, { purpose: 'control: default 1' }),
-      probe(ctx.podman, image, { purpose: 'control: default 2' }),
-    ]);
-    if (!c2.ok) return { ok: false, error: c2.error };
-    return sideOf(c1, (s) => checkSameMap(s.uidMap, c2.snapshot.uidMap));
+  control: {
+    setting: 'default user namespace',
+    observe: async (ctx, { image }) =>
+      (
+        await Promise.all([
+          probe(ctx.podman, image, { purpose: 'control: default 1' }),
+          probe(ctx.podman, image, { purpose: 'control: default 2' }),
+        ])
+      ).map((o) => snapshotOf(o).uidMap),
+    check: (maps) => {
+      const [a, b] = maps;
+      if (maps.length !== 2 || !a || !b) return unexplained(`${maps.length} uid_map(s) observed, 2 expected`);
+      return checkSameMap(a, b);
+    },
   },
   note: (_ctx, { minSize, from }) => `auto-userns-min-size ${minSize} from ${from}`,
 };

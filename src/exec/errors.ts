@@ -5,3 +5,14 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * Thrown by an arm's `observe` when the experiment ran but gave nothing to judge (a probe
+ * container that failed): its message is the reason as it is, without "harness error".
+ */
+export class NotObserved extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'NotObserved';
+  }
+}

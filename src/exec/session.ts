@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import tmp from 'tmp';
 import { describeEvidence } from './evidence.js';
 import type { Identity } from './identity.js';
@@ -92,6 +93,27 @@ export class Session {
     chmodSync(dir, 0o755); // mkdir applies the umask
     if (opts.owner && process.getuid?.() === 0) chownSync(dir, opts.owner.uid, opts.owner.gid);
     return dir;
+  }
+
+  /**
+   * A temp dir of this session (see {@link tempDir}) holding these files (name -> text), each
+   * with `mode` (default 0644); returns each file's path by its name.
+   */
+  tempFiles<K extends string>(
+    what: string,
+    files: Record<K, string>,
+    opts: { mode?: number; owner?: Identity } = {},
+  ): Record<K, string> {
+    const dir = this.tempDir(what, { owner: opts.owner });
+    const paths = {} as Record<K, string>;
+    for (const [name, text] of Object.entries(files) as [K, string][]) {
+      const path = join(dir, name);
+      writeFileSync(path, text, { mode: opts.mode ?? 0o644 });
+      chmodSync(path, opts.mode ?? 0o644); // writeFile applies the umask
+      if (opts.owner && process.getuid?.() === 0) chownSync(path, opts.owner.uid, opts.owner.gid);
+      paths[name] = path;
+    }
+    return paths;
   }
 
   /**

@@ -1,11 +1,13 @@
 import type { ImageSpec } from '../apparatus/images.js';
+import type { IdentityExec } from '../exec/context.js';
+import { NotObserved } from '../exec/errors.js';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import type { HostProfile } from '../host/profile.js';
 import type { Podman } from '../podman/podman.js';
-import type { Side } from './verdict.js';
+import type { Observation } from './verdict.js';
 
 /**
  * - `proven`: the treatment shows the claimed property and the control shows the contrast.
@@ -44,18 +46,17 @@ export interface ClaimContext extends RootAccess {
   /** This claim's evidence log (for fixtures that start their own processes). */
   log: EvidenceLog;
   /** Run a host command as this identity, recorded as this claim's evidence. */
-  exec(
-    argv: string[],
-    opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal'> & {
-      /** Run even after the claim was aborted (SIGINT, deadline): for cleanup commands. */
-      cleanup?: boolean;
-    },
-  ): Promise<Evidence>;
+  exec: IdentityExec;
   /** Start a host command as this identity in the background; stopped at the end of the claim (and at teardown). */
   spawn(
     argv: string[],
     opts?: Omit<ExecOptions, 'identity' | 'log' | 'signal' | 'timeoutMs' | 'input'>,
   ): BackgroundProcess;
+  /**
+   * Write a file owned by `as` (the identity, or `root`), recorded as evidence where it takes a
+   * command: the one way a claim's apparatus writes a file for another user.
+   */
+  writeFileAs(as: Identity, path: string, text: string, mode?: number): Promise<void>;
   /** Aborted on SIGINT or when the claim's deadline passes. */
   signal: AbortSignal;
   /**
@@ -64,6 +65,8 @@ export interface ClaimContext extends RootAccess {
    */
   defer(name: string, fn: () => Promise<unknown> | unknown): void;
 }
+
+export { NotObserved };
 
 /** Thrown by a claim's setup when the host lacks what it needs: the row is `skipped` with this reason. */
 export class SkipClaim extends Error {
@@ -74,17 +77,54 @@ export class SkipClaim extends Error {
 }
 
 /**
+ * One arm of an experiment: the setting it runs with, what it observes, and the pure check that
+ * judges the observation. Both arms of a claim observe the same kind of thing (`O`), so each
+ * arm's check can be fed the other arm's observation, where it must fail (the contrast tests).
+ */
+export interface Arm<S = unknown, O = unknown> {
+  /**
+   * The setting this arm runs with, as the article or the documentation names it
+   * (`--network=none`; `default network`): shown in the evidence and the report.
+   */
+  setting: string;
+  /**
+   * Run this arm's experiment through the context (every command is recorded) and return the raw
+   * observation. Throw when nothing could be observed (a container that did not start, a missing
+   * file): the treatment is then `error`, the control `inconclusive`.
+   */
+  observe(ctx: ClaimContext, setup: S): Promise<O>;
+  /**
+   * Pure: does the observation show what this arm expects (the treatment: the claimed property;
+   * the control: the contrast)? Output it cannot explain is {@link unexplained}, never a guess.
+   */
+  check(observed: O, setup: S): Observation | Unexplained;
+}
+
+/** A check's answer for output it cannot explain: the row becomes `error`, naming the command. */
+export interface Unexplained {
+  unexplained: string;
+}
+
+/** A check met output it cannot explain (see {@link Arm.check}). */
+export const unexplained = (why: string): Unexplained => ({ unexplained: why });
+
+/** Was the check's answer {@link unexplained}? */
+export const isUnexplained = <T extends object>(x: T | Unexplained): x is Unexplained =>
+  typeof (x as Unexplained).unexplained === 'string';
+
+/**
  * One sentence from a security article, turned into an experiment: a treatment (the setting the
  * claim is about) and a control (the same experiment with only that setting removed, or set to its
- * documented opposite). The runner runs setup, both arms and `decide()`, and owns the cleanup.
+ * documented opposite). The runner runs setup, both arms and `decide()`, and owns the deadline,
+ * the evidence, the cleanup and the skips. Define one with `defineClaim()`.
  */
-// biome-ignore lint/suspicious/noExplicitAny: a catalog holds claims of different setup types
-export interface Claim<S = any> {
-  /** Stable id, `area.what`. */
+// biome-ignore lint/suspicious/noExplicitAny: a catalog holds claims of different setup and observation types
+export interface Claim<S = any, O = any> {
+  /** Stable id, `area.what` (lower case, digits and dashes, at least one dot). */
   id: string;
   /** The claim as a sentence. */
   title: string;
-  /** Where the claim comes from. */
+  /** Where the claim comes from (the article, the man page, podman's own test). */
   source: string;
   /** Identities the claim applies to. */
   identities: readonly IdentityName[];
@@ -99,9 +139,9 @@ export interface Claim<S = any> {
   /** What both arms share (an image, a network, a sink, a marker process); throw SkipClaim to skip. */
   setup?(ctx: ClaimContext): Promise<S>;
   /** The configuration the claim is about: does the claimed property hold? */
-  treatment(ctx: ClaimContext, setup: S): Promise<Side>;
+  treatment: Arm<S, O>;
   /** The same experiment with only the setting under test removed: does it show the contrast? */
-  control(ctx: ClaimContext, setup: S): Promise<Side>;
+  control: Arm<S, O>;
   /**
    * Start before the other claims of its identity: it mostly waits on systemd and clients, so
    * other claims' podman work overlaps it instead of it running alone at the end.

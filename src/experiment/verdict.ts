@@ -8,17 +8,21 @@ export interface Observation {
   observed: string;
 }
 
-/** A side of the experiment: an observation, or why none could be made. */
-export type Side = { ok: true; value: Observation } | { ok: false; error: string };
+/**
+ * A side of the experiment: an observation, or why none could be made (`unexplained`: the arm
+ * ran, but its check met output it cannot explain).
+ */
+export type Side = { ok: true; value: Observation } | { ok: false; error: string; unexplained?: true };
 
 /**
  * The verdict rule every claim follows (pure):
- * treatment failed to run -> error; property does not hold -> refuted; control failed to run or
- * shows no contrast -> inconclusive; else proven.
+ * treatment failed to run -> error; property does not hold -> refuted; control output not
+ * explained -> error; control failed to run or shows no contrast -> inconclusive; else proven.
  */
 export function decide(treatment: Side, control: Side): Outcome {
   if (!treatment.ok) return { verdict: 'error', reason: `treatment: ${treatment.error}` };
   if (!treatment.value.holds) return { verdict: 'refuted', reason: `treatment: ${treatment.value.observed}` };
+  if (!control.ok && control.unexplained) return { verdict: 'error', reason: `control: ${control.error}` };
   if (!control.ok) return { verdict: 'inconclusive', reason: `control could not run: ${control.error}` };
   if (!control.value.holds) {
     return { verdict: 'inconclusive', reason: `control shows no contrast: ${control.value.observed}` };
@@ -43,5 +47,14 @@ export function allOf(sides: Side[]): Side {
       holds: broken.length === 0,
       observed: (broken.length ? broken : values).map((v) => v.observed).join('; '),
     },
+  };
+}
+
+/** Observations that must all hold: holds when every one does; says what broke, else all (pure). */
+export function allHold(observations: readonly Observation[]): Observation {
+  const broken = observations.filter((v) => !v.holds);
+  return {
+    holds: observations.length > 0 && broken.length === 0,
+    observed: (broken.length ? broken : observations).map((v) => v.observed).join('; '),
   };
 }

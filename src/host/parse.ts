@@ -131,3 +131,29 @@ export function parseOsRelease(text: string): OsRelease {
   }
   return { id: fields.get('ID'), versionId: fields.get('VERSION_ID'), prettyName: fields.get('PRETTY_NAME') };
 }
+
+/** `local:port` (hex, as /proc shows it) of the sockets among `own` (inodes) in LISTEN state, from /proc/PID/net/tcp or tcp6 text (pure). */
+export function tcpListeners(procNetTcp: string, own: Set<string>): string[] {
+  const out: string[] = [];
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === '0A' && f[9] && own.has(f[9])) out.push(f[1] ?? '');
+  }
+  return out;
+}
+
+/** The primary key fingerprints in `gpg --with-colons --list-secret-keys` output (pure). */
+export function fingerprints(colons: string): string[] {
+  const out: string[] = [];
+  let primary = false;
+  for (const line of colons.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === 'sec') primary = true;
+    else if (f[0] === 'ssb') primary = false;
+    else if (f[0] === 'fpr' && primary && f[9]) {
+      out.push(f[9]);
+      primary = false;
+    }
+  }
+  return out;
+}

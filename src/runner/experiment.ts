@@ -1,17 +1,23 @@
 import { FixtureError, type ImageSpec } from '../apparatus/images.js';
-import { EvidenceLog, formatArgv } from '../exec/evidence.js';
+import { describeEvidence, EvidenceLog, formatArgv } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { type BackgroundProcess, exec } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
+import { writeFileAs } from '../exec/write-as.js';
 import {
+  type Arm,
   type Claim,
   type ClaimContext,
   type ClaimResult,
+  isUnexplained,
+  NotObserved,
   type Outcome,
   type RootAccess,
   SkipClaim,
+  type Unexplained,
+  unexplained,
 } from '../experiment/types.js';
-import { decide, type Side } from '../experiment/verdict.js';
+import { decide, type Observation, type Side } from '../experiment/verdict.js';
 import type { HostProfile } from '../host/profile.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 
@@ -26,6 +32,8 @@ export interface RunShared {
   log: EvidenceLog;
   /** Root for the claims' apparatus, where the harness has it (see {@link RootAccess}). */
   root?: Identity;
+  /** Called with each arm's raw observation (capturing contrast fixtures). */
+  onObservation?: (o: ArmObservation) => void;
 }
 
 /** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
@@ -79,9 +87,11 @@ export async function runOne(
       return p;
     },
     defer: (name, fn) => cleanups.defer(name, fn),
+    writeFileAs: (as, path, text, mode) =>
+      writeFileAs(as, path, text, { mode, log, signal, purpose: `setup: write ${path} as ${as.user}` }),
   };
   const t0 = performance.now();
-  const outcome = await runClaim(claim, ctx);
+  const outcome = await runClaim(claim, ctx, shared.onObservation);
   const failures = await cleanups.run();
   if (claim.exclusive) await podman.settle();
   clearTimeout(timer);
@@ -100,18 +110,64 @@ export async function runOne(
   };
 }
 
+/** What an arm observed, handed to `RunShared.onObservation` (to capture contrast fixtures). */
+export interface ArmObservation {
+  claim: string;
+  identity: IdentityName;
+  arm: ArmName;
+  observed: unknown;
+}
+
+export type ArmName = 'treatment' | 'control';
+
+/**
+ * One arm: observe (a throw is "nothing could be observed"), then the pure check. A check that
+ * throws or answers `unexplained` makes the side unexplained, naming the arm's last command.
+ */
+export async function runArm<S, O>(
+  arm: Arm<S, O>,
+  which: ArmName,
+  ctx: ClaimContext,
+  setup: S,
+  onObserved?: (observed: O) => void,
+): Promise<Side> {
+  let observed: O;
+  try {
+    observed = await arm.observe(ctx, setup);
+  } catch (err) {
+    if (err instanceof SkipClaim) throw err;
+    const why = (err as Error).message;
+    return { ok: false, error: err instanceof NotObserved ? why : `harness error: ${why}` };
+  }
+  onObserved?.(observed);
+  let judged: Observation | Unexplained;
+  try {
+    judged = arm.check(observed, setup);
+  } catch (err) {
+    judged = unexplained((err as Error).message);
+  }
+  if (!isUnexplained(judged)) return { ok: true, value: judged };
+  const mine = ctx.log.entries.filter((e) => e.purpose?.startsWith(which));
+  const last = mine[mine.length - 1] ?? ctx.log.entries[ctx.log.entries.length - 1];
+  return {
+    ok: false,
+    unexplained: true,
+    error: `output not explained (${arm.setting}): ${judged.unexplained}${last ? `; from ${describeEvidence(last)}` : ''}`,
+  };
+}
+
 /** Setup, treatment, control, decide: the one experiment shape every claim follows. */
-async function runClaim(claim: Claim, ctx: ClaimContext): Promise<Outcome> {
+async function runClaim(
+  claim: Claim,
+  ctx: ClaimContext,
+  onObservation?: (o: ArmObservation) => void,
+): Promise<Outcome> {
   try {
     const setup = claim.setup ? await claim.setup(ctx) : undefined;
-    const arm = async (which: 'treatment' | 'control'): Promise<Side> => {
-      try {
-        return await claim[which](ctx, setup);
-      } catch (err) {
-        if (err instanceof SkipClaim) throw err;
-        return { ok: false, error: `harness error: ${(err as Error).message}` };
-      }
-    };
+    const arm = (which: ArmName): Promise<Side> =>
+      runArm(claim[which], which, ctx, setup, (observed) =>
+        onObservation?.({ claim: claim.id, identity: ctx.identity.name, arm: which, observed }),
+      );
     const [treatment, control] = claim.concurrentArms
       ? await Promise.all([arm('treatment'), arm('control')])
       : [await arm('treatment'), await arm('control')];

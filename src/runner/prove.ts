@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
 import { settleAardvark } from '../apparatus/network-sink.js';
-import { selectClaims, unknownClaimIds } from '../claims/index.js';
+import { claims, selectClaims, unknownClaimIds } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
 import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
@@ -10,7 +10,8 @@ import { resolveIdentities } from '../exec/resolve.js';
 import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { scaled } from '../exec/time-scale.js';
-import type { ClaimResult } from '../experiment/types.js';
+import { claimProblems } from '../experiment/define.js';
+import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost, type HostProfile } from '../host/profile.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
@@ -21,7 +22,13 @@ import { RwLock } from './rwlock.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
-  /** Claim ids or areas (`network`); default all. */
+  /**
+   * The claims to choose from: podproof's catalog (`claims`) by default. Pass your own (made with
+   * `defineClaim`), alone or with the catalog (`[...claims, mine]`): they run under the same
+   * runner, with the same deadlines, evidence, cleanup and verdict rule.
+   */
+  claims?: readonly Claim[];
+  /** Claim ids or areas (`network`) among `claims`; default all. */
   only?: readonly string[];
   /** Identities to run (default: `PODPROOF_IDENTITIES`, comma-separated, else both). */
   identities?: readonly IdentityName[];
@@ -82,11 +89,12 @@ export { UsageError };
 
 /** Run the selected claims on each identity and return the report. */
 export async function prove(opts: ProveOptions = {}): Promise<Report> {
-  const unknown = unknownClaimIds(opts.only ?? []);
+  const catalog = checkCatalog(opts.claims ?? claims);
+  const unknown = unknownClaimIds(opts.only ?? [], catalog);
   if (unknown.length) throw new UsageError(`unknown claim id: ${unknown.join(', ')} (see \`podproof list\`)`);
   const wanted = opts.identities?.length ? checkIdentities(opts.identities) : identitiesFromEnv();
   const binary = resolvePodmanBinary(opts.podman);
-  const selected = selectClaims(opts.only);
+  const selected = selectClaims(opts.only, catalog);
   const session = opts.session ?? new Session();
   const ownsSession = !opts.session;
   const started = performance.now();
@@ -227,6 +235,22 @@ function commandTimes(log: EvidenceLog, binary: string): Report['commands'] {
     podmanMs: podmanRuns.reduce((s, e) => s + e.durationMs, 0),
     podmanBusyMs: busyTime(podmanRuns),
   };
+}
+
+/**
+ * A catalog the runner can run (pure): every claim well formed, each id once. A user's claim
+ * that is not is a UsageError naming what to fix, before anything runs.
+ */
+export function checkCatalog(catalog: readonly Claim[]): readonly Claim[] {
+  const seen = new Set<string>();
+  for (const c of catalog) {
+    const problems = claimProblems(c);
+    if (problems.length)
+      throw new UsageError(`claim ${typeof c?.id === 'string' ? c.id : '?'}: ${problems.join('; ')}`);
+    if (seen.has(c.id)) throw new UsageError(`claim id ${c.id} is given twice: each claim needs its own id`);
+    seen.add(c.id);
+  }
+  return catalog;
 }
 
 /** Identities named by `PODPROOF_IDENTITIES` (comma-separated), else both. Unknown names are a UsageError. */

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { NODE } from '../apparatus/images.js';
-import { freePort } from '../apparatus/registry.js';
+import type { ExecContext } from '../exec/context.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { scaled } from '../exec/time-scale.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
-import type { ClaimContext } from '../experiment/types.js';
+import { freePort } from '../host/ports.js';
+import type { Podman } from '../podman/podman.js';
 import { systemdUnavailable } from './transient.js';
 import { execLine, installUnits } from './units.js';
 
@@ -102,12 +102,15 @@ export function socketActivationNeeds(
   return systemdUnavailable(host, identity);
 }
 
+/** What the echo service needs: the claim's exec context, and podman's argv for the unit's ExecStart. */
+export type EchoEnv = ExecContext & { podman: Pick<Podman, 'argv'> };
+
 /**
  * Install the echo socket + service for this identity, start the socket, and return helpers.
  * Everything is removed at the end of the claim and at teardown.
  */
 export async function startEchoSocket(
-  ctx: ClaimContext,
+  ctx: EchoEnv,
   opts: {
     runFlags?: string[];
     serviceProperties?: string[];
@@ -115,13 +118,13 @@ export async function startEchoSocket(
     withDatagrams?: boolean;
     /** More units installed with the pair (a oneshot the service requires). */
     extraUnits?: Record<string, string>;
-    /** The node image, when the caller resolved it already (no podman call may happen here then). */
-    image?: string;
+    /** The node fixture (NODE), resolved by the caller: no podman call happens here. */
+    image: string;
     /** Install the service alone (the socket-activation control: the same container, no sockets passed). */
     withoutSocketUnit?: boolean;
   },
 ) {
-  const image = opts.image ?? (await ctx.image(NODE));
+  const image = opts.image;
   const port = await freePort();
   const base = ctx.session.name('echo');
   const unixPath = ctx.session.expectFile(join(ctx.identity.runtimeDir, `${base}.sock`));

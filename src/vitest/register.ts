@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { selectClaims } from '../claims/index.js';
+import { claims, selectClaims } from '../claims/index.js';
 import type { IdentityName } from '../exec/identity.js';
-import { identitiesFromEnv, type ProveOptions, prove, type Report } from '../runner/prove.js';
+import { checkCatalog, identitiesFromEnv, type ProveOptions, prove, type Report } from '../runner/prove.js';
 import './matchers.js';
 
 /** Options for {@link registerClaims}: those of `prove()`, and a per-test timeout. */
@@ -14,17 +14,18 @@ export interface RegisterClaimsOptions extends Omit<ProveOptions, 'only' | 'onRe
  * Register one vitest test per claim x identity, all fed by one `prove()` run (started by the
  * first test). `proven` passes; `skipped` calls `ctx.skip(reason)` and records the reason as an
  * annotation (so JUnit output keeps it); `refuted`, `inconclusive` and `error` fail with the reason
- * and the commands. Unknown ids throw at registration.
+ * and the commands. Unknown ids throw at registration. `options.claims` brings your own claims
+ * (made with `defineClaim`), alone or with podproof's catalog.
  */
 export function registerClaims(ids?: readonly string[], options: RegisterClaimsOptions = {}): void {
-  const selected = selectClaims(ids);
+  const selected = selectClaims(ids, checkCatalog(options.claims ?? claims));
   if (ids?.length && !selected.length) throw new Error(`registerClaims: no claim matches ${ids.join(', ')}`);
   const identities: readonly IdentityName[] = options.identities?.length
     ? options.identities
     : identitiesFromEnv();
   let report: Promise<Report> | undefined;
   const run = () => {
-    report ??= prove({ ...options, only: selected.map((c) => c.id), identities });
+    report ??= prove({ ...options, claims: selected, identities });
     return report;
   };
   describe('podproof claims', () => {

@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readTextIfAny } from './files.js';
+import { tcpListeners } from './parse.js';
+
+/** The PID and every descendant of it (from /proc/*\/stat). */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {}
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, ppid] of parent) if (ppid === tree[i] && !tree.includes(child)) tree.push(child);
+  return tree;
+}
+
+/** `local:port` (hex, as /proc shows it) of the TCP sockets the processes listen on. */
+export function tcpListenersOf(pids: number[]): string[] {
+  const found: string[] = [];
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      continue;
+    }
+    const own = new Set(fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((i): i is string => !!i));
+    for (const file of ['tcp', 'tcp6']) {
+      const text = readTextIfAny(`/proc/${pid}/net/${file}`);
+      if (text === undefined) continue;
+      for (const address of tcpListeners(text, own)) found.push(`${file} ${address}`);
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** Whether a process (by its PID as text, as a pid file holds it) is alive. */
+export function processAlive(pid: string): boolean {
+  return /^\d+$/.test(pid) && existsSync(`/proc/${pid}`);
+}
+
+/** The PID a pid file holds, or '' (no file, unreadable). */
+export const readPidFile = (file: string): string => (readTextIfAny(file) ?? '').trim();
