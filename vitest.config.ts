@@ -8,8 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           testTimeout: 60_000,
-          // before the suites, not beside them: the consumer test runs a real prove, which the
-          // suites' leftover counts would see
+          // no podman here: pure code only (the consumer test, which packs and proves, is a suite)
           sequence: { groupOrder: 0 },
         },
       },

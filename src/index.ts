@@ -7,21 +7,41 @@ export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from 
 export { type LocalRegistry, localRegistry } from './apparatus/registry.js';
 export { type LoopbackSink, loopbackSink } from './apparatus/sink.js';
 export { claims, findClaim, selectClaims } from './claims/index.js';
+export {
+  imageOf,
+  type ProbeArm,
+  type ProbeSetup,
+  type ProbesArm,
+  type ProbeVariant,
+  probeArm,
+  probesArm,
+  sideOf,
+  snapshotOf,
+} from './claims/probe-arm.js';
 export { describeEvidence, type Evidence, type ExecFailure } from './exec/evidence.js';
 export { type Identity, type IdentityName, resolveIdentity } from './exec/identity.js';
 export { resolveIdentities } from './exec/resolve.js';
 export { type ExecOptions, exec } from './exec/run.js';
 export { SESSION_LABEL, Session } from './exec/session.js';
+export { ClaimDefinitionError, claimProblems, defineClaim } from './experiment/define.js';
 export {
+  type Arm,
   type Claim,
   type ClaimContext,
   type ClaimResult,
+  isUnexplained,
+  NotObserved,
   type Outcome,
+  type RootAccess,
   SkipClaim,
+  type Unexplained,
+  unexplained,
   type Verdict,
 } from './experiment/types.js';
-export { allOf, decide, type Observation, type Side, sideOf } from './experiment/verdict.js';
+export { allHold, allOf, decide, type Observation, type Side } from './experiment/verdict.js';
 export { detectHost, type HostProfile, type IdentityProfile } from './host/profile.js';
+export type { CapabilitySets } from './parse/caps.js';
+export type { NetInterface } from './parse/network.js';
 export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
 export {
   Podman,
@@ -30,8 +50,6 @@ export {
   resolvePodmanBinary,
   type StorageMode,
 } from './podman/podman.js';
-export type { CapabilitySets } from './probe/caps.js';
-export type { NetInterface } from './probe/network.js';
 export { type ProbeOptions, type ProbeOutcome, probe } from './probe/probe.js';
 export { type IdMapRange, type ProbeSnapshot, parseSnapshot } from './probe/snapshot.js';
 export { writeJsonReport } from './report/json.js';

@@ -19,7 +19,7 @@ import {
   decodeCapMask,
   parseCapabilities,
   parseSecurityStatus,
-} from '../src/probe/caps.js';
+} from '../src/parse/caps.js';
 import { parseIdMap, parseSnapshot } from '../src/probe/snapshot.js';
 
 const captured = (name: string) => readFileSync(new URL(`./captured/${name}`, import.meta.url), 'utf8');

@@ -10,7 +10,7 @@ import {
   restrictedServiceRuntimeBug,
   subidRangesFor,
   summarizePodmanInfo,
-} from '../src/host/parse.js';
+} from '../src/parse/host.js';
 
 const captured = (name: string) => readFileSync(new URL(`./captured/${name}`, import.meta.url), 'utf8');
 

@@ -4,7 +4,7 @@ import { classifyLookup } from '../src/claims/names.js';
 import { holderScript, parseSeen } from '../src/claims/secrets.js';
 import { classifySignedPull, signedByPolicy } from '../src/claims/signed.js';
 import { classifyPull, rejectExcept } from '../src/claims/trust.js';
-import { fingerprints, tcpListeners } from '../src/host/parse.js';
+import { fingerprints, tcpListeners } from '../src/parse/host.js';
 import { isStaleRootlessState, netnsFileInSpec, sessionSecrets } from '../src/podman/podman.js';
 
 describe('network.separate-names: busybox nslookup', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { extraDevices } from '../src/claims/devices.js';
 import { parseUidLine } from '../src/claims/nnp.js';
 import { parseMaskedPaths, viewOf } from '../src/claims/proc.js';
-import { describeMount, isReadOnly, mountAt, parseMountinfo } from '../src/probe/mounts.js';
+import { describeMount, isReadOnly, mountAt, parseMountinfo } from '../src/parse/mounts.js';
 
 const MOUNTINFO = `1080 995 0:95 / / ro,relatime - overlay overlay rw,lowerdir=/a:/b,upperdir=/u,workdir=/w
 1081 1080 0:98 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw

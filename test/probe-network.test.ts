@@ -7,7 +7,7 @@ import {
   parseIfInet6,
   parseNetDev,
   parseRoute,
-} from '../src/probe/network.js';
+} from '../src/parse/network.js';
 import { parseSections } from '../src/probe/sections.js';
 import { ProbeOutputError, parseIdMap, parseSnapshot } from '../src/probe/snapshot.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResolvConf, resolvConfOf } from '../src/probe/resolv.js';
+import { parseResolvConf, resolvConfOf } from '../src/parse/resolv.js';
 
 describe('resolv.conf', () => {
   it("reads podman's: the network's server first, the host's after it, the DNS domain first", () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecContext } from '../exec/context.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import { fingerprints } from '../host/parse.js';
+import { fingerprints } from '../parse/host.js';
 
 /** What an apparatus that runs commands as the identity needs (a claim's context is one). */
 export type ApparatusEnv = Pick<ExecContext, 'session' | 'identity' | 'exec'>;

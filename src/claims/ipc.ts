@@ -1,7 +1,7 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import { describeMount, mountAt } from '../probe/mounts.js';
+import { describeMount, mountAt } from '../parse/mounts.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';
 

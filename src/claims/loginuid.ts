@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import { waitUntil } from '../exec/wait.js';
 import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import type { SubidRange } from '../host/parse.js';
+import { pathExists } from '../host/files.js';
 import type { HostProfile } from '../host/profile.js';
+import type { SubidRange } from '../parse/host.js';
 import { probe } from '../probe/probe.js';
 import type { IdMapRange, ProbeSnapshot } from '../probe/snapshot.js';
 import { startTransientService } from '../systemd/transient.js';
@@ -72,7 +72,7 @@ async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: s
     ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });
     how = 'a background process';
   }
-  if (!(await waitUntil(() => existsSync(socket), 15_000, 100, ctx.signal)))
+  if (!(await waitUntil(() => pathExists(socket), 15_000, 100, ctx.signal)))
     throw new Error(`the API service did not create ${socket} within 15 s`);
   return { url: `unix://${socket}`, how };
 }

@@ -6,7 +6,7 @@ import {
   type Unexplained,
   unexplained,
 } from '../experiment/types.js';
-import { allHold, type Observation } from '../experiment/verdict.js';
+import { allHold, type Observation, type Side } from '../experiment/verdict.js';
 import { type ProbeOutcome, probe } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -91,6 +91,11 @@ export function probesArm<S extends ProbeSetup>(arm: ProbesArm<S>): Arm<S, Probe
       ).map(snapshotOf),
     check: arm.check,
   };
+}
+
+/** A probe's outcome judged by a check: the check's observation, or the probe's error. */
+export function sideOf(outcome: ProbeOutcome, check: (s: ProbeSnapshot) => Observation): Side {
+  return outcome.ok ? { ok: true, value: check(outcome.snapshot) } : { ok: false, error: outcome.error };
 }
 
 /** The snapshot of a probe that ran, or {@link NotObserved} with the probe's error. */

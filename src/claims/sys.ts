@@ -1,8 +1,8 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
+import { describeMount, isReadOnly, type Mount, mountAt } from '../parse/mounts.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
-import { describeMount, isReadOnly, type Mount, mountAt } from '../probe/mounts.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { imageOf, type ProbeSetup, probeArm } from './probe-arm.js';

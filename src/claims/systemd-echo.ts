@@ -2,8 +2,8 @@ import { NODE } from '../apparatus/images.js';
 import type { Evidence } from '../exec/evidence.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import { restrictedServiceRuntimeBug } from '../host/parse.js';
 import type { IdentityProfile } from '../host/profile.js';
+import { restrictedServiceRuntimeBug } from '../parse/host.js';
 import type { ServiceEnd } from '../systemd/echo.js';
 import { describeSends, type Send, sent } from '../systemd/serve.js';
 

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { type Claim, type ClaimContext, unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import { parseSubid, type SubidRange, subidRangesFor } from '../host/parse.js';
+import { readSubidRanges } from '../host/files.js';
 import { autoUsernsMinSize } from '../host/storage-conf.js';
+import type { SubidRange } from '../parse/host.js';
 import { probe } from '../probe/probe.js';
 import { type IdMapRange, parseIdMap } from '../probe/snapshot.js';
 import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
@@ -39,20 +39,12 @@ export function checkIdMap(label: string, observed: IdMapRange[], expected: IdMa
   };
 }
 
-function readRanges(file: string, user: string, uid: number): SubidRange[] {
-  try {
-    return subidRangesFor(parseSubid(readFileSync(file, 'utf8')), user, uid);
-  } catch {
-    return [];
-  }
-}
-
 /** The maps a rootless container should have: its user as 0, then the subordinate ranges. */
 function rootlessExpectation(ctx: ClaimContext) {
   const { identity } = ctx;
   return {
-    uid: expectedRootlessMap(identity.uid, readRanges('/etc/subuid', identity.user, identity.uid)),
-    gid: expectedRootlessMap(identity.gid, readRanges('/etc/subgid', identity.user, identity.uid)),
+    uid: expectedRootlessMap(identity.uid, readSubidRanges('/etc/subuid', identity.user, identity.uid)),
+    gid: expectedRootlessMap(identity.gid, readSubidRanges('/etc/subgid', identity.user, identity.uid)),
   };
 }
 
@@ -180,8 +172,8 @@ export const autoRanges: Claim<{ image: string; minSize: number; from: string },
   exclusive: true,
   needs(_host, identity) {
     if (identity.name !== 'rootful') return undefined;
-    const uid = readRanges('/etc/subuid', 'containers', -1);
-    const gid = readRanges('/etc/subgid', 'containers', -1);
+    const uid = readSubidRanges('/etc/subuid', 'containers', -1);
+    const gid = readSubidRanges('/etc/subgid', 'containers', -1);
     if (!uid.length || !gid.length) {
       return 'rootful --userns=auto needs a "containers" entry in /etc/subuid and /etc/subgid (podman: cannot find mappings for user "containers"); scripts/prepare-host adds one';
     }

@@ -1,10 +1,8 @@
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
+import { describeMount, mountAt } from '../parse/mounts.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
-import { describeMount, mountAt } from '../probe/mounts.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { type ProbeSetup, probeArm } from './probe-arm.js';
@@ -65,9 +63,8 @@ export const volumeNoexec: Claim<VolumeSetup> = {
   concurrentArms: true,
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    const dir = ctx.session.tempDir('volume');
-    copyFileSync('/bin/busybox', join(dir, 'busybox')); // static: runs in any container
-    return { image, dir };
+    // busybox is static: it runs in any container
+    return { image, dir: ctx.session.tempCopies('volume', { busybox: '/bin/busybox' }) };
   },
   treatment: probeArm({
     purpose: 'treatment: volume ro,noexec',

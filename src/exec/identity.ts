@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { parsePasswd } from './passwd.js';
+import { parsePasswd } from '../parse/passwd.js';
 
 /** The two ways podman runs: as root, or as an unprivileged user with a user namespace. */
 export type IdentityName = 'rootful' | 'rootless';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import { describeEvidence } from './evidence.js';
@@ -114,6 +114,16 @@ export class Session {
       paths[name] = path;
     }
     return paths;
+  }
+
+  /**
+   * A temp dir of this session holding copies of host files (name in the dir -> source path),
+   * modes kept: a binary a container runs from a volume, say. Returns the dir.
+   */
+  tempCopies(what: string, files: Record<string, string>): string {
+    const dir = this.tempDir(what);
+    for (const [name, source] of Object.entries(files)) copyFileSync(source, join(dir, name));
+    return dir;
   }
 
   /**

@@ -7,23 +7,9 @@ import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import type { HostProfile } from '../host/profile.js';
 import type { Podman } from '../podman/podman.js';
-import type { Observation } from './verdict.js';
+import type { Observation, Verdict } from './verdict.js';
 
-/**
- * - `proven`: the treatment shows the claimed property and the control shows the contrast.
- * - `refuted`: the treatment does not show the property (this host breaks the claim).
- * - `inconclusive`: the control shows no contrast, so this host cannot tell.
- * - `skipped`: the host lacks what the claim needs; the reason says what.
- * - `error`: the harness itself failed (crash, timeout, missing binary); never counted as proven.
- */
-export type Verdict = 'proven' | 'refuted' | 'inconclusive' | 'skipped' | 'error';
-export const VERDICTS: readonly Verdict[] = ['proven', 'refuted', 'inconclusive', 'skipped', 'error'];
-
-/** What a claim's run returns: a verdict and a one-line reason. */
-export interface Outcome {
-  verdict: Verdict;
-  reason: string;
-}
+export { type Outcome, VERDICTS, type Verdict } from './verdict.js';
 
 /**
  * Root, where the harness has it: itself when it runs as root, `sudo -n` for a normal user who

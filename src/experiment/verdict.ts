@@ -1,6 +1,18 @@
-import type { ProbeOutcome } from '../probe/probe.js';
-import type { ProbeSnapshot } from '../probe/snapshot.js';
-import type { Outcome } from './types.js';
+/**
+ * - `proven`: the treatment shows the claimed property and the control shows the contrast.
+ * - `refuted`: the treatment does not show the property (this host breaks the claim).
+ * - `inconclusive`: the control shows no contrast, so this host cannot tell.
+ * - `skipped`: the host lacks what the claim needs; the reason says what.
+ * - `error`: the harness itself failed (crash, timeout, missing binary); never counted as proven.
+ */
+export type Verdict = 'proven' | 'refuted' | 'inconclusive' | 'skipped' | 'error';
+export const VERDICTS: readonly Verdict[] = ['proven', 'refuted', 'inconclusive', 'skipped', 'error'];
+
+/** What a claim's run returns: a verdict and a one-line reason. */
+export interface Outcome {
+  verdict: Verdict;
+  reason: string;
+}
 
 /** What the treatment showed: does the claimed property hold, and what was seen. */
 export interface Observation {
@@ -28,11 +40,6 @@ export function decide(treatment: Side, control: Side): Outcome {
     return { verdict: 'inconclusive', reason: `control shows no contrast: ${control.value.observed}` };
   }
   return { verdict: 'proven', reason: `${treatment.value.observed}; control: ${control.value.observed}` };
-}
-
-/** A probe's outcome judged by a check: the check's observation, or the probe's error. */
-export function sideOf(outcome: ProbeOutcome, check: (s: ProbeSnapshot) => Observation): Side {
-  return outcome.ok ? { ok: true, value: check(outcome.snapshot) } : { ok: false, error: outcome.error };
 }
 
 /** Several sides that must all hold: the first error wins, else holds when every one holds. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { tcpListeners } from '../parse/host.js';
 import { readTextIfAny } from './files.js';
-import { tcpListeners } from './parse.js';
 
 /** The PID and every descendant of it (from /proc/*\/stat). */
 export function processTree(root: number): number[] {

@@ -11,8 +11,6 @@ import { resolveIdentities } from '../exec/resolve.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
-import { isStaleRootlessState, Podman, STALE_STATE_CAUSE } from '../podman/podman.js';
-import { readTextIfAny } from './files.js';
 import {
   hasCapBit,
   type OsRelease,
@@ -24,7 +22,9 @@ import {
   statusField,
   subidRangesFor,
   summarizePodmanInfo,
-} from './parse.js';
+} from '../parse/host.js';
+import { isStaleRootlessState, Podman, STALE_STATE_CAUSE } from '../podman/podman.js';
+import { readTextIfAny } from './files.js';
 
 /** What podproof knows about one identity on this host. */
 export interface IdentityProfile {

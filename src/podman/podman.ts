@@ -6,7 +6,7 @@ import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
-import { parseMountinfo } from '../probe/mounts.js';
+import { parseMountinfo } from '../parse/mounts.js';
 
 /** Where a podman handle keeps images and containers. */
 export type StorageMode = 'podproof' | 'host';

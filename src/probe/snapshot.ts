@@ -1,5 +1,5 @@
-import { type CapabilitySets, parseCapabilities, parseSecurityStatus } from './caps.js';
-import { type Mount, parseMountinfo } from './mounts.js';
+import { type CapabilitySets, parseCapabilities, parseSecurityStatus } from '../parse/caps.js';
+import { type Mount, parseMountinfo } from '../parse/mounts.js';
 import {
   IFF_LOOPBACK,
   ipv4Addresses,
@@ -11,7 +11,7 @@ import {
   parseRoute,
   type Route,
   type Route6,
-} from './network.js';
+} from '../parse/network.js';
 import { parseSections, type Section } from './sections.js';
 
 /** One line of /proc/self/uid_map or gid_map. */

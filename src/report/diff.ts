@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../exec/errors.js';
 import type { ClaimResult, Verdict } from '../experiment/types.js';
-import type { Report } from '../runner/prove.js';
+import type { Report } from './report.js';
 
 /**
  * How a row's verdict moved between two reports:

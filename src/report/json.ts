@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Report } from '../runner/prove.js';
+import type { Report } from './report.js';
 
 /** Write the JSON report: `{host, startedAt, durationMs, results: [{claim, identity, verdict, reason, evidence}]}`. */
 export function writeJsonReport(file: string, report: Report): void {

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { XMLBuilder } from 'fast-xml-parser';
 import { commandLine } from '../exec/evidence.js';
 import type { ClaimResult } from '../experiment/types.js';
-import type { Report } from '../runner/prove.js';
 import { identitiesIn } from './group.js';
+import type { Report } from './report.js';
 
 /** Characters XML 1.0 cannot carry (the builder escapes the rest). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point

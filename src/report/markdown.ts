@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { describeEvidence, isRelevant } from '../exec/evidence.js';
 import type { ClaimResult } from '../experiment/types.js';
-import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
+import type { Report } from './report.js';
 import { countVerdicts } from './table.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();

@@ -1,6 +1,6 @@
 import type { ClaimResult, Verdict } from '../experiment/types.js';
-import type { Report } from '../runner/prove.js';
 import { junitCounts, junitTestcase, junitXml } from './junit.js';
+import type { Report } from './report.js';
 
 /** One host's report in a merge, under the name its columns carry. */
 export interface HostReport {

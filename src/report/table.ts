@@ -1,8 +1,8 @@
 import { commandLine, isRelevant, lastLine } from '../exec/evidence.js';
 
 import type { ClaimResult, Verdict } from '../experiment/types.js';
-import type { Report } from '../runner/prove.js';
 import { groupResults, identitiesIn } from './group.js';
+import type { Report } from './report.js';
 
 const COLOURS: Record<Verdict, string> = {
   proven: '\x1b[32m',

@@ -12,9 +12,10 @@ import { Session } from '../exec/session.js';
 import { scaled } from '../exec/time-scale.js';
 import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
-import { detectHost, type HostProfile } from '../host/profile.js';
+import { detectHost } from '../host/profile.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 import { type RunShared, runOne, skippedResult } from './experiment.js';
 import { pool } from './pool.js';
@@ -60,32 +61,7 @@ export interface ProveOptions {
   onProgress?: (line: string) => void;
 }
 
-/**
- * The report schema's version, `MAJOR.MINOR`: within a major version changes are additive (new
- * optional fields, new enum values are a major change); `schema/report.schema.json` describes it.
- */
-export const REPORT_SCHEMA_VERSION = '1.0';
-
-/** The machine-readable report (`--json`), described by `podproof/report.schema.json`. */
-export interface Report {
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
-  host: HostProfile;
-  session: string;
-  startedAt: string;
-  durationMs: number;
-  results: ClaimResult[];
-  /** Every command the run started, claims and harness alike (for benchmarks). */
-  commands: {
-    count: number;
-    podmanCount: number;
-    /** Sum of podman call durations (concurrent calls add up). */
-    podmanMs: number;
-    /** Wall time during which at least one podman call was running. */
-    podmanBusyMs: number;
-  };
-}
-
-export { UsageError };
+export { REPORT_SCHEMA_VERSION, type Report, UsageError };
 
 /** Run the selected claims on each identity and return the report. */
 export async function prove(opts: ProveOptions = {}): Promise<Report> {

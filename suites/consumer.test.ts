@@ -6,15 +6,77 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
+import { resolvePodmanBinary } from '../src/podman/podman.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const session = new Session();
 afterAll(() => session.teardown());
 
+/** A user's claim as an ES module for \`podproof prove --claims\` (plain JavaScript). */
+const USER_CLAIMS_JS = `import { BUSYBOX, defineClaim, imageOf, probeArm, unexplained } from 'podproof';
+
+const chown = (s) => s.capabilities?.effective.includes('chown');
+const seen = (s) => \`CapEff \${s.capabilities?.effective.join(',') || 'empty'}\`;
+
+export const dropChown = defineClaim({
+  id: 'mine.cap-drop-chown',
+  title: '--cap-drop=CHOWN takes chown away from container root',
+  source: 'podman-run(1) --cap-drop',
+  identities: ['rootful', 'rootless'],
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({
+    purpose: 'treatment: --cap-drop=CHOWN',
+    flags: ['--cap-drop=CHOWN'],
+    check: (s) => (s.capabilities ? { holds: !chown(s), observed: seen(s) } : unexplained('no CapEff')),
+  }),
+  control: probeArm({
+    purpose: 'control: default capabilities',
+    check: (s) => (s.capabilities ? { holds: chown(s), observed: seen(s) } : unexplained('no CapEff')),
+  }),
+});
+`;
+
 const CONSUMER_TEST = `import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { claims, parseSnapshot, type ClaimResult, type ProbeSnapshot, type Verdict } from 'podproof';
+import {
+  BUSYBOX,
+  claims,
+  defineClaim,
+  imageOf,
+  parseSnapshot,
+  probeArm,
+  prove,
+  type ClaimResult,
+  type Observation,
+  type ProbeSnapshot,
+  type Verdict,
+} from 'podproof';
 import { registerClaims } from 'podproof/vitest';
+
+// the same claim as claims.js, in TypeScript: defineClaim types the setup and the observations
+const effective = (s: ProbeSnapshot): Observation => ({
+  holds: s.capabilities?.effective.includes('chown') === false,
+  observed: \`CapEff \${s.capabilities?.effective.join(',') || 'empty'}\`,
+});
+const dropChown = defineClaim({
+  id: 'mine.cap-drop-chown',
+  title: '--cap-drop=CHOWN takes chown away from container root',
+  source: 'podman-run(1) --cap-drop',
+  identities: ['rootful', 'rootless'],
+  setup: imageOf(BUSYBOX),
+  treatment: probeArm({ purpose: 'treatment: --cap-drop=CHOWN', flags: ['--cap-drop=CHOWN'], check: effective }),
+  control: probeArm({
+    purpose: 'control: default capabilities',
+    check: (s) => ({ ...effective(s), holds: !effective(s).holds && s.capabilities !== undefined }),
+  }),
+});
+
+test('a user claim through prove()', async () => {
+  const report = await prove({ claims: [...claims, dropChown], only: ['mine'] });
+  const want = (process.env.CONSUMER_EXPECT ?? 'proven') as Verdict;
+  expect(report.results.length).toBeGreaterThan(0);
+  for (const r of report.results) if (r.verdict !== 'skipped') expect(r.verdict, r.reason).toBe(want);
+});
 
 const snapshot: ProbeSnapshot = parseSnapshot(readFileSync(new URL('./probe-none.txt', import.meta.url), 'utf8'));
 
@@ -28,6 +90,7 @@ test('matchers from podproof/vitest', () => {
 });
 
 registerClaims(['network.loopback-only']);
+registerClaims(['mine'], { claims: [dropChown] });
 `;
 
 describe('the packed package in a fresh project', () => {
@@ -66,6 +129,14 @@ describe('the packed package in a fresh project', () => {
       "import { defineConfig } from 'vitest/config';\nexport default defineConfig({ test: { testTimeout: 600000 } });\n",
     );
     writeFileSync(join(project, 'podproof.test.ts'), CONSUMER_TEST);
+    writeFileSync(join(project, 'claims.js'), USER_CLAIMS_JS);
+    // a podman that ignores --cap-drop=CHOWN: a host that breaks the user's claim
+    const broken = join(project, 'podman-ignores-cap-drop');
+    writeFileSync(
+      broken,
+      `#!/bin/bash\nargs=()\nfor a in "$@"; do [[ $a == --cap-drop=CHOWN ]] || args+=("$a"); done\nexec ${resolvePodmanBinary()} "\${args[@]}"\n`,
+      { mode: 0o755 },
+    );
     copyFileSync(join(root, 'test', 'captured', 'probe-rootful-none.txt'), join(project, 'probe-none.txt'));
     const install = await exec(
       [
@@ -90,6 +161,36 @@ describe('the packed package in a fresh project', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/matchers from podproof\/vitest/);
     expect(run.stdout).toMatch(/network\.loopback-only \((rootful|rootless)\)/);
+    expect(run.stdout).toMatch(/mine\.cap-drop-chown \((rootful|rootless)\)/);
+    expect(run.stdout).toMatch(/a user claim through prove\(\)/);
+
+    // the same claim refuted on a host that breaks it: through the library ...
+    const refuted = await exec(['npx', 'vitest', 'run', '-t', 'a user claim through prove'], {
+      cwd: project,
+      timeoutMs: 600_000,
+      env: { NO_COLOR: '1', PODPROOF_PODMAN: broken, CONSUMER_EXPECT: 'refuted' },
+    });
+    expect(refuted.exitCode, refuted.stdout + refuted.stderr).toBe(0);
+    // ... and from the CLI with --claims: proven, then refuted under the broken podman
+    const cli = (env: Record<string, string>, json: string) =>
+      exec(['npx', 'podproof', 'prove', '--claims', './claims.js', '--only', 'mine', '--json', json], {
+        cwd: project,
+        timeoutMs: 600_000,
+        env: { NO_COLOR: '1', ...env },
+      });
+    const verdicts = (json: string) =>
+      (JSON.parse(readFileSync(join(project, json), 'utf8')) as { results: { verdict: string }[] }).results
+        .map((r) => r.verdict)
+        .filter((v) => v !== 'skipped');
+    const healthy = await cli({}, 'healthy.json');
+    expect(healthy.exitCode, healthy.stdout + healthy.stderr).toBe(0);
+    expect(verdicts('healthy.json').length).toBeGreaterThan(0);
+    expect(new Set(verdicts('healthy.json'))).toEqual(new Set(['proven']));
+    const breaks = await cli({ PODPROOF_PODMAN: broken }, 'broken.json');
+    expect(breaks.exitCode, breaks.stdout + breaks.stderr).toBe(1);
+    expect(new Set(verdicts('broken.json'))).toEqual(new Set(['refuted']));
+    const listed = await exec(['npx', 'podproof', 'list', '--claims', './claims.js'], { cwd: project });
+    expect(listed.stdout).toMatch(/^mine\.cap-drop-chown /m);
     const tsc = await exec(['npx', 'tsc', '--noEmit', '-p', 'tsconfig.json'], {
       cwd: project,
       timeoutMs: 120_000,
