@@ -115,6 +115,8 @@ export interface ArmObservation {
   claim: string;
   identity: IdentityName;
   arm: ArmName;
+  /** What the claim's setup gave both arms (its checks read it). */
+  setup: unknown;
   observed: unknown;
 }
 
@@ -140,12 +142,7 @@ export async function runArm<S, O>(
     return { ok: false, error: err instanceof NotObserved ? why : `harness error: ${why}` };
   }
   onObserved?.(observed);
-  let judged: Observation | Unexplained;
-  try {
-    judged = arm.check(observed, setup);
-  } catch (err) {
-    judged = unexplained((err as Error).message);
-  }
+  const judged = judge(arm, observed, setup);
   if (!isUnexplained(judged)) return { ok: true, value: judged };
   const mine = ctx.log.entries.filter((e) => e.purpose?.startsWith(which));
   const last = mine[mine.length - 1] ?? ctx.log.entries[ctx.log.entries.length - 1];
@@ -154,6 +151,18 @@ export async function runArm<S, O>(
     unexplained: true,
     error: `output not explained (${arm.setting}): ${judged.unexplained}${last ? `; from ${describeEvidence(last)}` : ''}`,
   };
+}
+
+/**
+ * An arm's check on an observation, as the runner reads it: a check that throws (a helper that
+ * met output it cannot place) is output not explained, like an `unexplained()` answer.
+ */
+export function judge<S, O>(arm: Arm<S, O>, observed: O, setup: S): Observation | Unexplained {
+  try {
+    return arm.check(observed, setup);
+  } catch (err) {
+    return unexplained((err as Error).message);
+  }
 }
 
 /** Setup, treatment, control, decide: the one experiment shape every claim follows. */
@@ -166,7 +175,7 @@ async function runClaim(
     const setup = claim.setup ? await claim.setup(ctx) : undefined;
     const arm = (which: ArmName): Promise<Side> =>
       runArm(claim[which], which, ctx, setup, (observed) =>
-        onObservation?.({ claim: claim.id, identity: ctx.identity.name, arm: which, observed }),
+        onObservation?.({ claim: claim.id, identity: ctx.identity.name, arm: which, setup, observed }),
       );
     const [treatment, control] = claim.concurrentArms
       ? await Promise.all([arm('treatment'), arm('control')])

@@ -17,7 +17,7 @@ import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
-import { type RunShared, runOne, skippedResult } from './experiment.js';
+import { type ArmObservation, type RunShared, runOne, skippedResult } from './experiment.js';
 import { pool } from './pool.js';
 import { RwLock } from './rwlock.js';
 
@@ -57,6 +57,11 @@ export interface ProveOptions {
   session?: Session;
   /** Called as each result is ready. */
   onResult?: (r: ClaimResult) => void;
+  /**
+   * Called with each arm's raw observation and the claim's setup, before the check judges it:
+   * how the contrast fixtures are captured (scripts/capture-observations.mjs).
+   */
+  onObservation?: (o: ArmObservation) => void;
   /** Progress lines (fixture builds, phases). */
   onProgress?: (line: string) => void;
 }
@@ -150,7 +155,17 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       };
       const lock = new RwLock(); // exclusive claims run alone per identity
       const root = resolutions.rootful.ok ? resolutions.rootful.identity : undefined;
-      const runShared: RunShared = { identity, host, session, image, binary, storage, log, root };
+      const runShared: RunShared = {
+        identity,
+        host,
+        session,
+        image,
+        binary,
+        storage,
+        log,
+        root,
+        onObservation: opts.onObservation,
+      };
       for (const claim of claimsHere) {
         taskIdentity.push(identityName);
         taskEarly.push(claim.startEarly === true);
