@@ -14,6 +14,7 @@ import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
 import type { Report } from '../src/runner/prove.js';
 import { identitiesFromEnv } from '../src/runner/prove.js';
 import { reportSchemaErrors } from '../test/support/report-schema.js';
+import { wrapperScript } from './wrapper.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const realPodman = resolvePodmanBinary();
@@ -32,39 +33,10 @@ export function identity(name: IdentityName): { identity?: Identity; skip?: stri
   return r.ok ? { identity: r.identity } : { skip: r.reason };
 }
 
-/**
- * A fake podman that stands for a broken host: a bash script that edits the arguments of
- * `podman run` and then execs the real podman. `editRun` is bash that changes "${args[@]}",
- * with these helpers:
- * - `has ARG`: the run has this exact argument
- * - `add_after_run ARG...`: insert arguments right after `run`
- * - `replace_arg OLD NEW`: replace an exact argument
- * - `drop_args REGEX`: drop every argument matching REGEX
- * - `add_after_verb VERB ARG...`: insert arguments after podman's verb when it is VERB (the first
- *   argument after the storage flags: `create`, not `network create`); for `always`
- * `always` is bash run for every command first (it may `exec` something else).
- */
+/** A podman wrapper script in a session temp dir that stands for a broken host (see suites/wrapper.ts). */
 export function podmanWrapper(name: string, editRun: string, always = ''): string {
-  const dir = testSession.tempDir(`wrapper-${name}`);
-  const file = join(dir, 'podman');
-  writeFileSync(
-    file,
-    `#!/bin/bash
-# podproof test wrapper "${name}": simulates a broken host
-args=("$@")
-has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" ]] && return 0; done; return 1; }
-add_after_run() { local i; for i in "\${!args[@]}"; do if [[ \${args[$i]} == run ]]; then args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return; fi; done; }
-replace_arg() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$i]=$2; done; }
-drop_args() { local a kept=(); for a in "\${args[@]}"; do [[ $a =~ $1 ]] || kept+=("$a"); done; args=("\${kept[@]}"); }
-add_after_verb() { local v=$1 i=0; shift; while [[ \${args[$i]} == --root || \${args[$i]} == --runroot || \${args[$i]} == --tmpdir ]]; do i=$((i + 2)); done; [[ \${args[$i]} == "$v" ]] && args=("\${args[@]:0:$((i + 1))}" "$@" "\${args[@]:$((i + 1))}"); return 0; }
-${always}
-if has run; then
-  :
-${editRun}
-fi
-exec ${realPodman} "\${args[@]}"
-`,
-  );
+  const file = join(testSession.tempDir(`wrapper-${name}`), 'podman');
+  writeFileSync(file, wrapperScript(name, realPodman, editRun, always));
   chmodSync(file, 0o755);
   return file;
 }

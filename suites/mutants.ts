@@ -52,23 +52,13 @@ const toDaemon = async (env: MutantEnv, verb: string): Promise<WrapperEdit> =>
 
 const toUrl = (url: string, verb: string): WrapperEdit => ({
   always: `if has ${verb} && ! has --remote; then
-  while [[ \${args[0]} == --root || \${args[0]} == --runroot || \${args[0]} == --tmpdir ]]; do args=("\${args[@]:2}"); done
+  strip_globals
   exec ${realPodman} --remote --url ${url} "\${args[@]}"
 fi`,
 });
 
 const systemdRun = (env: MutantEnv) =>
   `systemd-run ${env.who.name === 'rootless' ? '--user ' : ''}--wait --pipe --quiet --collect`;
-
-/** bash: `globals` = podman's leading storage flags in `args` (so the wrapper can ask the same storage). */
-const GLOBALS = `globals=(); while [[ \${args[\${#globals[@]}]} == --root || \${args[\${#globals[@]}]} == --runroot || \${args[\${#globals[@]}]} == --tmpdir ]]; do n=\${#globals[@]}; globals+=("\${args[$n]}" "\${args[$((n + 1))]}"); done
-sess=$(printf '%s\\n' "\${args[@]}" | sed -n 's/^io.podproof.session=//p' | head -n 1)`;
-
-/** bash: replace the value after option `$1` with `$2` in `args`. */
-const REPLACE_VALUE = `replace_value() { local i; for i in "\${!args[@]}"; do [[ \${args[$i]} == "$1" ]] && args[$((i + 1))]=$2; done; }`;
-
-/** bash: drop option `$1` and the value after it from `args`. */
-const DROP_WITH_VALUE = `drop_with_value() { local a kept=() skip=0; for a in "\${args[@]}"; do if ((skip)); then skip=0; continue; fi; [[ $a == "$1" ]] && { skip=1; continue; }; kept+=("$a"); done; args=("\${kept[@]}"); }`;
 
 export const MUTANTS: Mutant[] = [
   // network.loopback-only
@@ -587,7 +577,7 @@ fi`,
     how: "a container on one of the session's networks is put on all of them, the sink's too",
     kind: 'wrapper',
     wrapper: () => ({
-      editRun: `${GLOBALS}
+      editRun: `collect_globals
 nets=$(${realPodman} "\${globals[@]}" network ls --format '{{.Name}}' | grep -E "^podproof-$sess-net-[0-9]+$" | paste -sd, -)
 for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--network=podproof-.*-net-[0-9]+$ ]] && args[$i]="--network=$nets"; done`,
     }),
@@ -598,7 +588,7 @@ for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--network=podproof-.*-net-[0-9]+
     how: 'podman ignores the network asked for and uses the one an existing container is on',
     kind: 'wrapper',
     wrapper: () => ({
-      editRun: `${GLOBALS}
+      editRun: `collect_globals
 sinknet=$(${realPodman} "\${globals[@]}" ps --filter "name=podproof-$sess-sink-" --format '{{.Networks}}' | head -n 1)
 if [[ -n $sinknet ]]; then for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--network=podproof-.*-net-[0-9]+$ ]] && args[$i]="--network=$sinknet"; done; fi`,
     }),
@@ -610,7 +600,7 @@ if [[ -n $sinknet ]]; then for i in "\${!args[@]}"; do [[ \${args[$i]} =~ ^--net
     how: "podman passes an env secret as a plain -e variable (the container's config keeps it)",
     kind: 'wrapper',
     wrapper: () => ({
-      editRun: `${GLOBALS}
+      editRun: `collect_globals
 root=$(${realPodman} "\${globals[@]}" info --format '{{.Store.GraphRoot}}')
 for i in "\${!args[@]}"; do
   if [[ \${args[$i]} == --secret && \${args[$((i + 1))]} == *,type=env,target=* ]]; then
@@ -642,7 +632,7 @@ done; args=("\${kept[@]}")`,
     how: "podman pull ignores --signature-policy (this host's own policy.json accepts anything)",
     kind: 'wrapper',
     wrapper: () => ({
-      always: `${DROP_WITH_VALUE}\nif has pull; then drop_with_value --signature-policy; fi`,
+      always: `if has pull; then drop_with_value --signature-policy; fi`,
     }),
   },
   {
@@ -655,7 +645,7 @@ done; args=("\${kept[@]}")`,
       writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }), {
         mode: 0o644,
       });
-      return { always: `${REPLACE_VALUE}\nif has pull; then replace_value --signature-policy ${policy}; fi` };
+      return { always: `if has pull; then replace_value --signature-policy ${policy}; fi` };
     },
   },
   // image.signed-only
@@ -665,7 +655,7 @@ done; args=("\${kept[@]}")`,
     how: "podman pull ignores --signature-policy (this host's own policy.json accepts anything)",
     kind: 'wrapper',
     wrapper: () => ({
-      always: `${DROP_WITH_VALUE}\nif has pull; then drop_with_value --signature-policy; fi`,
+      always: `if has pull; then drop_with_value --signature-policy; fi`,
     }),
   },
   {
@@ -673,7 +663,7 @@ done; args=("\${kept[@]}")`,
     claim: 'image.signed-only',
     how: 'podman push ignores --sign-by: the "signed" image carries no signature',
     kind: 'wrapper',
-    wrapper: () => ({ always: `${DROP_WITH_VALUE}\nif has push; then drop_with_value --sign-by; fi` }),
+    wrapper: () => ({ always: `if has push; then drop_with_value --sign-by; fi` }),
   },
   // api.socket-owner-only
   {
@@ -694,7 +684,7 @@ fi`,
     how: 'podman system service also listens on a TCP port of 127.0.0.1',
     kind: 'wrapper',
     wrapper: () => ({
-      always: `${GLOBALS}
+      always: `collect_globals
 if has service && ! has --remote; then
   ${realPodman} "\${globals[@]}" system service --time=20 tcp://127.0.0.1:$((20000 + RANDOM % 20000)) >/dev/null 2>&1 &
 fi`,
@@ -707,7 +697,7 @@ fi`,
     how: "podman image mount runs the image's command first",
     kind: 'wrapper',
     wrapper: () => ({
-      always: `${GLOBALS}
+      always: `collect_globals
 if has image && has mount && ! has unshare; then ${realPodman} "\${globals[@]}" run --rm "\${args[-1]}" >/dev/null 2>&1; fi`,
     }),
   },
