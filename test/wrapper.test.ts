@@ -89,7 +89,7 @@ describe('podman wrapper library', () => {
       'io.podproof.session=abc123',
       'img',
     ]);
-    expect(await through(run, 'collect_globals; args=("${globals[@]}" "$sess")')).toEqual([
+    expect(await through(run, `collect_globals; args=("\${globals[@]}" "$sess")`)).toEqual([
       ...GLOBALS,
       'abc123',
     ]);
