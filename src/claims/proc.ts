@@ -1,7 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import { describeEvidence } from '../exec/evidence.js';
-import { succeeded } from '../exec/run.js';
-import type { Claim, ClaimContext } from '../experiment/types.js';
+import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { isReadOnly, type Mount, mountAt } from '../parse/mounts.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
@@ -126,33 +124,6 @@ interface MaskedSetup extends ProbeSetup {
   paths: string[];
 }
 
-/**
- * The masked paths as this podman defines them: a default container is created and initialised
- * (the runtime spec is written, no process starts), its config.json read, the container removed.
- * A spec without `linux.maskedPaths` is an observation (the host masks nothing), not an error.
- */
-async function specMaskedPaths(ctx: ClaimContext, image: string): Promise<string[]> {
-  const name = ctx.session.name('spec');
-  ctx.defer(`remove ${name}`, () =>
-    ctx.podman.cmd(['rm', '-f', name], { purpose: 'cleanup', timeoutMs: 60_000 }),
-  );
-  const steps: string[][] = [
-    ['create', '--name', name, '--label', ctx.session.label, '--pull=never', image, 'true'],
-    ['init', name],
-    ['inspect', '--format', '{{.OCIConfigPath}}', name],
-  ];
-  let path = '';
-  for (const args of steps) {
-    const e = await ctx.podman.cmd(args, { purpose: `spec: ${args[0]}`, timeoutMs: 60_000 });
-    if (!succeeded(e)) throw new Error(`could not read a default container's spec: ${describeEvidence(e)}`);
-    path = e.stdout.trim();
-  }
-  const config = await ctx.exec(['cat', path], { purpose: 'spec: read config.json', timeoutMs: 15_000 });
-  const paths = succeeded(config) ? parseMaskedPaths(config.stdout) : undefined;
-  if (!paths) throw new Error(`could not read a runtime spec from ${path}: ${describeEvidence(config)}`);
-  return paths;
-}
-
 export const procMasked: Claim<MaskedSetup> = {
   id: 'proc.masked',
   title:
@@ -163,7 +134,12 @@ export const procMasked: Claim<MaskedSetup> = {
   concurrentArms: true,
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    const spec = await specMaskedPaths(ctx, image);
+    // the masked paths as this podman defines them, from the spec of a default container; a spec
+    // without linux.maskedPaths is an observation (the host masks nothing), not an error
+    const text = await ctx.podman.runtimeSpec(image, [], 'spec of a default container');
+    const spec = parseMaskedPaths(text);
+    if (!spec)
+      throw new Error(`the runtime spec is not JSON with a list of masked paths: ${text.slice(0, 200)}`);
     return { image, spec, paths: expectedMaskedPaths(spec) };
   },
   treatment: probeArm({

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IdentityName } from './identity.js';
+import { processesWhere, processStartTime } from './procs.js';
 
 /**
  * What a session made, written *before* it is made (or, for a process, the moment it has a
@@ -23,17 +24,6 @@ export function journalDir(env: NodeJS.ProcessEnv = process.env): string {
   const uid = process.getuid?.() ?? 0;
   const base = uid === 0 ? '/run' : (env.XDG_RUNTIME_DIR ?? `/tmp/podproof-${uid}`);
   return join(base, 'podproof', 'sessions');
-}
-
-/** A process's start time (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when it is gone. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name (field 2) may hold spaces and parentheses: count from the last ')'
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** Is the process that `pid` and `startTime` named still the one running (not a reused PID)? */
@@ -125,31 +115,4 @@ export function labelledProcesses(label: string): number[] {
   return processesWhere((argv) => labelsWith(argv, label)).filter((pid) => pid !== process.pid);
 }
 
-/** PIDs of the processes whose command line (argv) satisfies `match`. */
-function processesWhere(match: (argv: string[]) => boolean): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (match(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) found.push(Number(entry));
-    } catch {}
-  }
-  return found;
-}
-
-/** The container name a conmon command line watches (`-n NAME`), if this argv is conmon's (pure). */
-export function conmonContainer(argv: readonly string[]): string | undefined {
-  if (!/(^|\/)conmon$/.test(argv[0] ?? '')) return undefined;
-  const i = argv.indexOf('-n');
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-/**
- * conmon processes of a session's containers (names `podproof-ID-...`; any session when `id` is
- * undefined). Once the session's containers are removed, any left watches nothing: podman 4.3 can
- * leave one behind when a container of a killed run is removed mid-way.
- */
-export function conmonsOf(id?: string): number[] {
-  const prefix = new RegExp(`^podproof-${id ?? '[a-z0-9]+'}-`);
-  return processesWhere((argv) => prefix.test(conmonContainer(argv) ?? ''));
-}
+export { processStartTime };

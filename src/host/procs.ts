@@ -1,15 +1,14 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { allPids, processParent } from '../exec/procs.js';
 import { tcpListeners } from '../parse/host.js';
 import { readTextIfAny } from './files.js';
 
 /** The PID and every descendant of it (from /proc/*\/stat). */
 export function processTree(root: number): number[] {
   const parent = new Map<number, number>();
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {}
+  for (const p of allPids()) {
+    const ppid = processParent(p);
+    if (ppid !== undefined) parent.set(p, ppid);
   }
   const tree = [root];
   for (let i = 0; i < tree.length; i++)

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { conmonsOf } from '../exec/journal.js';
+import { processArgv, processesWhere, processUid } from '../exec/procs.js';
 import { exec } from '../exec/run.js';
 
 /** What ends an orphaned conmon's container: its runtime, the container id, the owner (pure). */
@@ -26,14 +25,9 @@ export async function endOrphanedConmons(
 ): Promise<number[]> {
   const ended: number[] = [];
   for (const pid of conmonsOf(id)) {
-    let argv: string[];
-    let uid: number;
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? -1);
-    } catch {
-      continue;
-    }
+    const argv = processArgv(pid);
+    const uid = processUid(pid) ?? -1;
+    if (!argv) continue;
     const name = argv[argv.indexOf('-n') + 1] ?? '';
     if ([...keep].some((k) => name.startsWith(`podproof-${k}-`))) continue;
     try {
@@ -61,4 +55,21 @@ export async function endOrphanedConmons(
     });
   }
   return ended;
+}
+
+/** The container name a conmon command line watches (`-n NAME`), if this argv is conmon's (pure). */
+export function conmonContainer(argv: readonly string[]): string | undefined {
+  if (!/(^|\/)conmon$/.test(argv[0] ?? '')) return undefined;
+  const i = argv.indexOf('-n');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/**
+ * conmon processes of a session's containers (names `podproof-ID-...`; any session when `id` is
+ * undefined). Once the session's containers are removed, any left watches nothing: podman 4.3 can
+ * leave one behind when a container of a killed run is removed mid-way.
+ */
+export function conmonsOf(id?: string): number[] {
+  const prefix = new RegExp(`^podproof-${id ?? '[a-z0-9]+'}-`);
+  return processesWhere((argv) => prefix.test(conmonContainer(argv) ?? ''));
 }

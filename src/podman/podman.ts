@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Evidence, EvidenceLog } from '../exec/evidence.js';
+import { describeEvidence, type Evidence, type EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
+import { processesWhere } from '../exec/procs.js';
 import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
@@ -313,6 +314,39 @@ export class Podman {
     });
   }
 
+  /**
+   * The OCI runtime spec (config.json text) this podman writes for a container of `image` with
+   * `flags`: the container is created and initialised (the spec is written, no process starts),
+   * its spec read as this identity, and the container removed. Throws with the failing command.
+   */
+  async runtimeSpec(image: string, flags: string[] = [], purpose = 'spec'): Promise<string> {
+    const name = this.session.name('spec');
+    try {
+      let path = '';
+      for (const args of [
+        ['create', '--name', name, '--label', this.session.label, '--pull=never', ...flags, image, 'true'],
+        ['init', name],
+        ['inspect', '--format', '{{.OCIConfigPath}}', name],
+      ]) {
+        const e = await this.cmd(args, { purpose: `${purpose}: ${args[0]}`, timeoutMs: 60_000 });
+        if (!succeeded(e))
+          throw new Error(`could not make a container's runtime spec: ${describeEvidence(e)}`);
+        path = e.stdout.trim();
+      }
+      const read = await exec(['cat', '--', path], {
+        identity: this.identity,
+        log: this.log,
+        signal: this.signal,
+        purpose: `${purpose}: read config.json`,
+        timeoutMs: 15_000,
+      });
+      if (!succeeded(read)) throw new Error(`could not read ${path}: ${describeEvidence(read)}`);
+      return read.stdout;
+    } finally {
+      await this.cmd(['rm', '-f', name], { purpose: 'cleanup', timeoutMs: 60_000 });
+    }
+  }
+
   /** The same handle, talking to the API service at `url` (the client/server model). */
   remote(url: string): Podman {
     return new Podman({
@@ -466,18 +500,7 @@ export class PodmanNotFoundError extends Error {
 
 /** PIDs of `podman container cleanup` processes (for one storage root, when given). */
 export function pendingCleanups(root?: string): number[] {
-  const pids: number[] = [];
-  for (const entry of entriesOf('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!args.includes('cleanup') || !args.includes('container')) continue;
-    if (root && !args.includes(root)) continue;
-    pids.push(Number(entry));
-  }
-  return pids;
+  return processesWhere(
+    (args) => args.includes('cleanup') && args.includes('container') && (!root || args.includes(root)),
+  );
 }

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * The one place podproof reads the process table (/proc): command lines, start times, parents
+ * and owners. A process that ends while it is read is left out (or undefined), never an error.
+ */
+
+/** PIDs of the processes whose command line (argv, /proc/PID/cmdline split at NUL) satisfies `match`. */
+export function processesWhere(match: (argv: string[]) => boolean): number[] {
+  const found: number[] = [];
+  for (const pid of allPids()) {
+    const argv = processArgv(pid);
+    if (argv && match(argv)) found.push(pid);
+  }
+  return found;
+}
+
+/** Every PID /proc lists. */
+export function allPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's command line, or undefined when it is gone. */
+export function processArgv(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fields 3.. of /proc/PID/stat (after the command name, which may hold spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's start time (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** A process's parent PID (field 4 of /proc/PID/stat), or undefined when it is gone. */
+export function processParent(pid: number): number | undefined {
+  const ppid = statFields(pid)?.[1];
+  return ppid === undefined ? undefined : Number(ppid);
+}
+
+/** A process's real uid (/proc/PID/status), or undefined when it is gone. */
+export function processUid(pid: number): number | undefined {
+  try {
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return uid === undefined ? undefined : Number(uid);
+  } catch {
+    return undefined;
+  }
+}
