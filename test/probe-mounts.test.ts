@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { extraDevices } from '../src/claims/devices.js';
-import { parseUidLine } from '../src/claims/nnp.js';
-import { parseMaskedPaths, viewOf } from '../src/claims/proc.js';
 import { describeMount, isReadOnly, mountAt, parseMountinfo } from '../src/parse/mounts.js';
 
 const MOUNTINFO = `1080 995 0:95 / / ro,relatime - overlay overlay rw,lowerdir=/a:/b,upperdir=/u,workdir=/w
@@ -29,44 +26,5 @@ describe('parseMountinfo', () => {
     expect(mountAt(mounts, '/nowhere')).toBeUndefined();
     expect(describeMount(undefined, '/x')).toBe('nothing mounted at /x');
     expect(describeMount(mountAt(mounts, '/tmp'), '/tmp')).toBe('/tmp tmpfs rw,nosuid,nodev,relatime');
-  });
-});
-
-describe('devices beyond the defaults', () => {
-  it('counts pts, shm, mqueue and fd entries as their parent', () => {
-    expect(extraDevices(['null', 'pts/0', 'pts/ptmx', 'shm/x', 'fd', 'stdin', 'mqueue'])).toEqual([]);
-  });
-  it('names host devices', () => {
-    expect(extraDevices(['null', 'kvm', 'net/tun', 'sda'])).toEqual(['kvm', 'net/tun', 'sda']);
-  });
-});
-
-describe('parseUidLine', () => {
-  it('reads real and effective uid', () => {
-    expect(parseUidLine('Name:\tcat\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n')).toEqual({
-      real: 1000,
-      effective: 0,
-    });
-    expect(parseUidLine('Name: cat\n')).toBeUndefined();
-  });
-});
-
-describe('masked paths', () => {
-  const mounts = parseMountinfo(`1 0 0:1 / / rw - overlay overlay rw
-2 1 0:2 /null /proc/kcore rw,nosuid - tmpfs tmpfs rw
-3 1 0:3 / /sys/firmware ro,relatime - tmpfs tmpfs ro
-4 1 0:4 / /proc/scsi rw - tmpfs tmpfs rw`);
-  it('a /dev/null bind or a read-only tmpfs is a mask; a writable tmpfs is not', () => {
-    expect(viewOf(mounts, true, '/proc/kcore')).toBe('masked');
-    expect(viewOf(mounts, true, '/sys/firmware')).toBe('masked');
-    expect(viewOf(mounts, true, '/proc/scsi')).toBe('visible');
-    expect(viewOf(mounts, false, '/proc/acpi')).toBe('absent');
-    expect(viewOf(mounts, true, '/proc/keys')).toBe('visible');
-  });
-  it('reads linux.maskedPaths from a runtime spec', () => {
-    expect(parseMaskedPaths('{"linux":{"maskedPaths":["/proc/kcore"]}}')).toEqual(['/proc/kcore']);
-    expect(parseMaskedPaths('{"linux":{}}')).toEqual([]);
-    expect(parseMaskedPaths('{"linux":{"maskedPaths":[1]}}')).toBeUndefined();
-    expect(parseMaskedPaths('not json')).toBeUndefined();
   });
 });

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { holderScript, parseSeen } from '../../src/claims/secrets.js';
+import { sessionSecrets } from '../../src/podman/podman.js';
+
+describe('secrets.not-committed', () => {
+  it('reads the two lines the containers print', () => {
+    expect(parseSeen('file: abc\nenv: abc\n')).toEqual({ file: 'abc', env: 'abc' });
+    expect(parseSeen('file: \nenv: \n')).toEqual({ file: '', env: '' });
+  });
+  it("the holder writes the file only where the secret's is missing", () => {
+    expect(holderScript('s1')).toMatch(/\[ -e \/run\/secrets\/s1 \] \|\|/);
+  });
+  it('teardown finds secrets by the session prefix only', () => {
+    const names = 'podproof-abc123def0-secret-1\npodproof-zzz999yyy0-secret-2\nmy-own-secret\n';
+    expect(sessionSecrets(names, 'abc123def0')).toEqual(['podproof-abc123def0-secret-1']);
+    expect(sessionSecrets(names, undefined)).toEqual([
+      'podproof-abc123def0-secret-1',
+      'podproof-zzz999yyy0-secret-2',
+    ]);
+  });
+});

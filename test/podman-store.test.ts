@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { isStaleRootlessState, netnsFileInSpec } from '../src/podman/podman.js';
+
+describe('a stale rootless store (what a SIGKILL of the pause process and conmon leaves)', () => {
+  // as CI met it, after the machine that ran an unfinished test was stopped (podman 4.3.1)
+  const refused = {
+    exitCode: 1,
+    stderr:
+      'time="2026-11-26T05:21:03Z" level=warning msg="\\"/\\" is not a shared mount, this could cause issues or missing mounts with rootless containers"\n' +
+      'time="2026-11-26T05:21:03Z" level=error msg="invalid internal status, try resetting the pause process with \\"/usr/bin/podman system migrate\\": could not find any running process: no such process"\n',
+  };
+  it("is recognised by podman's own words, and only on a failure", () => {
+    expect(isStaleRootlessState(refused)).toBe(true);
+    expect(isStaleRootlessState({ ...refused, exitCode: 0 })).toBe(false);
+  });
+  it('is also the race where a conmon dies while podman joins it', () => {
+    // seen on this host when the pause process and a conmon were SIGKILLed a moment before
+    const raced =
+      'level=error msg="invalid internal status, try resetting the pause process with \\"podman system migrate\\": cannot re-exec process to join the existing user namespace"\n';
+    expect(isStaleRootlessState({ exitCode: 1, stderr: raced })).toBe(true);
+  });
+  it('not a newuidmap that cannot map (the same first words, in the Debian 13 VM under NoNewPrivileges)', () => {
+    const newuidmap =
+      'time="2026-11-26T07:50:39Z" level=error msg="invalid internal status, try resetting the pause process with \\"/usr/bin/podman system migrate\\": cannot set up namespace using \\"/usr/bin/newuidmap\\": exit status 1"\n';
+    expect(isStaleRootlessState({ exitCode: 1, stderr: newuidmap })).toBe(false);
+  });
+  it('another failure, or the warning alone, is not it', () => {
+    expect(isStaleRootlessState({ exitCode: 1, stderr: refused.stderr.split('\n')[0] ?? '' })).toBe(false);
+    expect(
+      isStaleRootlessState({
+        exitCode: 125,
+        stderr: 'Error: cannot setup namespace using newuidmap: exit status 1',
+      }),
+    ).toBe(false);
+  });
+});
+
+describe("a stale store's network namespace files (removed once podproof has reset its store)", () => {
+  const spec = (path?: string) =>
+    JSON.stringify({
+      linux: { namespaces: [{ type: 'pid' }, { type: 'network', ...(path ? { path } : {}) }] },
+    });
+  const rootless = { uid: 1001, runtimeDir: '/run/user/1001' };
+  it("takes the network namespace's file from the spec, in the identity's own netns dir only", () => {
+    const file = '/run/user/1001/netns/netns-7ac18093-974d-b64c-6bdd-50ee51c7844a';
+    expect(netnsFileInSpec(spec(file), rootless)).toBe(file);
+    expect(netnsFileInSpec(spec('/run/netns/netns-1b2c'), { uid: 0, runtimeDir: '/run' })).toBe(
+      '/run/netns/netns-1b2c',
+    );
+  });
+  it('nothing for --network=none/host, a /proc path, a path that climbs out, or no JSON', () => {
+    expect(netnsFileInSpec(spec(), rootless)).toBeUndefined();
+    expect(netnsFileInSpec(spec('/proc/4242/ns/net'), rootless)).toBeUndefined();
+    expect(netnsFileInSpec(spec('/run/user/1001/netns/../../../etc/passwd'), rootless)).toBeUndefined();
+    expect(netnsFileInSpec(spec('/run/netns/netns-1b2c'), rootless)).toBeUndefined();
+    expect(netnsFileInSpec('{', rootless)).toBeUndefined();
+  });
+});
