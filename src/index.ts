@@ -32,6 +32,7 @@ export {
   isUnexplained,
   NotObserved,
   type Outcome,
+  OutputNotExplained,
   type RootAccess,
   SkipClaim,
   type Unexplained,

@@ -171,6 +171,14 @@ describe('the packed package in a fresh project', () => {
       env: { NO_COLOR: '1', PODPROOF_PODMAN: broken, CONSUMER_EXPECT: 'refuted' },
     });
     expect(refuted.exitCode, refuted.stdout + refuted.stderr).toBe(0);
+    // ... through podproof/vitest: registerClaims' test of the claim fails, saying refuted ...
+    const failing = await exec(['npx', 'vitest', 'run', '-t', 'mine\\.cap-drop-chown'], {
+      cwd: project,
+      timeoutMs: 600_000,
+      env: { NO_COLOR: '1', PODPROOF_PODMAN: broken },
+    });
+    expect(failing.exitCode, failing.stdout + failing.stderr).toBe(1);
+    expect(failing.stdout + failing.stderr).toMatch(/refuted/);
     // ... and from the CLI with --claims: proven, then refuted under the broken podman
     const cli = (env: Record<string, string>, json: string) =>
       exec(['npx', 'podproof', 'prove', '--claims', './claims.js', '--only', 'mine', '--json', json], {

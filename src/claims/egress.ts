@@ -1,7 +1,7 @@
 import { clientImage } from '../apparatus/images.js';
 import { type NetworkSink, networkSink, resolvConfVolume } from '../apparatus/network-sink.js';
 import { describeExit, type Evidence } from '../exec/evidence.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -99,7 +99,7 @@ function results(s: ProbeSnapshot, client: Client, token: string) {
   const name = classifyRun(client, attemptRun(s, 'name'), token);
   // without a network a connect cannot time out: a timeout there is not the expected failure
   const bad = [ip, name].find((r) => r.kind === 'unexpected' || r.kind === 'dropped');
-  if (bad) throw new Error(`the client did not run as expected: ${bad.detail}`);
+  if (bad) throw new OutputNotExplained(`the client did not run as expected: ${bad.detail}`);
   return { ip, name };
 }
 

@@ -1,6 +1,6 @@
 import { clientImage } from '../apparatus/images.js';
 import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
-import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
+import { type Claim, type ClaimContext, OutputNotExplained, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -43,7 +43,7 @@ export function inCidr(ip: string, cidr: string): boolean {
 function crossRun(s: ProbeSnapshot, client: Client, sink: NetworkSink) {
   const result = classifyRun(client, attemptRun(s, 'cross'), sink.token);
   if (!['reached', 'dropped'].includes(result.kind))
-    throw new Error(`the client did not run as expected: ${result.detail}`);
+    throw new OutputNotExplained(`the client did not run as expected: ${result.detail}`);
   const others = s.interfaces.filter((i) => !i.loopback);
   const onSinkNet = others.some((i) => i.addresses.some((a) => inCidr(sink.ip, a)));
   return { result, separate: others.length > 0 && !onSinkNet };

@@ -1,6 +1,6 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
@@ -64,7 +64,8 @@ export function classifyLookup(text: string, exitCode: number): Lookup {
 function lookupRun(s: ProbeSnapshot) {
   const a = attemptOf(s, 'lookup');
   const lookup = classifyLookup(a.text, a.exitCode);
-  if (lookup.kind === 'unexpected') throw new Error(`the lookup did not run as expected: ${lookup.detail}`);
+  if (lookup.kind === 'unexpected')
+    throw new OutputNotExplained(`the lookup did not run as expected: ${lookup.detail}`);
   const gateway = s.routes.find((r) => r.destination === '0.0.0.0' && r.prefix === 0)?.gateway;
   return { lookup, ownServer: gateway !== undefined && gateway === lookup.server };
 }

@@ -1,5 +1,5 @@
 import { PRIVS, SUID_CAT } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
@@ -22,7 +22,8 @@ export function parseUidLine(status: string): { real: number; effective: number 
 function setuidRun(s: ProbeSnapshot) {
   const a = attemptOf(s, SUID_STATUS.name);
   const uid = a.exitCode === 0 ? parseUidLine(a.text) : undefined;
-  if (!uid) throw new Error(`the setuid binary did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
+  if (!uid)
+    throw new OutputNotExplained(`the setuid binary did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
   return uid;
 }
 

@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { isReadOnly, type Mount, mountAt } from '../parse/mounts.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
@@ -60,7 +60,8 @@ export function pathViews(s: ProbeSnapshot, paths: readonly string[]): Map<strin
       .map((m) => [m[2] ?? '', m[1] === 'present']),
   );
   const missing = paths.filter((p) => !lines.has(p));
-  if (missing.length) throw new Error(`the probe did not report ${missing.join(', ')}: ${lastLineOf(a)}`);
+  if (missing.length)
+    throw new OutputNotExplained(`the probe did not report ${missing.join(', ')}: ${lastLineOf(a)}`);
   return new Map(paths.map((p) => [p, viewOf(s.mounts, lines.get(p) === true, p)]));
 }
 

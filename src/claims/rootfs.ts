@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { describeMount, isReadOnly, mountAt } from '../parse/mounts.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
@@ -21,7 +21,7 @@ export const WRITE_ATTEMPTS: Attempt[] = ['/', ...WRITABLE_DIRS].map((dir) => ({
 const wrote = (s: ProbeSnapshot, dir: string) => {
   const a = attemptOf(s, `write-${slug(dir)}`);
   if (brokeItself(a))
-    throw new Error(`the write to ${dir} did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
+    throw new OutputNotExplained(`the write to ${dir} did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
   return { ok: a.exitCode === 0 && a.text.includes('wrote'), erofs: /Read-only file system/.test(a.text), a };
 };
 

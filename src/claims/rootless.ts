@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
-import { type Claim, SkipClaim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
@@ -23,7 +23,7 @@ function view(s: ProbeSnapshot, token: string) {
   const owner = attemptOf(s, 'owner');
   const read = attemptOf(s, 'read');
   if (uid.exitCode !== 0 || owner.exitCode !== 0)
-    throw new Error(`id or stat did not run: ${lastLineOf(uid)} ${lastLineOf(owner)}`.trim());
+    throw new OutputNotExplained(`id or stat did not run: ${lastLineOf(uid)} ${lastLineOf(owner)}`.trim());
   const root = s.uidMap.find((r) => r.inside === 0);
   return {
     uid: uid.text.trim(),

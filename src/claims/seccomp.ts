@@ -1,5 +1,5 @@
 import { PRIVS } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
@@ -15,7 +15,8 @@ export const PERSONALITY: Attempt = { name: 'personality', argv: ['setarch', '-R
 
 const personality = (s: ProbeSnapshot) => {
   const a = attemptOf(s, PERSONALITY.name);
-  if (brokeItself(a)) throw new Error(`setarch did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
+  if (brokeItself(a))
+    throw new OutputNotExplained(`setarch did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
   return a;
 };
 

@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { describeMount, isReadOnly, type Mount, mountAt } from '../parse/mounts.js';
 import { attemptOf, brokeItself, lastLineOf } from '../probe/attempt.js';
@@ -27,7 +27,8 @@ export const cgroupMounts = (mounts: readonly Mount[]): Mount[] =>
 
 function sysWrite(s: ProbeSnapshot) {
   const a = attemptOf(s, SYS_WRITE.name);
-  if (brokeItself(a)) throw new Error(`the write to /sys did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
+  if (brokeItself(a))
+    throw new OutputNotExplained(`the write to /sys did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
   return {
     erofs: a.exitCode !== 0 && /Read-only file system/.test(a.text),
     line: a.exitCode === 0 ? 'written' : lastLineOf(a),

@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import type { Claim } from '../experiment/types.js';
+import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { describeMount, mountAt } from '../parse/mounts.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
@@ -14,7 +14,8 @@ export const RUN_FROM_VOLUME: Attempt = { name: 'exec', argv: [`${VOLUME_AT}/bus
 function execRun(s: ProbeSnapshot) {
   const a = attemptOf(s, RUN_FROM_VOLUME.name);
   // 127 is "not found": the volume or the binary is missing, which says nothing about noexec
-  if (a.exitCode === 127) throw new Error(`the binary on the volume was not found: ${lastLineOf(a)}`);
+  if (a.exitCode === 127)
+    throw new OutputNotExplained(`the binary on the volume was not found: ${lastLineOf(a)}`);
   return {
     ran: a.exitCode === 0,
     denied: a.exitCode === 126 && /Permission denied/.test(a.text),

@@ -16,3 +16,15 @@ export class NotObserved extends Error {
     this.name = 'NotObserved';
   }
 }
+
+/**
+ * Thrown by a helper deep inside a pure check (a parser of an attempt's output) that meets output
+ * it cannot place; the runner reads it as the check's `unexplained()` answer. Any other throw
+ * from a check is a bug in the check, reported as such.
+ */
+export class OutputNotExplained extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'OutputNotExplained';
+  }
+}

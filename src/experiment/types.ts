@@ -1,6 +1,6 @@
 import type { ImageSpec } from '../apparatus/images.js';
 import type { IdentityExec } from '../exec/context.js';
-import { NotObserved } from '../exec/errors.js';
+import { NotObserved, OutputNotExplained } from '../exec/errors.js';
 import type { Evidence, EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
@@ -52,7 +52,7 @@ export interface ClaimContext extends RootAccess {
   defer(name: string, fn: () => Promise<unknown> | unknown): void;
 }
 
-export { NotObserved };
+export { NotObserved, OutputNotExplained };
 
 /** Thrown by a claim's setup when the host lacks what it needs: the row is `skipped` with this reason. */
 export class SkipClaim extends Error {

@@ -1,13 +1,14 @@
+import { OutputNotExplained } from '../exec/errors.js';
 import type { Section } from './sections.js';
 import type { ProbeSnapshot } from './snapshot.js';
 
 /**
  * An attempt's output and exit code. A missing section means the script never got there: a
- * harness error, never evidence (thrown, so the arm is `error`).
+ * harness error, never evidence (thrown as output not explained, so the arm is `error`).
  */
 export function attemptOf(s: ProbeSnapshot, name: string): Section {
   const a = s.attempts[name];
-  if (!a) throw new Error(`the probe did not run its ${name} attempt`);
+  if (!a) throw new OutputNotExplained(`the probe did not run its ${name} attempt`);
   return a;
 }
 

@@ -12,6 +12,7 @@ import {
   isUnexplained,
   NotObserved,
   type Outcome,
+  OutputNotExplained,
   type RootAccess,
   SkipClaim,
   type Unexplained,
@@ -154,14 +155,16 @@ export async function runArm<S, O>(
 }
 
 /**
- * An arm's check on an observation, as the runner reads it: a check that throws (a helper that
- * met output it cannot place) is output not explained, like an `unexplained()` answer.
+ * An arm's check on an observation, as the runner reads it: a helper that met output it cannot
+ * place (`OutputNotExplained`) is the check's `unexplained()` answer; any other throw is a bug in
+ * the check, unexplained too (an `error` row), and said to be one.
  */
 export function judge<S, O>(arm: Arm<S, O>, observed: O, setup: S): Observation | Unexplained {
   try {
     return arm.check(observed, setup);
   } catch (err) {
-    return unexplained((err as Error).message);
+    const why = (err as Error).message;
+    return unexplained(err instanceof OutputNotExplained ? why : `the check itself failed (${why})`);
   }
 }
 
