@@ -1,8 +1,8 @@
 // The VM harness's pure parts: its recipe and cache key, the accelerator trial's reading, qemu's
 // argv, the guest's plan and the acceptance checks over captured guest output.
 import { describe, expect, it } from 'vitest';
-import { checkVmReports, crunPlan, planText, STEPS } from '../vm/check.mjs';
-import { fleetInventory } from '../vm/fleet.mjs';
+import { checkVmReports, crunPlan, planText, STEPS } from '../vm/check.js';
+import { fleetInventory } from '../vm/fleet.js';
 import {
   bootFiles,
   crunSource,
@@ -10,8 +10,8 @@ import {
   mmdebstrapArgv,
   parsePackages,
   recipeHash,
-} from '../vm/image.mjs';
-import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.mjs';
+} from '../vm/image.js';
+import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.js';
 
 describe('the VM image recipe', () => {
   it('reads one package per line, without comments', () => {
@@ -122,7 +122,7 @@ describe('the accelerator, found by trying', () => {
 
 describe('qemu argv', () => {
   const image = { kernel: '/c/vmlinuz', initrd: '/c/initrd.img', disk: '/c/disk.img' };
-  const base = { image, overlay: '/t/o.qcow2', accel: 'tcg', consoleFile: '/t/console.log' };
+  const base = { image, overlay: '/t/o.qcow2', accel: 'tcg' as const, consoleFile: '/t/console.log' };
   it('has a restricted network (no way out), the checkout read-only and the output writable', () => {
     const argv = qemuArgv({
       ...base,

@@ -1,16 +1,11 @@
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { socketActivationNeeds } from '../systemd/echo.js';
-import { type ServedAfterTeardown, servesAfterTeardown } from '../systemd/userns.js';
+import { type ServedAfterTeardown, servesAfterTeardown, USERNS_REFUSED } from '../systemd/userns.js';
+
+export { USERNS_REFUSED };
 
 import { type EchoSetup, echoSetup, withRuntimeNote } from './systemd-echo.js';
-
-/**
- * What rootless podman says when it cannot create its user namespace: the setuid newuidmap does
- * not map under NoNewPrivileges ("newuidmap: write to uid_map failed", podman's "cannot set up
- * namespace using .../newuidmap").
- */
-export const USERNS_REFUSED = /newuidmap|newgidmap|cannot set up namespace/i;
 
 /**
  * Control check (pure): without the oneshot the restricted service does not serve, and it failed

@@ -9,6 +9,13 @@ import { describeSocat, type EchoEnv, echoed, startEchoSocket } from './echo.js'
 import { RESTRICTED_SERVICE } from './serve.js';
 import { execLine } from './units.js';
 
+/**
+ * What rootless podman says when it cannot create its user namespace: the setuid newuidmap does
+ * not map under NoNewPrivileges ("newuidmap: write to uid_map failed", podman's "cannot set up
+ * namespace using .../newuidmap").
+ */
+export const USERNS_REFUSED = /newuidmap|newgidmap|cannot set up namespace/i;
+
 /** What tearing the user namespace down and serving after it needs. */
 export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd'> };
 

@@ -14,11 +14,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describeEvidence, exec } from '../dist/index.js';
+import { join } from 'node:path';
+import { describeEvidence, type Evidence } from '../src/exec/evidence.js';
+import type { Identity } from '../src/exec/identity.js';
+import { type ExecOptions, exec } from '../src/exec/run.js';
+import type { Session } from '../src/exec/session.js';
+import { checkoutDir } from './paths.js';
+import type { VmImage } from './qemu.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** The recipe's files (vm/image/packages, vm/image/customize), in the checkout. */
+const recipeDir = () => join(checkoutDir(), 'vm', 'image');
 export const SUITE = 'trixie';
 export const MIRROR = 'http://deb.debian.org/debian';
 /**
@@ -30,21 +35,22 @@ export const MIRROR = 'http://deb.debian.org/debian';
  * every other package stays trixie's (APT::Default-Release). PODPROOF_VM_CRUN=trixie builds the
  * stock image, whose two refuted rows vm/waivers-trixie-crun.json accepts.
  */
-export const CRUN_SOURCES = ['forky', 'trixie'];
+export const CRUN_SOURCES = ['forky', 'trixie'] as const;
+export type CrunSource = (typeof CRUN_SOURCES)[number];
 
 /** The crun source asked for (PODPROOF_VM_CRUN, default forky); anything else is named. */
-export function crunSource(env = process.env) {
+export function crunSource(env: NodeJS.ProcessEnv = process.env): CrunSource {
   const crun = env.PODPROOF_VM_CRUN || 'forky';
-  if (!CRUN_SOURCES.includes(crun))
+  if (!(CRUN_SOURCES as readonly string[]).includes(crun))
     throw new Error(`PODPROOF_VM_CRUN=${crun}: expected one of ${CRUN_SOURCES.join(', ')}`);
-  return crun;
+  return crun as CrunSource;
 }
 
 /** The disk's size (sparse: only what is written takes space). Container storage for three users lives here. */
 export const DISK_SIZE = '8G';
 
 /** The package list of a `packages` file's text: one per line, `#` comments (pure). */
-export function parsePackages(text) {
+export function parsePackages(text: string): string[] {
   return text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
@@ -57,7 +63,17 @@ export function parsePackages(text) {
  * Release file is checked for its signature but not its Valid-Until (a week for testing: a mirror or
  * cache a few weeks behind, as this build machine's is, would otherwise refuse the whole build).
  */
-export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' }) {
+export function mmdebstrapArgv({
+  packages,
+  customize,
+  tarball,
+  crun = 'forky',
+}: {
+  packages: string[];
+  customize: string;
+  tarball: string;
+  crun?: string;
+}): string[] {
   const fromForky = crun === 'forky';
   return [
     'mmdebstrap',
@@ -75,8 +91,8 @@ export function mmdebstrapArgv({ packages, customize, tarball, crun = 'forky' })
 }
 
 /** The installed version of each named package, from a rootfs's dpkg status file (pure). */
-export function installedVersions(statusText, names) {
-  const versions = {};
+export function installedVersions(statusText: string, names: readonly string[]): Record<string, string> {
+  const versions: Record<string, string> = {};
   for (const stanza of statusText.split(/\n\n+/)) {
     const name = /^Package: (.+)$/m.exec(stanza)?.[1];
     const version = /^Version: (.+)$/m.exec(stanza)?.[1];
@@ -87,7 +103,15 @@ export function installedVersions(statusText, names) {
 }
 
 /** The recipe's hash (pure): everything that decides what the image holds. */
-export function recipeHash({ packagesText, customizeText, crun = 'forky' }) {
+export function recipeHash({
+  packagesText,
+  customizeText,
+  crun = 'forky',
+}: {
+  packagesText: string;
+  customizeText: string;
+  crun?: string;
+}): string {
   const argv = mmdebstrapArgv({
     packages: parsePackages(packagesText),
     customize: 'HOOK',
@@ -100,20 +124,21 @@ export function recipeHash({ packagesText, customizeText, crun = 'forky' }) {
     .slice(0, 16);
 }
 
-export function readRecipe(env = process.env) {
-  const packagesText = readFileSync(join(here, 'image', 'packages'), 'utf8');
-  const customizeText = readFileSync(join(here, 'image', 'customize'), 'utf8');
+/** The current recipe: its files, the crun source, and their hash. */
+export function readRecipe(env: NodeJS.ProcessEnv = process.env) {
+  const packagesText = readFileSync(join(recipeDir(), 'packages'), 'utf8');
+  const customizeText = readFileSync(join(recipeDir(), 'customize'), 'utf8');
   const crun = crunSource(env);
   return { packagesText, customizeText, crun, hash: recipeHash({ packagesText, customizeText, crun }) };
 }
 
 /** Where built images are kept (PODPROOF_VM_CACHE, else ~/.cache/podproof/vm). */
-export function cacheRoot(env = process.env) {
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.PODPROOF_VM_CACHE || join(env.HOME || homedir(), '.cache', 'podproof', 'vm');
 }
 
 /** The kernel and initrd in a rootfs's /boot (pure over a listing): the newest pair. */
-export function bootFiles(names) {
+export function bootFiles(names: readonly string[]): { kernel: string; initrd: string; version: string } {
   const kernels = names.filter((n) => /^vmlinuz-/.test(n)).sort();
   const kernel = kernels[kernels.length - 1];
   if (!kernel) throw new Error(`no kernel in /boot: ${names.join(' ')}`);
@@ -123,10 +148,19 @@ export function bootFiles(names) {
   return { kernel, initrd, version };
 }
 
-async function must(argv, opts, what) {
+async function must(argv: string[], opts: ExecOptions, what: string): Promise<Evidence> {
   const e = await exec(argv, opts);
   if (e.exitCode !== 0 || e.failure) throw new Error(`${what} failed: ${describeEvidence(e)}`);
   return e;
+}
+
+/** The cached image and how it came to be. */
+export interface CachedImage extends VmImage {
+  dir: string;
+  hash: string;
+  crun: CrunSource;
+  built: boolean;
+  buildSeconds?: number;
 }
 
 /**
@@ -135,7 +169,15 @@ async function must(argv, opts, what) {
  * runs as the rootless user in unshare mode: its chroot mounts live in a namespace that dies with
  * it, so no teardown ever removes a tree with /proc or /dev mounted in it.
  */
-export async function ensureImage({ session, builder, log }) {
+export async function ensureImage({
+  session,
+  builder,
+  log,
+}: {
+  session: Session;
+  builder: Identity;
+  log: (line: string) => void;
+}): Promise<CachedImage> {
   const recipe = readRecipe();
   const dir = join(cacheRoot(), recipe.hash);
   const image = {
@@ -153,7 +195,7 @@ export async function ensureImage({ session, builder, log }) {
   // the builder (an unprivileged user) writes the tarball; root unpacks it with ownership kept
   chownSync(work, builder.uid, builder.gid);
   const customize = join(work, 'customize');
-  copyFileSync(join(here, 'image', 'customize'), customize);
+  copyFileSync(join(recipeDir(), 'customize'), customize);
   const tarball = join(work, 'rootfs.tar');
   log(`building the VM image ${recipe.hash} (mmdebstrap ${SUITE}, crun from ${recipe.crun}; about 1-2 min)`);
   await must(

@@ -3,18 +3,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeEvidence, exec } from '../dist/index.js';
+import { describeEvidence, type Evidence } from '../src/exec/evidence.js';
+import { type BackgroundProcess, exec } from '../src/exec/run.js';
+import type { Session } from '../src/exec/session.js';
 
 /** The guest's network (qemu user networking, restricted): vm/guest/boot configures it statically. */
 export const GUEST_NET = { cidr: '10.0.2.0/24', address: '10.0.2.15/24', gateway: '10.0.2.2' };
 
+export type Accel = 'kvm' | 'tcg';
+
+/** The cached VM image's files (vm/image.ts). */
+export interface VmImage {
+  disk: string;
+  kernel: string;
+  initrd: string;
+}
+
+/** A 9p share: tag -> a host folder, read-only or not. */
+export type Shares = Record<string, { path: string; readonly: boolean }>;
+
 /** Machine options for an accelerator (pure). TCG: every host core as a guest CPU, all of qemu's CPU features. */
-export function accelArgs(accel) {
+export function accelArgs(accel: Accel): string[] {
   return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
 }
 
 /** qemu with nothing but a q35 machine on this accelerator, no display or monitor, the serial console to a file (pure). */
-function headlessMachine(accel, consoleFile) {
+function headlessMachine(accel: Accel, consoleFile: string): string[] {
   return [
     'qemu-system-x86_64',
     '-nodefaults',
@@ -36,7 +50,15 @@ function headlessMachine(accel, consoleFile) {
  * the serial console (KVM runs it), or qemu reported a KVM error (a PVM-only /dev/kvm: "KVM
  * internal error ... emulation failure"), or nothing came in time.
  */
-export function classifyKvmTrial({ console: text, stderr, exited }) {
+export function classifyKvmTrial({
+  console: text,
+  stderr,
+  exited,
+}: {
+  console: string;
+  stderr: string;
+  exited: boolean;
+}): { works: boolean; why: string } {
   if (/Linux version \d/.test(text)) return { works: true, why: 'the kernel booted under KVM' };
   const err =
     /KVM internal error[^\n]*|failed to initialize kvm[^\n]*|Could not access KVM kernel module[^\n]*/i.exec(
@@ -55,7 +77,15 @@ export function classifyKvmTrial({ console: text, stderr, exited }) {
  * KVM or TCG, by trying: boot the kernel alone under KVM for up to `limitMs` and watch its
  * console. No /dev/kvm means TCG without a trial.
  */
-export async function detectAccel({ session, kernel, limitMs = 20_000 }) {
+export async function detectAccel({
+  session,
+  kernel,
+  limitMs = 20_000,
+}: {
+  session: Session;
+  kernel: string;
+  limitMs?: number;
+}): Promise<{ accel: Accel; why: string }> {
   if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
   const dir = session.tempDir('vm-kvm-trial');
   const consoleFile = join(dir, 'console.log');
@@ -89,9 +119,6 @@ export async function detectAccel({ session, kernel, limitMs = 20_000 }) {
 
 /**
  * The qemu argv of a boot (pure). `shares`: 9p tag -> { path, readonly }.
- * @param {{ image: { kernel: string, initrd: string }, overlay: string, accel: string, consoleFile: string,
- *   shares: Record<string, { path: string, readonly: boolean }>, memory?: string, cpus?: number,
- *   hostfwd?: { port: number } }} opts
  */
 export function qemuArgv({
   image,
@@ -102,7 +129,16 @@ export function qemuArgv({
   memory = '4G',
   cpus = 2,
   hostfwd = undefined,
-}) {
+}: {
+  image: Pick<VmImage, 'kernel' | 'initrd'>;
+  overlay: string;
+  accel: Accel;
+  consoleFile: string;
+  shares: Shares;
+  memory?: string;
+  cpus?: number;
+  hostfwd?: { port: number } | undefined;
+}): string[] {
   const argv = [
     ...headlessMachine(accel, consoleFile),
     '-name',
@@ -133,11 +169,35 @@ export function qemuArgv({
   return argv;
 }
 
+/** Options for {@link startVm}. */
+export interface StartVm {
+  session: Session;
+  image: VmImage;
+  accel: Accel;
+  shares: Shares;
+  log: (line: string) => void;
+  hostfwd?: { port: number } | undefined;
+}
+
+/** A started VM: its qemu process, its run folder and its console so far. */
+export interface StartedVm {
+  vm: BackgroundProcess;
+  dir: string;
+  consoleText: () => string;
+}
+
 /**
  * Start the VM on a fresh overlay of the cached image. The VM process is the session's: SIGINT
  * stops it, `podproof clean` after a SIGKILL.
  */
-export async function startVm({ session, image, accel, shares, log, hostfwd = undefined }) {
+export async function startVm({
+  session,
+  image,
+  accel,
+  shares,
+  log,
+  hostfwd = undefined,
+}: StartVm): Promise<StartedVm> {
   const dir = session.tempDir('vm-run');
   const overlay = join(dir, 'overlay.qcow2');
   const made = await exec(
@@ -158,9 +218,12 @@ export async function startVm({ session, image, accel, shares, log, hostfwd = un
 }
 
 /** Wait for a started VM to power off (its reboots included), at most `limitMs`; stop it then. */
-export async function untilPoweredOff({ vm, consoleText }, limitMs) {
-  let timer;
-  const timedOut = new Promise((resolve) => {
+export async function untilPoweredOff(
+  { vm, consoleText }: Pick<StartedVm, 'vm' | 'consoleText'>,
+  limitMs: number,
+): Promise<{ evidence: Evidence; timedOut: boolean; console: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), limitMs);
   });
   const first = await Promise.race([vm.ended, timedOut]);
@@ -170,6 +233,9 @@ export async function untilPoweredOff({ vm, consoleText }, limitMs) {
 }
 
 /** Boot, and wait for the guest to power off (see {@link startVm}, {@link untilPoweredOff}). */
-export async function bootVm({ limitMs, ...opts }) {
+export async function bootVm({
+  limitMs,
+  ...opts
+}: StartVm & { limitMs: number }): ReturnType<typeof untilPoweredOff> {
   return untilPoweredOff(await startVm(opts), limitMs);
 }

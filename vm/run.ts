@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 // npm run test:vm: prove the catalog on a second host kind, a Debian 13 VM (systemd as PID 1,
 // cgroup v2, podman 5.4, crun, pasta), beside this machine.
 //
-//   build   the disk image with mmdebstrap (cached by its recipe's hash; vm/image.mjs)
+//   build   the disk image with mmdebstrap (cached by its recipe's hash; vm/image.ts)
 //   boot    qemu, KVM where it works and TCG otherwise (found by trying), no network out;
-//           the checkout shared read-only, an output folder shared writable (vm/qemu.mjs)
+//           the checkout shared read-only, an output folder shared writable (vm/qemu.ts)
 //   inside  vm/guest/boot: prepare-host, `prove --json` as root and as the normal user, the
 //           reboot test of systemd.userns-precreated, then power off
 //   report  this machine's report and the VM's side by side (`podproof merge`), written to
@@ -15,15 +14,18 @@
 // Everything it makes is journaled by a podproof session: SIGINT tears it down, `podproof clean`
 // after a SIGKILL.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describeEvidence, exec, resolveIdentity, Session } from '../dist/index.js';
-import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.mjs';
-import { fleetRun } from './fleet.mjs';
-import { cacheRoot, ensureImage } from './image.mjs';
-import { bootVm, detectAccel } from './qemu.mjs';
+import { join, resolve } from 'node:path';
+import { describeEvidence } from '../src/exec/evidence.js';
+import { resolveIdentity } from '../src/exec/identity.js';
+import { exec } from '../src/exec/run.js';
+import { Session } from '../src/exec/session.js';
+import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.js';
+import { fleetRun } from './fleet.js';
+import { type CachedImage, cacheRoot, ensureImage } from './image.js';
+import { checkoutDir } from './paths.js';
+import { type Accel, bootVm, detectAccel } from './qemu.js';
 
-const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const checkout = checkoutDir();
 const cli = join(checkout, 'dist', 'cli.js');
 const outDir = resolve(process.env.PODPROOF_VM_OUT || join(checkout, 'reports', 'vm'));
 /**
@@ -31,16 +33,16 @@ const outDir = resolve(process.env.PODPROOF_VM_OUT || join(checkout, 'reports', 
  * 40 min under KVM and 120 min under TCG (the whole catalog, both users and the reboots took
  * 52 min here under TCG, nothing else running).
  */
-const vmLimitMs = (accel) =>
+const vmLimitMs = (accel: Accel) =>
   Number(process.env.PODPROOF_VM_LIMIT_S || (accel === 'tcg' ? 120 : 40) * 60) * 1000;
 /** PODPROOF_TIME_SCALE inside a VM under TCG: measured here, the guest ran podman 5-10 times slower than this host. */
 const TCG_TIME_SCALE = 8;
-const log = (m) => console.log(`test:vm: ${m}`);
+const log = (m: string) => console.log(`test:vm: ${m}`);
 const started = performance.now();
 const seconds = () => Math.round((performance.now() - started) / 1000);
 
 /** Host tools the harness needs, with their Debian package. */
-const TOOLS = {
+const TOOLS: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   mmdebstrap: 'mmdebstrap',
   'qemu-system-x86_64': 'qemu-system-x86',
@@ -48,8 +50,8 @@ const TOOLS = {
   mke2fs: 'e2fsprogs',
 };
 
-async function prepareTools() {
-  const missing = [];
+async function prepareTools(): Promise<void> {
+  const missing: string[] = [];
   for (const [bin, pkg] of Object.entries(TOOLS))
     if ((await exec(['sh', '-c', 'command -v "$1"', 'sh', bin])).exitCode !== 0) missing.push(pkg);
   if (!missing.length) return;
@@ -64,7 +66,7 @@ async function prepareTools() {
   if (e.exitCode !== 0) throw new Error(`apt-get install failed: ${describeEvidence(e)}`);
 }
 
-async function main(session) {
+async function main(session: Session): Promise<number> {
   if (process.getuid?.() !== 0)
     throw new Error('test:vm needs root (qemu, and unpacking the image with its owners)');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
@@ -169,7 +171,19 @@ async function main(session) {
 }
 
 /** npm run fleet:vm: the fleet playbook over this machine and the VM; the merged matrix must name both. */
-async function fleet({ session, image, accel, timeScale, limitMs }) {
+async function fleet({
+  session,
+  image,
+  accel,
+  timeScale,
+  limitMs,
+}: {
+  session: Session;
+  image: CachedImage;
+  accel: { accel: Accel; why: string };
+  timeScale: number;
+  limitMs: number;
+}): Promise<number> {
   const out = join(outDir, 'fleet');
   mkdirSync(out, { recursive: true });
   const play = await fleetRun({
@@ -185,7 +199,7 @@ async function fleet({ session, image, accel, timeScale, limitMs }) {
   });
   const matrix = existsSync(join(out, 'matrix.md')) ? readFileSync(join(out, 'matrix.md'), 'utf8') : '';
   console.log(matrix);
-  const problems = [];
+  const problems: string[] = [];
   if (play.exitCode !== 0)
     problems.push(`ansible-playbook exited ${play.exitCode} (${join(out, 'fleet.log')})`);
   for (const host of ['this-host', 'debian13-vm'])
@@ -202,7 +216,7 @@ const session = new Session();
 let interrupted = false;
 // `on`, not `once`: Ctrl-C signals the whole process group and npm forwards it too, and a second
 // SIGINT without a handler would kill this process in the middle of its teardown
-for (const sig of ['SIGINT', 'SIGTERM'])
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.on(sig, async () => {
     if (interrupted) return;
     interrupted = true;

@@ -2,18 +2,29 @@
 // forwarded from 127.0.0.1 only. The VM's guest step `serve` takes the harness's public key and
 // starts sshd; Ansible does the rest with its own transports (fleet/podproof.yml).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describeEvidence, exec } from '../dist/index.js';
-import { planText } from './check.mjs';
-import { startVm } from './qemu.mjs';
+import { describeEvidence, type Evidence } from '../src/exec/evidence.js';
+import { type BackgroundProcess, exec } from '../src/exec/run.js';
+import type { Session } from '../src/exec/session.js';
+import { freePort } from '../src/host/ports.js';
+import { planText } from './check.js';
+import { type Accel, startVm, type VmImage } from './qemu.js';
 
 /**
  * The inventory of the two hosts (pure): this machine, and the VM on a loopback port.
  * `vmArgs`: `prove` options for the VM only (a subset where emulation makes it slow).
- * @param {{ port: number, key: string, timeScale: number, vmArgs?: string[] }} opts
  */
-export function fleetInventory({ port, key, timeScale, vmArgs = [] }) {
+export function fleetInventory({
+  port,
+  key,
+  timeScale,
+  vmArgs = [],
+}: {
+  port: number;
+  key: string;
+  timeScale: number;
+  vmArgs?: string[];
+}): string {
   const ssh = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR';
   const env = JSON.stringify({ PODPROOF_TIME_SCALE: String(timeScale) });
   return [
@@ -26,20 +37,8 @@ export function fleetInventory({ port, key, timeScale, vmArgs = [] }) {
   ].join('\n');
 }
 
-/** A free TCP port on 127.0.0.1 (the kernel picks it; released for qemu to bind). */
-function freeLoopbackPort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resolve once `file` exists (the guest wrote it over 9p), the VM ended, or `limitMs` passed. */
-async function untilFile(file, vm, limitMs) {
+async function untilFile(file: string, vm: BackgroundProcess, limitMs: number): Promise<boolean> {
   let ended = false;
   vm.ended.then(() => {
     ended = true;
@@ -62,7 +61,17 @@ export async function fleetRun({
   log,
   limitMs,
   vmArgs = [],
-}) {
+}: {
+  session: Session;
+  image: VmImage;
+  accel: Accel;
+  timeScale: number;
+  checkout: string;
+  outDir: string;
+  log: (line: string) => void;
+  limitMs: number;
+  vmArgs?: string[];
+}): Promise<Evidence> {
   const keys = session.tempDir('vm-ssh');
   const key = join(keys, 'id_ed25519');
   const made = await exec(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'podproof-vm', '-f', key]);
@@ -70,7 +79,7 @@ export async function fleetRun({
   const share = session.tempDir('vm-out');
   writeFileSync(join(share, 'plan'), planText({ steps: ['prepare', 'serve'], timeScale }));
   writeFileSync(join(share, 'authorized_key'), readFileSync(`${key}.pub`));
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const started = await startVm({
     session,
     image,

@@ -2,9 +2,10 @@
 // the acceptance checks over what it wrote.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { USERNS_REFUSED } from '../src/systemd/userns.js';
 
 /** The steps the guest runs, in order, across its reboots (vm/guest/boot, vm/guest/reboot). */
-export const STEPS = [
+export const STEPS: readonly string[] = [
   'prepare',
   'prove',
   'reboot-treatment',
@@ -18,8 +19,7 @@ export const STEPS = [
  * becomes the guest's PODPROOF_TIME_SCALE (a VM under TCG runs many times slower).
  * `proveArgs` go to both runs of `prove`, `userArgs` (default: the same) to the normal user's.
  * `waivers` (a checkout path, or none) goes to both runs; `rebootRuntime` (none: podman's
- * default) is the reboot test's OCI runtime. Both are for the stock-crun image (vm/image.mjs).
- * @param {{ steps?: string[], proveArgs?: string, userArgs?: string, timeScale?: number, waivers?: string, rebootRuntime?: string }} [opts]
+ * default) is the reboot test's OCI runtime. Both are for the stock-crun image (vm/image.ts).
  */
 export function planText({
   steps = STEPS,
@@ -28,8 +28,15 @@ export function planText({
   timeScale = 1,
   waivers = '',
   rebootRuntime = '',
-} = {}) {
-  const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+}: {
+  steps?: readonly string[] | undefined;
+  proveArgs?: string | undefined;
+  userArgs?: string | undefined;
+  timeScale?: number;
+  waivers?: string;
+  rebootRuntime?: string;
+} = {}): string {
+  const quote = (s: unknown) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const vars = {
     STEPS: steps.join(' '),
     PROVE_ARGS: proveArgs,
@@ -48,37 +55,61 @@ export function planText({
  * refutes the restricted-service rows (containers/crun#1828), so only there are they waived and
  * does the reboot test run its container with runc, which shows the one setting it changes.
  */
-export function crunPlan(crun) {
+export function crunPlan(crun: string): { waivers: string; rebootRuntime: string } {
   return crun === 'trixie'
     ? { waivers: 'vm/waivers-trixie-crun.json', rebootRuntime: 'runc' }
     : { waivers: '', rebootRuntime: '' };
 }
 
-function readJson(path) {
+function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
-function readText(path) {
+function readText(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }
 
+/** One arm of the reboot test, as the guest wrote it. */
+export interface RebootArm {
+  served: boolean;
+  detail: string;
+}
+
+/** A row of a guest's report, as the checks read it. */
+export interface VmRow {
+  claim: string;
+  identity: string;
+  verdict: string;
+  reason: string;
+  waiver?: { reason: string; expires: string };
+}
+
 /** Everything the guest left in the output folder. */
-export function readGuestOutput(dir) {
+export interface GuestOutput {
+  done: boolean;
+  failed?: string | undefined;
+  reports: Record<'root' | 'user', { results: VmRow[] } | undefined>;
+  cleanCheck?: string | undefined;
+  reboot?: { treatment?: RebootArm; control?: RebootArm } | undefined;
+}
+
+/** Everything the guest left in the output folder. */
+export function readGuestOutput(dir: string): GuestOutput {
   return {
     done: existsSync(join(dir, 'done')),
     failed: readText(join(dir, 'failed')),
-    reports: { root: readJson(join(dir, 'vm-root.json')), user: readJson(join(dir, 'vm-user.json')) },
+    reports: {
+      root: readJson<{ results: VmRow[] }>(join(dir, 'vm-root.json')),
+      user: readJson<{ results: VmRow[] }>(join(dir, 'vm-user.json')),
+    },
     cleanCheck: readText(join(dir, 'clean-check.rc')),
-    reboot: readJson(join(dir, 'reboot.json')),
+    reboot: readJson<GuestOutput['reboot']>(join(dir, 'reboot.json')),
   };
 }
-
-/** What rootless podman says when it cannot create its user namespace (newuidmap refused). */
-export const USERNS_FAILURE = /newuidmap|newgidmap|uid_map|gid_map|cannot set up namespace/i;
 
 /**
  * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
@@ -86,10 +117,14 @@ export const USERNS_FAILURE = /newuidmap|newgidmap|uid_map|gid_map|cannot set up
  * `network.egress-blocked` are proven (or waived), nothing
  * was left behind, and the reboot test served with its oneshot and failed without it.
  */
-export function checkVmReports(guest) {
-  const problems = [];
-  const skipped = [];
-  const waived = [];
+export function checkVmReports(guest: GuestOutput): {
+  problems: string[];
+  skipped: string[];
+  waived: string[];
+} {
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  const waived: string[] = [];
   let mustRows = 0;
   if (guest.failed) problems.push(`the guest failed: ${guest.failed}`);
   if (!guest.done) problems.push('the guest did not finish its steps');
@@ -137,7 +172,7 @@ export function checkVmReports(guest) {
       );
     // the control's failure must be the user namespace podman could not make (NoNewPrivileges
     // stops the setuid newuidmap), not any crash
-    else if (!USERNS_FAILURE.test(reboot.control.detail))
+    else if (!USERNS_REFUSED.test(reboot.control.detail))
       problems.push(
         `reboot test: without the oneshot the service failed, but not for the user namespace (${reboot.control.detail})`,
       );
