@@ -1,8 +1,10 @@
 /**
- * No observation that holds everywhere: every claim's treatment check is fed the control's real
- * output (captured on this project's build machine by scripts/capture-probes.mjs) and must fail
- * there, and the control check must fail on the treatment's output. A check that passes on both
- * arms would prove nothing.
+ * The edge cases of each claim's checks on real outputs (captured on this project's build machine
+ * by scripts/capture-probes.mjs from a report's evidence): a timeout that is not the expected
+ * failure, a sink reached with another token, a key the policy does not trust, a listener of the
+ * service's own... The plain contrast (each check fails on the other arm's observation) is
+ * generated for every claim by contrast-catalog.test.ts; this file predates it and keeps what
+ * that one cannot say. To fold: these cases into test/claims/AREA.test.ts over the observations.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
