@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyPing } from '../../src/claims/api.js';
+import { type ApiRun, checkOwnerOnly, classifyPing } from '../../src/claims/api.js';
+import { isUnexplained } from '../../src/experiment/types.js';
 import { tcpListeners } from '../../src/parse/host.js';
+import { observed } from '../support/observations.js';
 
 describe('api.socket-owner-only', () => {
   it('an answer is HTTP 200 with OK; EACCES is denied; anything else is no evidence', () => {
@@ -19,4 +21,16 @@ describe('api.socket-owner-only', () => {
     expect(tcpListeners(tcp, new Set(['222', '333']))).toEqual(['0100007F:1F91']);
     expect(tcpListeners(tcp, new Set())).toEqual([]);
   });
+});
+
+describe('api.socket-owner-only: edge cases on captured observations', () => {
+  it.each(['rootful', 'rootless'] as const)(
+    "a TCP listener of the service's own breaks the claim (%s)",
+    (id) => {
+      const { treatment } = observed<unknown, ApiRun>('api.socket-owner-only', id);
+      const held = (r: ReturnType<typeof checkOwnerOnly>) => !isUnexplained(r) && r.holds;
+      expect(held(checkOwnerOnly(treatment))).toBe(true);
+      expect(held(checkOwnerOnly({ ...treatment, tcpListeners: ['tcp 0100007F:1F90'] }))).toBe(false);
+    },
+  );
 });

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CAP_VARIANTS, checkCapSet, DEFAULT_CAPABILITIES } from '../../src/claims/caps.js';
+import {
+  CAP_VARIANTS,
+  checkCapSet,
+  checkVariantsDiffer,
+  DEFAULT_CAPABILITIES,
+} from '../../src/claims/caps.js';
 import {
   CAPABILITY_NAMES,
   capName,
@@ -53,5 +58,11 @@ describe('capabilities', () => {
     const d = [...DEFAULT_CAPABILITIES];
     expect(CAP_VARIANTS.map((v) => v.expect(d).length)).toEqual([10, 0, 12, 1]);
     expect(CAP_VARIANTS[3]?.expect(d)).toEqual(['net_raw']);
+  });
+});
+
+describe('caps.drop-add: edge cases', () => {
+  it('a podman that ignored every flag would have no contrast to show', () => {
+    expect(checkVariantsDiffer([]).holds).toBe(false);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { classifySignedPull, signedByPolicy } from '../../src/claims/signed.js';
+import { checkReadWithoutRunning, type InspectRun } from '../../src/claims/inspect.js';
+import {
+  checkSignedOnly,
+  classifySignedPull,
+  type SignedPulls,
+  signedByPolicy,
+} from '../../src/claims/signed.js';
+import { isUnexplained } from '../../src/experiment/types.js';
 import { fingerprints } from '../../src/parse/host.js';
+import { observed } from '../support/observations.js';
 
 describe('image.signed-only', () => {
   it("reads the primary keys' fingerprints, not the subkeys'", () => {
@@ -30,5 +38,20 @@ describe('image.signed-only', () => {
     expect(p.transports.docker['127.0.0.1:5000/p']).toEqual([
       { type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k.gpg' },
     ]);
+  });
+});
+
+describe('image claims: edge cases on captured observations', () => {
+  const IDS = ['rootful', 'rootless'] as const;
+  it.each(IDS)('reading plus a start of the image is no inspection without running (%s)', (id) => {
+    const { treatment, control } = observed<unknown, InspectRun>('image.inspect-without-run', id);
+    expect(checkReadWithoutRunning(treatment).holds).toBe(true);
+    expect(checkReadWithoutRunning({ ...treatment, started: control.started }).holds).toBe(false);
+  });
+  it.each(IDS)('a key the policy does not trust must be refused too (%s)', (id) => {
+    const { treatment, control } = observed<unknown, SignedPulls>('image.signed-only', id);
+    const held = (r: ReturnType<typeof checkSignedOnly>) => !isUnexplained(r) && r.holds;
+    expect(held(checkSignedOnly(treatment))).toBe(true);
+    expect(held(checkSignedOnly({ ...treatment, otherKey: control.otherKey }))).toBe(false);
   });
 });

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyClient } from '../../src/claims/egress.js';
+import type { NetworkSink } from '../../src/apparatus/network-sink.js';
+import {
+  type Client,
+  checkEgressBlocked,
+  checkEgressReaches,
+  classifyClient,
+  onlyNameFailed,
+} from '../../src/claims/egress.js';
+import { checkCrossReaches, checkIsolated } from '../../src/claims/isolate.js';
 import { classifyLookup } from '../../src/claims/names.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from '../../src/claims/network.js';
 import type { Evidence } from '../../src/exec/evidence.js';
 import { type ProbeSnapshot, parseSnapshot } from '../../src/probe/snapshot.js';
+import { observed } from '../support/observations.js';
 
 const snap = (name: string) =>
   parseSnapshot(readFileSync(new URL(`../captured/${name}`, import.meta.url), 'utf8'));
@@ -129,5 +138,58 @@ describe('network.loopback-only checks', () => {
   it('the control sees the contrast on a default network and not under --network=none', () => {
     expect(checkHasOtherInterface(snap('probe-rootful-default.txt')).holds).toBe(true);
     expect(checkHasOtherInterface(snap('probe-rootful-none.txt')).holds).toBe(false);
+  });
+});
+
+describe('network claims: edge cases on captured observations', () => {
+  const IDS = ['rootful', 'rootless'] as const;
+  type EgressSetup = { client: Client; sink: NetworkSink };
+  it.each(IDS)('network.egress-blocked (%s): only the expected failures, with the sink token', (id) => {
+    const {
+      setup,
+      treatment: t,
+      control: c,
+    } = observed<EgressSetup, ProbeSnapshot>('network.egress-blocked', id);
+    const { client, sink } = setup;
+    // without a network a connect cannot time out: a timeout is not the expected failure
+    const timedOut = {
+      ...t,
+      attempts: { ...t.attempts, ip: { exitCode: 28, text: 'curl: (28) Connection timed out' } },
+    };
+    expect(() => checkEgressBlocked(timedOut, client, sink.token)).toThrow(/did not run as expected/);
+    // the token matters: a client that reached some other server is output not explained, not a contrast
+    expect(() => checkEgressReaches(c, client, 'podproof-sink-000000000000')).toThrow(
+      /did not run as expected/,
+    );
+    // a control whose name lookup was dropped (aardvark-dns reloading) is asked again; no other
+    const dropped = {
+      ...c,
+      attempts: {
+        ...c.attempts,
+        name: { exitCode: 6, text: 'curl: (6) Could not resolve host: podproof-x-sink-1.dns.podman' },
+      },
+    };
+    if (client === 'curl') {
+      expect(onlyNameFailed(dropped, client, sink.token)).toBe(true);
+      expect(checkEgressReaches(dropped, client, sink.token).holds).toBe(false);
+    }
+    expect(onlyNameFailed(c, client, sink.token)).toBe(false);
+    expect(onlyNameFailed(t, client, sink.token)).toBe(false);
+  });
+
+  type Pair = { sink: NetworkSink; probeNetwork: string };
+  it.each(IDS)('network.isolate-option (%s): the right sink, and a probe on a network of its own', (id) => {
+    const { setup, control: c } = observed<{ client: Client; isolated: Pair; open: Pair }, ProbeSnapshot>(
+      'network.isolate-option',
+      id,
+    );
+    // a client that reached some other server (the other arm's sink) is not a contrast
+    expect(() => checkIsolated(c, setup.client, setup.isolated.sink)).toThrow(/did not run as expected/);
+    // a probe that landed on the sink's own network shows nothing about isolation
+    const same = {
+      ...setup.open.sink,
+      ip: c.interfaces.find((i) => !i.loopback)?.addresses[0]?.split('/')[0] ?? '',
+    };
+    expect(checkCrossReaches(c, setup.client, same).holds).toBe(false);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseMaskedPaths, viewOf } from '../../src/claims/proc.js';
+import {
+  checkMasked,
+  DOCUMENTED_MASKED_PATHS,
+  expectedMaskedPaths,
+  parseMaskedPaths,
+  viewOf,
+} from '../../src/claims/proc.js';
 import { parseMountinfo } from '../../src/parse/mounts.js';
+import type { ProbeSnapshot } from '../../src/probe/snapshot.js';
+import { observed } from '../support/observations.js';
 
 describe('masked paths', () => {
   const mounts = parseMountinfo(`1 0 0:1 / / rw - overlay overlay rw
@@ -20,4 +28,21 @@ describe('masked paths', () => {
     expect(parseMaskedPaths('{"linux":{"maskedPaths":[1]}}')).toBeUndefined();
     expect(parseMaskedPaths('not json')).toBeUndefined();
   });
+});
+
+describe('proc.masked: the expectation cannot shrink', () => {
+  it.each(['rootful', 'rootless'] as const)(
+    'a spec that masks nothing still expects the documented minimum (%s)',
+    (id) => {
+      const { setup, treatment, control } = observed<{ spec: string[] }, ProbeSnapshot>('proc.masked', id);
+      const minimum = expectedMaskedPaths([]);
+      expect(minimum).toEqual([...DOCUMENTED_MASKED_PATHS]);
+      // the documented minimum alone holds on the default container and fails on the unmasked one
+      expect(checkMasked(treatment, minimum).holds).toBe(true);
+      expect(checkMasked(control, minimum).holds).toBe(false);
+      expect(expectedMaskedPaths(setup.spec)).toEqual([
+        ...new Set([...setup.spec, ...DOCUMENTED_MASKED_PATHS]),
+      ]);
+    },
+  );
 });

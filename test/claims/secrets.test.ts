@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { holderScript, parseSeen } from '../../src/claims/secrets.js';
+import { type CommitRun, checkNotCommitted, holderScript, parseSeen } from '../../src/claims/secrets.js';
 import { sessionSecrets } from '../../src/podman/podman.js';
+import { observed } from '../support/observations.js';
 
 describe('secrets.not-committed', () => {
   it('reads the two lines the containers print', () => {
@@ -17,5 +18,14 @@ describe('secrets.not-committed', () => {
       'podproof-abc123def0-secret-1',
       'podproof-zzz999yyy0-secret-2',
     ]);
+  });
+});
+
+describe('secrets.not-committed: edge cases on captured observations', () => {
+  it.each(['rootful', 'rootless'] as const)('a holder that saw nothing proves nothing (%s)', (id) => {
+    const { setup, treatment } = observed<{ value: string }, CommitRun>('secrets.not-committed', id);
+    expect(checkNotCommitted(treatment, setup.value).holds).toBe(true);
+    const empty = { ...treatment, held: { exitCode: 0, stdout: 'file: \nenv: \n' } };
+    expect(checkNotCommitted(empty, setup.value).holds).toBe(false);
   });
 });

@@ -8,7 +8,9 @@ import {
   IDENTITY_MAP,
 } from '../../src/claims/userns.js';
 import { storageConfNumber } from '../../src/host/storage-conf.js';
+import type { IdMapRange } from '../../src/probe/snapshot.js';
 import { parseIdMap, parseSnapshot } from '../../src/probe/snapshot.js';
+import { observed } from '../support/observations.js';
 
 const captured = (name: string) => readFileSync(new URL(`../captured/${name}`, import.meta.url), 'utf8');
 
@@ -57,4 +59,17 @@ describe('user namespace maps', () => {
     );
     expect(storageConfNumber('# auto-userns-min-size = 5\n', 'auto-userns-min-size')).toBeUndefined();
   });
+});
+
+describe('userns.auto-ranges: edge cases on captured observations', () => {
+  it.each(['rootful', 'rootless'] as const)(
+    "the control's containers, read as the treatment's (%s)",
+    (id) => {
+      const { control } = observed<unknown, IdMapRange[][]>('userns.auto-ranges', id);
+      const [c1 = [], c2 = []] = control;
+      // one shared map, not 1024 ids each
+      const asTreatment = checkAutoRanges({ a: c1, b: c2, wide: c1, reused: c2 }, 1024);
+      expect(asTreatment.holds, asTreatment.observed).toBe(false);
+    },
+  );
 });
