@@ -3,7 +3,14 @@
 // invocations, the sum of their durations and the harness overhead (wall - podman) / wall.
 // A measurement, not a test: nothing here asserts a time.
 import { readdirSync, readFileSync } from 'node:fs';
-import { Podman, prove, resolveIdentities, resolvePodmanBinary, Session } from '../dist/index.js';
+import {
+  Podman,
+  podmanCallProfile,
+  prove,
+  resolveIdentities,
+  resolvePodmanBinary,
+  Session,
+} from '../dist/index.js';
 
 const binary = resolvePodmanBinary();
 const session = new Session();
@@ -47,6 +54,7 @@ function podmanSampler() {
 }
 
 const rows = [];
+let warmProfile;
 for (const phase of ['cold', 'warm']) {
   if (phase === 'cold') await dropFixtures();
   const t0 = performance.now();
@@ -55,6 +63,8 @@ for (const phase of ['cold', 'warm']) {
   const wall = performance.now() - t0;
   const sampledBusy = stopSampler();
   const { podmanCount, podmanMs, podmanBusyMs, count } = report.commands;
+  const profile = podmanCallProfile(report, binary);
+  if (phase === 'warm') warmProfile = profile;
   const verdicts = {};
   for (const r of report.results) verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;
   rows.push({
@@ -62,6 +72,7 @@ for (const phase of ['cold', 'warm']) {
     'wall s': (wall / 1000).toFixed(1),
     'podman calls': podmanCount,
     'all commands': count,
+    'podman calls per row (in claims)': profile.perRow.toFixed(1),
     'podman s (summed)': (podmanMs / 1000).toFixed(1),
     'podman s (busy)': (podmanBusyMs / 1000).toFixed(1),
     'overhead %': (((wall - podmanBusyMs) / wall) * 100).toFixed(0),
@@ -78,3 +89,17 @@ console.log(
   'overhead = (wall - podman busy time) / wall, where busy time is the wall time during which at least one podman call ran;',
 );
 console.log('claims run concurrently, so the summed podman time exceeds the wall time.');
+// where the warm run's podman calls went: a regression shows as a claim or a question that grew
+console.log(
+  `\nwarm: ${warmProfile.inClaims} podman calls in claims' evidence over ${warmProfile.rows} rows (the rest is the harness's: host detection, fixtures, teardown)`,
+);
+console.table(Object.fromEntries(warmProfile.perClaim.map(([claim, n]) => [claim, { 'podman calls': n }])));
+console.log('the same podman question asked more than once (per identity):');
+console.table(
+  warmProfile.repeated.slice(0, 20).map((r) => ({
+    identity: r.identity,
+    times: r.times,
+    call: r.call.slice(0, 90),
+    claims: r.claims.slice(0, 4).join(', ') + (r.claims.length > 4 ? ', ...' : ''),
+  })),
+);

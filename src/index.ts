@@ -53,6 +53,7 @@ export {
 } from './podman/podman.js';
 export { type ProbeOptions, type ProbeOutcome, probe } from './probe/probe.js';
 export { type IdMapRange, type ProbeSnapshot, parseSnapshot } from './probe/snapshot.js';
+export { type CallProfile, podmanCallProfile, podmanQuestion } from './report/calls.js';
 export { writeJsonReport } from './report/json.js';
 export { formatJunit, writeJunitReport } from './report/junit.js';
 export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
