@@ -1,9 +1,19 @@
 #!/usr/bin/env node
-import { accessSync, closeSync, constants, existsSync, openSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { registryBinary } from './apparatus/registry.js';
-import { claims, unknownClaimIds } from './claims/index.js';
+import { claims, selectClaims, unknownClaimIds } from './claims/index.js';
 import { resolveIdentities } from './exec/resolve.js';
 import { Session } from './exec/session.js';
 import { which } from './exec/which.js';
@@ -11,9 +21,9 @@ import { detectHost } from './host/profile.js';
 import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { diffResults, formatDiff, readReport } from './report/diff.js';
 import { doctorChecklist, formatChecklist } from './report/doctor.js';
-import { writeJsonReport } from './report/json.js';
-import { writeJunitReport } from './report/junit.js';
-import { writeMarkdownReport } from './report/markdown.js';
+import { formatJsonReport } from './report/json.js';
+import { formatJunit } from './report/junit.js';
+import { formatMarkdown } from './report/markdown.js';
 import {
   formatMergedJunit,
   formatMergedMarkdown,
@@ -27,46 +37,137 @@ import { exitCodeFor, formatTable } from './report/table.js';
 import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
 import { clean } from './runner/clean.js';
 import { catalogWith } from './runner/load-claims.js';
-import { checkIdentities, identitiesFromEnv, prove, UsageError } from './runner/prove.js';
+import { checkIdentities, identitiesFromEnv, prove, type Report, UsageError } from './runner/prove.js';
 
-const USAGE = `usage: podproof <command> [options]
+type Option = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 
-commands:
-  prove [ID|AREA...]  run claims (default all) and print a verdict per claim x identity
-             --only ID      a claim id or area, like a positional (repeatable)
-             --claims FILE  also the claims an ES module exports (defineClaim; repeatable)
-             --require ID   a skip of this claim or area fails the run (exit 3; repeatable)
-             --timeout S    deadline for the whole run, in seconds (unfinished claims are errors)
-             --claim-timeout S  deadline per claim x identity (default 120)
-             --identity I   rootful or rootless (repeatable; default both)
-             --json FILE    write the JSON report
-             --junit FILE   write JUnit XML (skips keep their reason)
-             --markdown FILE  write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
-             -v, --verbose  show the reason of proven claims too
-             --image REF    run this image instead of the built fixtures (needs sh and cat)
-             --waivers FILE accepted verdicts: {"waivers": [{claim, identity?, host?, verdict,
-                            reason, expires: YYYY-MM-DD}]}; shown in every report, exit 1 once expired
-             --baseline FILE  compare with an earlier --json report: list every verdict that
-                            changed; a proven row now refuted, inconclusive or in error fails (exit 1)
-  merge REPORT...  one host x claim x identity matrix from --json reports of several hosts,
-           and per claim "proven on N of M hosts" (hosts that break it first); exit 1 when a
-           claim is refuted, inconclusive or in error on some host
-             --markdown FILE  --junit FILE (a testsuite per host)  --json FILE
-  diff OLD NEW  the verdicts that changed between two --json reports (exit 1 on a regression)
-  doctor   a checklist of what podproof needs on this host, each with its fix
-             --json         the detected HostProfile as JSON instead
-  clean    remove what earlier podproof sessions left (containers, pods, volumes, networks,
-           images; units, processes and temp dirs from their journals); a session whose
-           process is still running is left alone
-             --images       also remove the cached fixture images
-             --check        only list leftovers; exit 1 when there are any
-             --force        also clean sessions whose process is still running
-  list     list the claims (--claims FILE: with those of the module)
+/** Options every command that talks to podman takes. */
+const PODMAN_OPTIONS: Record<string, Option> = {
+  podman: { type: 'string' },
+  'rootless-user': { type: 'string' },
+  'host-storage': { type: 'boolean' },
+  identity: { type: 'string', multiple: true },
+  claims: { type: 'string', multiple: true },
+};
 
-common options:
-  --podman PATH        podman binary (default: PODPROOF_PODMAN, else podman on PATH)
+const PODMAN_HELP = `  --podman PATH        podman binary (default: PODPROOF_PODMAN, else podman on PATH)
   --rootless-user U    rootless user when running as root (default: PODPROOF_ROOTLESS_USER or podproof)
   --host-storage       use each identity's default podman storage instead of podproof's own
+  --identity I         rootful or rootless (repeatable; default both)
+  --claims FILE        also the claims an ES module exports (defineClaim; repeatable)`;
+
+/** Each command: a line for the overview, its own usage, and the options it takes (others are refused). */
+const COMMANDS: Record<string, { summary: string; usage: string; options: Record<string, Option> }> = {
+  prove: {
+    summary: 'run claims (default all) and print a verdict per claim x identity',
+    usage: `usage: podproof prove [ID|AREA...] [options]
+
+Run the claims (default all) on this host, rootful and rootless, and print a verdict per claim x
+identity with the reason; the reports say which commands gave it.
+
+  --only ID            a claim id or area, like a positional (repeatable)
+  --skip ID            leave out a claim id or area (repeatable)
+  --require ID         a skip of this claim or area fails the run (exit 3; repeatable)
+  --timeout S          deadline for the whole run, in seconds (unfinished claims are errors)
+  --claim-timeout S    deadline per claim x identity (default 120)
+  --json FILE          write the JSON report (- for stdout; the table then goes to stderr)
+  --junit FILE         write JUnit XML (skips keep their reason)
+  --markdown FILE      write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
+  -v, --verbose        show the reason of proven claims too
+  --image REF          run this image instead of the built fixtures (needs sh and cat)
+  --waivers FILE       accepted verdicts: {"waivers": [{claim, identity?, host?, verdict, reason,
+                       expires: YYYY-MM-DD}]}; shown in every report, exit 1 once expired
+  --baseline FILE      compare with an earlier --json report: list every verdict that changed;
+                       a proven row now refuted, inconclusive or in error fails (exit 1)
+${PODMAN_HELP}`,
+    options: {
+      ...PODMAN_OPTIONS,
+      only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      require: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      'claim-timeout': { type: 'string' },
+      json: { type: 'string' },
+      junit: { type: 'string' },
+      markdown: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      image: { type: 'string' },
+      waivers: { type: 'string' },
+      baseline: { type: 'string' },
+    },
+  },
+  list: {
+    summary: 'list the claims',
+    usage: `usage: podproof list [options]
+
+List the claims: id, identities, the sentence.
+
+  --json               as JSON: [{id, title, source, identities}]
+  --claims FILE        also the claims an ES module exports (repeatable)`,
+    options: { json: { type: 'boolean' }, claims: { type: 'string', multiple: true } },
+  },
+  doctor: {
+    summary: 'a checklist of what podproof needs on this host, each with its fix',
+    usage: `usage: podproof doctor [options]
+
+A checklist of what podproof needs on this host (podman, identities, helpers), each with its fix.
+
+  --json               the checklist as JSON: {host, checks: [{state, what, detail, fix}]}
+${PODMAN_HELP}`,
+    options: { ...PODMAN_OPTIONS, json: { type: 'boolean' } },
+  },
+  clean: {
+    summary: 'remove what earlier podproof sessions left',
+    usage: `usage: podproof clean [options]
+
+Remove what earlier podproof sessions left (containers, pods, volumes, networks, images; units,
+processes and temp dirs from their journals); a session whose process still runs is left alone.
+
+  --images             also remove the cached fixture images
+  --check              only list leftovers; exit 1 when there are any
+  --force              also clean sessions whose process is still running
+${PODMAN_HELP}`,
+    options: {
+      ...PODMAN_OPTIONS,
+      images: { type: 'boolean' },
+      check: { type: 'boolean' },
+      force: { type: 'boolean' },
+    },
+  },
+  merge: {
+    summary: 'one host x claim x identity matrix from the --json reports of several hosts',
+    usage: `usage: podproof merge REPORT... [options]
+
+One host x claim x identity matrix from the --json reports of several hosts, and per claim
+"proven on N of M hosts" (hosts that break it first); exit 1 when a claim is refuted,
+inconclusive or in error on some host.
+
+  --markdown FILE  --junit FILE (a testsuite per host)  --json FILE`,
+    options: { markdown: { type: 'string' }, junit: { type: 'string' }, json: { type: 'string' } },
+  },
+  diff: {
+    summary: 'the verdicts that changed between two --json reports (exit 1 on a regression)',
+    usage: `usage: podproof diff OLD.json NEW.json
+
+The verdicts that changed between two --json reports; exit 1 when a proven row regressed.`,
+    options: {},
+  },
+  help: {
+    summary: "this overview, or a command's usage: podproof help COMMAND",
+    usage: 'usage: podproof help [COMMAND]',
+    options: {},
+  },
+};
+
+const USAGE = `usage: podproof <command> [options]     (podproof <command> --help: its options)
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+  --version            podproof's version
+  -h, --help           this overview
 
 environment:
   PODPROOF_PODMAN          podman binary (a wrapper can simulate a broken host)
@@ -74,95 +175,119 @@ environment:
   PODPROOF_ROOTLESS_USER   rootless user when running as root
   PODPROOF_DEBUG=1         print every command podproof runs
   PODPROOF_TIME_SCALE=N    a host N times slower (a VM under emulation): every timeout and wait x N
-  -h, --help
 
 exit codes: 0 ok; 1 a claim refuted, inconclusive or in error (doctor: an identity asked for
 cannot run podman); 2 bad usage, or podman missing or not podman; 3 nothing proven (every row
 skipped) or a --require'd claim skipped; 130 interrupted (143 on SIGTERM)`;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      only: { type: 'string', multiple: true },
-      claims: { type: 'string', multiple: true },
-      require: { type: 'string', multiple: true },
-      timeout: { type: 'string' },
-      'claim-timeout': { type: 'string' },
-      force: { type: 'boolean' },
-      identity: { type: 'string', multiple: true },
-      json: { type: 'string' },
-      baseline: { type: 'string' },
-      waivers: { type: 'string' },
-      junit: { type: 'string' },
-      markdown: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      image: { type: 'string' },
-      podman: { type: 'string' },
-      'rootless-user': { type: 'string' },
-      'host-storage': { type: 'boolean' },
-      images: { type: 'boolean' },
-      check: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const command = positionals[0];
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command || values.help ? 0 : 2;
-  }
-  const storage: StorageMode = values['host-storage'] ? 'host' : 'podproof';
-  const given = (values.identity ?? []).flatMap((i) => i.split(','));
-  const identities = given.length ? checkIdentities(given) : identitiesFromEnv();
+/** podproof's version, from the package.json it ships with. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
-  const catalog = values.claims?.length ? await catalogWith(claims, values.claims) : claims;
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') {
+    console.log(version());
+    return 0;
+  }
+  if (first === undefined || first === '--help' || first === '-h') {
+    console.log(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  if (first.startsWith('-'))
+    throw new UsageError(`${first} before a command: podproof <command> [options] (see podproof --help)`);
+  const spec = COMMANDS[first];
+  if (!spec) throw new UsageError(`unknown command: ${first} (${Object.keys(COMMANDS).join(', ')})`);
+  if (first === 'help') {
+    const about = rest[0];
+    if (about === undefined) console.log(USAGE);
+    else if (COMMANDS[about]) console.log(COMMANDS[about].usage);
+    else throw new UsageError(`no such command: ${about} (${Object.keys(COMMANDS).join(', ')})`);
+    return 0;
+  }
+  // strict: a flag another command takes is refused here too, with one line
+  const { values, positionals: args } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+  });
+  const positionals = [first, ...args];
+  if (values.help) {
+    console.log(spec.usage);
+    return 0;
+  }
+  const opt = values as Record<string, string | boolean | string[] | undefined>;
+  const str = (k: string) => opt[k] as string | undefined;
+  const list = (k: string) => (opt[k] as string[] | undefined) ?? [];
+  const command = first;
+  const storage: StorageMode = opt['host-storage'] ? 'host' : 'podproof';
+  const given = list('identity').flatMap((i) => i.split(','));
+  const identities = given.length ? checkIdentities(given) : identitiesFromEnv();
+  const catalog = list('claims').length ? await catalogWith(claims, list('claims')) : claims;
+  // `--json -` writes to stdout: the human-readable output goes to stderr then
+  const human = str('json') === '-' ? console.error : console.log;
 
   switch (command) {
     case 'list':
-      for (const c of catalog)
-        console.log(`${c.id.padEnd(28)} ${c.identities.join(',').padEnd(17)} ${c.title}`);
+      if (opt.json === true) {
+        const rows = catalog.map(({ id, title, source, identities }) => ({ id, title, source, identities }));
+        console.log(JSON.stringify(rows, null, 2));
+      } else
+        for (const c of catalog)
+          console.log(`${c.id.padEnd(28)} ${c.identities.join(',').padEnd(17)} ${c.title}`);
       return 0;
     case 'prove': {
-      for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
-      const baseline = values.baseline ? readReport(values.baseline) : undefined;
-      const waivers = values.waivers ? readWaivers(values.waivers) : [];
+      for (const file of [str('json'), str('junit'), str('markdown')])
+        if (file && file !== '-') checkWritable(file);
+      const baselineFile = str('baseline');
+      const baseline = baselineFile ? readReport(baselineFile) : undefined;
+      const waiversFile = str('waivers');
+      const waivers = waiversFile ? readWaivers(waiversFile) : [];
       const day = today();
-      const only = [...positionals.slice(1), ...(values.only ?? [])].flatMap((o) => o.split(','));
-      const required = (values.require ?? []).flatMap((o) => o.split(','));
-      const unknown = unknownClaimIds([...only, ...required], catalog);
+      const ids = (k: string) => list(k).flatMap((o) => o.split(','));
+      const skipped = ids('skip');
+      const named = [...positionals.slice(1).flatMap((o) => o.split(',')), ...ids('only')];
+      const required = ids('require');
+      const unknown = unknownClaimIds([...named, ...skipped, ...required], catalog);
       if (unknown.length)
         throw new UsageError(`unknown claim id or area: ${unknown.join(', ')} (see \`podproof list\`)`);
-      const timeoutMs = seconds('--timeout', values.timeout);
-      const claimTimeoutMs = seconds('--claim-timeout', values['claim-timeout']);
+      const chosen = selectClaims(named, catalog).filter(
+        (c) => !selectClaims(skipped, [c]).length || !skipped.length,
+      );
+      if (!chosen.length) throw new UsageError(`--skip ${skipped.join(' ')} leaves no claim to prove`);
+      const timeoutMs = seconds('--timeout', str('timeout'));
+      const claimTimeoutMs = seconds('--claim-timeout', str('claim-timeout'));
       const session = new Session();
-      const tty = process.stdout.isTTY === true;
+      const tty = process.stdout.isTTY === true && str('json') !== '-';
       const progress = new Progress();
       session.installSignalHandlers((sig) =>
         console.error(`\npodproof: ${sig}: stopping and cleaning up session ${session.id}`),
       );
       try {
         const report = await prove({
-          claims: catalog,
-          only,
+          claims: chosen,
           timeoutMs,
           claimTimeoutMs,
           identities,
-          podman: values.podman,
-          image: values.image,
-          rootlessUser: values['rootless-user'],
+          podman: str('podman'),
+          image: str('image'),
+          rootlessUser: str('rootless-user'),
           storage,
           session,
           onProgress: (line) => progress.line(line),
           onResult: (r) => progress.result(r),
+          onPlan: (rows) => progress.plan(rows),
         });
         progress.finish();
         // waivers are applied before any report is written, so every report shows them
         const { expired } = applyWaivers(report.results, waivers, report.host.hostname, day);
-        console.log(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: values.verbose }));
-        if (values.json) writeJsonReport(values.json, report);
-        if (values.junit) writeJunitReport(values.junit, report);
-        if (values.markdown) writeMarkdownReport(values.markdown, report);
+        human(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: opt.verbose === true }));
+        writeReports(report, { json: str('json'), junit: str('junit'), markdown: str('markdown') });
         let code = exitCodeFor(report.results, required);
         if (expired.length) {
           for (const w of expired) console.error(`podproof: waiver expired: ${describeWaiver(w)}`);
@@ -170,7 +295,7 @@ async function main(argv: string[]): Promise<number> {
         }
         if (baseline) {
           const changes = diffResults(baseline.results, report.results);
-          console.log(`\nagainst the baseline ${values.baseline}:\n${formatDiff(changes)}`);
+          human(`\nagainst the baseline ${baselineFile}:\n${formatDiff(changes)}`);
           if (changes.some((c) => c.kind === 'regression')) code = 1;
         }
         if (code === 3)
@@ -188,12 +313,13 @@ async function main(argv: string[]): Promise<number> {
       const files = positionals.slice(1);
       if (!files.length)
         throw new UsageError('merge takes one or more reports: podproof merge A.json B.json ...');
-      for (const file of [values.json, values.junit, values.markdown]) if (file) checkWritable(file);
+      for (const file of [str('json'), str('junit'), str('markdown')])
+        if (file && file !== '-') checkWritable(file);
       const hosts = nameHosts(files.map(readReport));
-      console.log(formatMergedText(hosts));
-      if (values.markdown) writeFileSync(values.markdown, formatMergedMarkdown(hosts));
-      if (values.junit) writeFileSync(values.junit, formatMergedJunit(hosts));
-      if (values.json) writeFileSync(values.json, `${JSON.stringify(mergedJson(hosts), null, 2)}\n`);
+      human(formatMergedText(hosts));
+      writeOut(str('markdown'), () => formatMergedMarkdown(hosts));
+      writeOut(str('junit'), () => formatMergedJunit(hosts));
+      writeOut(str('json'), () => `${JSON.stringify(mergedJson(hosts), null, 2)}\n`);
       return perClaim(hosts).some((c) => c.broken) ? 1 : 0;
     }
     case 'diff': {
@@ -207,17 +333,19 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': {
       const session = new Session();
       try {
-        const binary = resolvePodmanBinary(values.podman);
-        const resolutions = await resolveIdentities(values['rootless-user']);
+        const binary = resolvePodmanBinary(str('podman'));
+        const resolutions = await resolveIdentities(str('rootless-user'));
         const host = await detectHost({ podmanBinary: binary, session, identities: resolutions });
-        if (values.json) console.log(JSON.stringify(host, null, 2));
         const items = doctorChecklist(host, identities, {
           busybox: existsSync('/bin/busybox') ? '/bin/busybox' : undefined,
           curl: which('curl'),
           socat: which('socat'),
           registry: registryBinary(),
         });
-        if (!values.json) console.log(formatChecklist(items));
+        if (opt.json === true) {
+          const { hostname, podman } = host;
+          console.log(JSON.stringify({ host: { hostname, podman }, checks: items }, null, 2));
+        } else console.log(formatChecklist(items));
         if (!host.podman.version) return 2;
         return items.some((i) => i.state === 'broken') ? 1 : 0;
       } finally {
@@ -226,8 +354,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'clean': {
       const session = new Session();
-      const binary = resolvePodmanBinary(values.podman);
-      const resolutions = await resolveIdentities(values['rootless-user']);
+      const binary = resolvePodmanBinary(str('podman'));
+      const resolutions = await resolveIdentities(str('rootless-user'));
       for (const name of identities) {
         const r = resolutions[name];
         if (!r.ok) console.log(`${name}: skipped (${r.reason})`);
@@ -238,29 +366,31 @@ async function main(argv: string[]): Promise<number> {
         identities,
         storage,
         session,
-        check: values.check,
-        force: values.force,
-        images: values.images,
+        check: opt.check === true,
+        force: opt.force === true,
+        images: opt.images === true,
       });
       await session.teardown();
       let left = 0;
       for (const s of cleaned) {
-        if (s.live && !values.force) {
+        if (s.live && opt.force !== true) {
           console.log(`session ${s.id}: still running, left alone (--force to clean it anyway)`);
           continue;
         }
         left += s.removed.length + s.failed.length;
-        console.log(`session ${s.id}: ${values.check ? 'left' : 'removed'} ${s.removed.length} thing(s)`);
+        console.log(
+          `session ${s.id}: ${opt.check === true ? 'left' : 'removed'} ${s.removed.length} thing(s)`,
+        );
         for (const r of s.removed) console.log(`  ${r}`);
         for (const f of s.failed) console.error(`  failed: ${f}`);
       }
       if (!cleaned.length)
-        console.log(values.check ? 'nothing left by podproof sessions' : 'nothing to clean');
-      if (values.check) return left ? 1 : 0;
+        console.log(opt.check === true ? 'nothing left by podproof sessions' : 'nothing to clean');
+      if (opt.check === true) return left ? 1 : 0;
       return cleaned.some((s) => s.failed.length) ? 1 : 0;
     }
     default:
-      throw new UsageError(`unknown command: ${command} (prove, doctor, clean, list)`);
+      throw new UsageError(`unknown command: ${command} (${Object.keys(COMMANDS).join(', ')})`);
   }
 }
 
@@ -273,12 +403,38 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return Math.round(n * 1000);
 }
 
+/** Write a report: `-` is stdout; a failure is one line naming the file (the run's table was printed already). */
+function writeOut(file: string | undefined, text: () => string): void {
+  if (!file) return;
+  if (file === '-') {
+    process.stdout.write(text());
+    return;
+  }
+  try {
+    writeFileSync(file, text());
+  } catch (err) {
+    throw new UsageError(
+      `cannot write report ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** The run's reports, each where it was asked for. */
+function writeReports(report: Report, files: { json?: string; junit?: string; markdown?: string }): void {
+  writeOut(files.json, () => formatJsonReport(report));
+  writeOut(files.junit, () => formatJunit(report));
+  writeOut(files.markdown, () => formatMarkdown(report));
+}
+
 /** A report path podproof can write, checked before any claim runs: a UsageError naming why not. */
 function checkWritable(file: string): void {
   const dir = dirname(resolve(file));
   let why: string | undefined;
   if (existsSync(file)) {
+    const real = realpathSync(file);
     if (statSync(file).isDirectory()) why = 'it is a directory';
+    else if (!statSync(file).isFile()) why = 'it is not a regular file';
+    else if (/^\/(proc|sys)\//.test(real)) why = `it is a kernel file (${real}), not a report`;
     else {
       try {
         closeSync(openSync(file, 'r+')); // opens for writing without truncating: EACCES, EROFS, ...

@@ -32,7 +32,16 @@ describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', (
     [['prove', '--podman', '/nonexistent/podman'], /podman binary \/nonexistent\/podman does not exist/],
     [['prove', '--json', '/nonexistent-dir/r.json'], /cannot write report \/nonexistent-dir\/r\.json/],
     [['prove', '--bogus-flag'], /Unknown option '--bogus-flag'/],
-    [['frobnicate'], /unknown command: frobnicate/],
+    [['frobnicate'], /unknown command: frobnicate \(prove, list, doctor, clean, merge, diff, help\)/],
+    [['list', '--junit', '/x'], /Unknown option '--junit'/],
+    [['diff', '--only', 'x', 'a', 'b'], /Unknown option '--only'/],
+    [['--identity', 'rootful', 'prove'], /--identity before a command/],
+    [['help', 'nope'], /no such command: nope/],
+    [['prove', '--junit', '/proc/version'], /cannot write report \/proc\/version: it is a kernel file/],
+    [['prove', '--markdown', '/dev/null'], /cannot write report \/dev\/null: it is not a regular file/],
+    [['prove', '--skip', 'no.such'], /unknown claim id or area: no\.such/],
+    [['prove', '--only', 'pid', '--skip', 'pid'], /--skip pid leaves no claim to prove/],
+    [['prove', '--claims', '/nonexistent.mjs'], /--claims \/nonexistent\.mjs: no such file/],
     [['diff', 'one.json'], /diff takes two reports: podproof diff OLD\.json NEW\.json/],
     [['diff', '/etc/hostname', '/etc/hostname'], /cannot read the report \/etc\/hostname/],
     [['diff', 'package.json', 'package.json'], /package\.json is not a podproof report/],
@@ -79,6 +88,31 @@ describe('podproof list and help', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^network\.loopback-only\s+rootful,rootless\s+/m);
   });
+  it('lists the catalog as JSON', async () => {
+    const r = await cli(['list', '--json']);
+    expect(r.exitCode).toBe(0);
+    const rows = JSON.parse(r.stdout) as { id: string; source: string; identities: string[] }[];
+    expect(rows.find((x) => x.id === 'network.loopback-only')?.identities).toEqual(['rootful', 'rootless']);
+    expect(rows.every((x) => x.source.length > 0)).toBe(true);
+  });
+  it('says its version, the package.json one', async () => {
+    const r = await cli(['--version']);
+    expect(r.exitCode).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+  it('each command has its own usage: COMMAND --help and help COMMAND', async () => {
+    const prove = await cli(['prove', '--help']);
+    expect(prove.exitCode).toBe(0);
+    expect(prove.stdout).toMatch(/^usage: podproof prove /);
+    expect(prove.stdout).toMatch(/--skip ID/);
+    expect((await cli(['help', 'merge'])).stdout).toMatch(/^usage: podproof merge REPORT\.\.\./);
+    const overview = await cli(['help']);
+    for (const c of ['prove', 'list', 'doctor', 'clean', 'merge', 'diff'])
+      expect(overview.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
   it('prints usage with no command, exit 2; with --help, exit 0', async () => {
     expect((await cli([])).exitCode).toBe(2);
     const help = await cli(['--help']);
@@ -111,5 +145,14 @@ describe('podproof diff', () => {
     const back = await cli(['diff', newer, captured]);
     expect(back.exitCode).toBe(0);
     expect(back.stdout).toMatch(/^improvement /);
+  });
+});
+
+describe('podproof doctor --json', () => {
+  it('prints the checklist, each check with its state and fix', async () => {
+    const r = await cli(['doctor', '--json', '--podman', '/bin/true']);
+    expect(r.exitCode).toBe(2);
+    const out = JSON.parse(r.stdout) as { checks: { what: string; state: string }[] };
+    expect(out.checks.find((c) => c.what === 'podman')?.state).toBe('broken');
   });
 });

@@ -62,6 +62,8 @@ export interface ProveOptions {
    * how the contrast fixtures are captured (scripts/capture-observations.mjs).
    */
   onObservation?: (o: ArmObservation) => void;
+  /** Called once the run knows how many claim x identity rows it will report. */
+  onPlan?: (rows: number) => void;
   /** Progress lines (fixture builds, phases). */
   onProgress?: (line: string) => void;
 }
@@ -181,6 +183,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         });
       }
     }
+    opts.onPlan?.(tasks.length);
     opts.onProgress?.(`running ${tasks.length} claim x identity experiment(s)`);
     // identities take turns, so one identity's slow, podman-light claims (systemd units, socat)
     // overlap the other's podman work instead of running alone at the end; the report keeps the
