@@ -256,9 +256,8 @@ async function main(argv: string[]): Promise<number> {
       const unknown = unknownClaimIds([...named, ...skipped, ...required], catalog);
       if (unknown.length)
         throw new UsageError(`unknown claim id or area: ${unknown.join(', ')} (see \`podproof list\`)`);
-      const chosen = selectClaims(named, catalog).filter(
-        (c) => !selectClaims(skipped, [c]).length || !skipped.length,
-      );
+      const left = new Set(skipped.length ? selectClaims(skipped, catalog) : []);
+      const chosen = selectClaims(named, catalog).filter((c) => !left.has(c));
       if (!chosen.length) throw new UsageError(`--skip ${skipped.join(' ')} leaves no claim to prove`);
       const timeoutMs = seconds('--timeout', str('timeout'));
       const claimTimeoutMs = seconds('--claim-timeout', str('claim-timeout'));
