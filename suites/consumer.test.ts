@@ -153,6 +153,24 @@ describe('the packed package in a fresh project', () => {
       { cwd: project, timeoutMs: 300_000 },
     );
     expect(install.exitCode, install.stderr).toBe(0);
+    // what the package ships: its built code and types, the schema, the preparation script, the
+    // README and LICENSE; no sources, tests or source maps pointing at files it does not ship
+    const shipped = (await exec(['tar', '-tzf', join(dir, tarball ?? '')])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/vitest/index.js', 'dist/cli.js', 'LICENSE'])
+      expect(shipped).toContain(f);
+    expect(
+      shipped.filter(
+        (f) => !/^(dist\/|schema\/|scripts\/prepare-host$|README\.md$|LICENSE$|package\.json$)/.test(f),
+      ),
+    ).toEqual([]);
+    expect(shipped.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const ver = await exec(['npx', 'podproof', '--version'], { cwd: project });
+    expect(ver.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
+    );
     const run = await exec(['npx', 'vitest', 'run', '--reporter=verbose'], {
       cwd: project,
       timeoutMs: 600_000,

@@ -50,9 +50,11 @@ const TOOLS: Record<string, string> = {
   mke2fs: 'e2fsprogs',
 };
 
-async function prepareTools(): Promise<void> {
+async function prepareTools(fleet: boolean): Promise<void> {
   const missing: string[] = [];
-  for (const [bin, pkg] of Object.entries(TOOLS))
+  // the fleet run drives both hosts with Ansible: checked (and installed) before anything boots
+  const tools = fleet ? { ...TOOLS, 'ansible-playbook': 'ansible-core' } : TOOLS;
+  for (const [bin, pkg] of Object.entries(tools))
     if ((await exec(['sh', '-c', 'command -v "$1"', 'sh', bin])).exitCode !== 0) missing.push(pkg);
   if (!missing.length) return;
   if ((await exec(['sh', '-c', 'command -v apt-get'])).exitCode !== 0)
@@ -70,7 +72,7 @@ async function main(session: Session): Promise<number> {
   if (process.getuid?.() !== 0)
     throw new Error('test:vm needs root (qemu, and unpacking the image with its owners)');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-  await prepareTools();
+  await prepareTools(process.argv.includes('--fleet'));
   const builder = resolveIdentity('rootless');
   if (!builder.ok)
     throw new Error(`the image is built as the rootless user: ${builder.reason} (run scripts/prepare-host)`);
