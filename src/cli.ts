@@ -28,6 +28,7 @@ import {
   formatMergedJunit,
   formatMergedMarkdown,
   formatMergedText,
+  type MissingReport,
   mergedJson,
   nameHosts,
   perClaim,
@@ -140,7 +141,8 @@ ${PODMAN_HELP}`,
 
 One host x claim x identity matrix from the --json reports of several hosts, and per claim
 "proven on N of M hosts" (hosts that break it first); exit 1 when a claim is refuted,
-inconclusive or in error on some host.
+inconclusive or in error on some host, or a host has no report (missing or invalid: its column
+is marked "no report" and the matrix is written all the same).
 
   --markdown FILE  --junit FILE (a testsuite per host)  --json FILE`,
     options: { markdown: { type: 'string' }, junit: { type: 'string' }, json: { type: 'string' } },
@@ -314,12 +316,27 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError('merge takes one or more reports: podproof merge A.json B.json ...');
       for (const file of [str('json'), str('junit'), str('markdown')])
         if (file && file !== '-') checkWritable(file);
-      const hosts = nameHosts(files.map(readReport));
+      // a host whose report is missing or invalid keeps its column, marked: one unreachable host
+      // does not cost the whole fleet's matrix
+      const read = files.map((file): Report | MissingReport => {
+        try {
+          return readReport(file);
+        } catch (err) {
+          if (err instanceof UsageError) return { file, why: err.message };
+          throw err;
+        }
+      });
+      if (read.every((r) => 'why' in r && !('results' in r)))
+        throw new UsageError(
+          `no report could be read: ${read.map((r) => ('why' in r ? r.why : '')).join('; ')}`,
+        );
+      const hosts = nameHosts(read);
+      for (const h of hosts) if (h.missing) console.error(`podproof: ${h.host}: no report (${h.missing})`);
       human(formatMergedText(hosts));
       writeOut(str('markdown'), () => formatMergedMarkdown(hosts));
       writeOut(str('junit'), () => formatMergedJunit(hosts));
       writeOut(str('json'), () => `${JSON.stringify(mergedJson(hosts), null, 2)}\n`);
-      return perClaim(hosts).some((c) => c.broken) ? 1 : 0;
+      return perClaim(hosts).some((c) => c.broken) || hosts.some((h) => h.missing) ? 1 : 0;
     }
     case 'diff': {
       const [oldFile, newFile, ...extra] = positionals.slice(1);

@@ -156,3 +156,17 @@ describe('podproof doctor --json', () => {
     expect(out.checks.find((c) => c.what === 'podman')?.state).toBe('broken');
   });
 });
+
+describe('podproof merge with a host missing', () => {
+  it('writes the matrix with that host marked, and exits 1', async () => {
+    const captured = fileURLToPath(new URL('./captured/report.json', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-merge-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const md = join(dir, 'matrix.md');
+    const r = await cli(['merge', captured, join(dir, 'lost-host.json'), captured, '--markdown', md]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/lost-host: no report \(cannot read the report .*lost-host\.json/);
+    expect(readFileSync(md, 'utf8')).toMatch(/\| lost-host \| no report: cannot read the report/);
+    expect((await cli(['merge', join(dir, 'a.json'), join(dir, 'b.json')])).exitCode).toBe(2);
+  });
+});

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { diffResults, formatDiff } from '../src/report/diff.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { diffResults, formatDiff, readReport } from '../src/report/diff.js';
 import { row } from './support/results.js';
 
 describe('diffResults', () => {
@@ -42,5 +45,20 @@ describe('diffResults', () => {
       'regression  a.two (rootful): proven -> error: error because',
     );
     expect(formatDiff([])).toBe('no verdict changed');
+  });
+});
+
+describe('reports read are validated against the schema', () => {
+  it('names the file and the first thing wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-invalid-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'no-host.json');
+    const { host: _host, ...rest } = JSON.parse(
+      readFileSync(new URL('./captured/report.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify(rest));
+    expect(() => readReport(file)).toThrow(
+      new RegExp(`${file} is not a valid podproof report: / must have required property 'host'`),
+    );
   });
 });

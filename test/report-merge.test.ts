@@ -99,3 +99,29 @@ describe('podproof merge', () => {
     ).toBe('refuted');
   });
 });
+
+describe('a host without a report', () => {
+  const a = report('alpha', [row('network.loopback-only', 'rootful', 'proven')]);
+  const b = report('beta', [row('network.loopback-only', 'rootful', 'proven')]);
+  const hosts = nameHosts([a, { file: '/reports/gamma.json', why: 'cannot read the report: ENOENT' }, b]);
+
+  it('keeps its place, named by its file and marked with why', () => {
+    expect(hosts.map((h) => h.host)).toEqual(['alpha', 'gamma', 'beta']);
+    expect(hosts[1]?.missing).toBe('cannot read the report: ENOENT');
+    expect(perClaim(hosts)[0]?.line).toBe(
+      'network.loopback-only: proven on 2 of 3 hosts; not on gamma (no report)',
+    );
+  });
+
+  it('shows in every output: Markdown, JUnit (an error), JSON', () => {
+    expect(formatMergedMarkdown(hosts)).toContain(
+      '| gamma | no report: cannot read the report: ENOENT | | |',
+    );
+    const xml = formatMergedJunit(hosts);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const parsed = new XMLParser({ ignoreAttributes: false }).parse(xml);
+    expect(parsed.testsuites['@_errors']).toBe('1');
+    expect(JSON.stringify(parsed)).toContain('no report: cannot read the report: ENOENT');
+    expect(mergedJson(hosts).hosts[1]).toEqual({ name: 'gamma', missing: 'cannot read the report: ENOENT' });
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../exec/errors.js';
 import type { ClaimResult, Verdict } from '../experiment/types.js';
 import type { Report } from './report.js';
+import { reportSchemaErrors } from './schema.js';
 
 /**
  * How a row's verdict moved between two reports:
@@ -84,5 +85,12 @@ export function readReport(file: string): Report {
   const major = String(report.schemaVersion ?? '1').split('.')[0];
   if (major !== '1')
     throw new UsageError(`${file} has report schema ${report.schemaVersion}; this podproof reads 1.x`);
+  // every report read is checked against the schema it should follow: a report without a host,
+  // say, would merge as an unnamed host
+  const invalid = reportSchemaErrors(parsed);
+  if (invalid.length)
+    throw new UsageError(
+      `${file} is not a valid podproof report: ${invalid[0]}${invalid.length > 1 ? ` (and ${invalid.length - 1} more)` : ''}`,
+    );
   return report as Report;
 }

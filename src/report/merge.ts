@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { ClaimResult, Verdict } from '../experiment/types.js';
 import { junitCounts, junitTestcase, junitXml } from './junit.js';
 import type { Report } from './report.js';
@@ -11,10 +12,35 @@ export interface HostReport {
    */
   host: string;
   report: Report;
+  /** Why this host has no report (missing, unreadable, invalid): shown, never skipped silently. */
+  missing?: string;
 }
 
-/** Name each report by its host (pure). */
-export function nameHosts(reports: readonly Report[]): HostReport[] {
+/** A host whose report could not be read: its file and why. */
+export interface MissingReport {
+  file: string;
+  why: string;
+}
+
+/** A report for a host that has none: no rows, named after its file (pure). */
+function stubFor(m: MissingReport): Report {
+  const name = basename(m.file).replace(/\.json$/, '');
+  return {
+    schemaVersion: '1.0',
+    host: { hostname: name } as Report['host'],
+    session: '',
+    startedAt: '',
+    durationMs: 0,
+    results: [],
+    commands: { count: 0, podmanCount: 0, podmanMs: 0, podmanBusyMs: 0 },
+  };
+}
+
+/** Name each report by its host (pure); a host with no report keeps its place, marked. */
+export function nameHosts(given: readonly (Report | MissingReport)[]): HostReport[] {
+  const isMissing = (r: Report | MissingReport): r is MissingReport => 'why' in r && !('results' in r);
+  const reports = given.map((r) => (isMissing(r) ? stubFor(r) : r));
+  const why = given.map((r) => (isMissing(r) ? r.why : undefined));
   const base = (r: Report) => r.host?.hostname || 'unknown-host';
   const perHost = new Map<string, Set<string>>();
   for (const r of reports) {
@@ -23,13 +49,14 @@ export function nameHosts(reports: readonly Report[]): HostReport[] {
     perHost.set(base(r), users);
   }
   const seen = new Map<string, number>();
-  return reports.map((report) => {
+  return reports.map((report, i) => {
     const user = report.host?.identities?.rootless?.user;
     const byUser = (perHost.get(base(report))?.size ?? 0) > 1 && user;
     const name = byUser ? `${base(report)} (rootless ${user})` : base(report);
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
-    return { host: n === 1 ? name : `${name}#${n}`, report };
+    const missing = why[i];
+    return { host: n === 1 ? name : `${name}#${n}`, report, ...(missing ? { missing } : {}) };
   });
 }
 
@@ -67,6 +94,7 @@ export function perClaim(hosts: readonly HostReport[]): { claim: string; line: s
   return claims.map((claim) => {
     // a host's view of the claim: proven when every row is (a waived row counts), else its worst row
     const viewOn = (h: HostReport) => {
+      if (h.missing) return { host: h.host, v: 'no report', detail: 'no report' };
       const rs = h.report.results.filter((r) => r.claim === claim);
       if (!rs.length) return { host: h.host, v: 'absent', detail: 'absent' };
       const open = rs.filter((r) => r.verdict !== 'proven' && !r.waiver);
@@ -99,9 +127,10 @@ export function formatMergedMarkdown(hosts: readonly HostReport[]): string {
     '',
     '| host | os | kernel | podman |',
     '|---|---|---|---|',
-    ...hosts.map(
-      ({ host, report }) =>
-        `| ${host} | ${report.host?.os?.prettyName ?? '?'} | ${report.host?.kernel ?? '?'} | ${report.host?.podman?.version ?? '?'} |`,
+    ...hosts.map(({ host, report, missing }) =>
+      missing
+        ? `| ${host} | no report: ${missing} | | |`
+        : `| ${host} | ${report.host?.os?.prettyName ?? '?'} | ${report.host?.kernel ?? '?'} | ${report.host?.podman?.version ?? '?'} |`,
     ),
     '',
     `| claim | identity | ${names.join(' | ')} |`,
@@ -128,6 +157,7 @@ export function formatMergedText(hosts: readonly HostReport[]): string {
       `${`${r.claim} (${r.identity})`.padEnd(first)}  ${names.map((n) => cell(r.byHost[n]).padEnd(col)).join('')}`.trimEnd(),
     ),
     '',
+    ...hosts.filter((h) => h.missing).map((h) => `${h.host}: no report (${h.missing})`),
     ...perClaim(hosts).map((c) => c.line),
   ];
   return lines.join('\n');
@@ -135,15 +165,36 @@ export function formatMergedText(hosts: readonly HostReport[]): string {
 
 /** JUnit with one testsuite per host, a testcase per claim x identity (pure). */
 export function formatMergedJunit(hosts: readonly HostReport[]): string {
+  const counts = junitCounts(hosts.flatMap((h) => h.report.results));
+  const missing = hosts.filter((h) => h.missing).length;
   return junitXml({
     '@_name': 'podproof merge',
-    ...junitCounts(hosts.flatMap((h) => h.report.results)),
-    testsuite: hosts.map(({ host, report }) => ({
-      '@_name': `podproof ${host}`,
-      ...junitCounts(report.results),
-      '@_timestamp': report.startedAt,
-      testcase: report.results.map((r) => junitTestcase(r)),
-    })),
+    ...counts,
+    '@_tests': counts['@_tests'] + missing,
+    '@_errors': counts['@_errors'] + missing,
+    testsuite: hosts.map(({ host, report, missing }) =>
+      missing
+        ? {
+            '@_name': `podproof ${host}`,
+            '@_tests': 1,
+            '@_failures': 0,
+            '@_errors': 1,
+            '@_skipped': 0,
+            testcase: [
+              {
+                '@_name': 'the host report',
+                '@_classname': 'podproof',
+                error: { '@_message': `no report: ${missing}` },
+              },
+            ],
+          }
+        : {
+            '@_name': `podproof ${host}`,
+            ...junitCounts(report.results),
+            '@_timestamp': report.startedAt,
+            testcase: report.results.map((r) => junitTestcase(r)),
+          },
+    ),
   });
 }
 
@@ -152,7 +203,9 @@ export function mergedJson(hosts: readonly HostReport[]) {
   return {
     schemaVersion: '1.0',
     kind: 'podproof-merge',
-    hosts: hosts.map(({ host, report }) => ({ name: host, session: report.session, host: report.host })),
+    hosts: hosts.map(({ host, report, missing }) =>
+      missing ? { name: host, missing } : { name: host, session: report.session, host: report.host },
+    ),
     results: hosts.flatMap(({ host, report }) =>
       report.results.map((r) => ({
         host,

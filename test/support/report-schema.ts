@@ -1,19 +1,2 @@
-/**
- * The shipped JSON Schema of the report, compiled with Ajv (draft 2020-12): tests and suites
- * validate every report podproof writes against it.
- */
-import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-
-export const REPORT_SCHEMA = JSON.parse(
-  readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'),
-) as Record<string, unknown>;
-
-// formats (date-time) are documentation here: Ajv checks them only with ajv-formats
-const validate = new Ajv2020({ allErrors: true, validateFormats: false }).compile(REPORT_SCHEMA);
-
-/** The schema's complaints about `report` (empty when it validates). */
-export function reportSchemaErrors(report: unknown): string[] {
-  if (validate(report)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
-}
+/** The shipped JSON Schema of the report: tests and suites validate every report podproof writes against it. */
+export { REPORT_SCHEMA, reportSchemaErrors } from '../../src/report/schema.js';
