@@ -143,6 +143,8 @@ export interface Claim<S = any, O = any> {
 export interface ClaimResult {
   claim: string;
   title: string;
+  /** Where the claim comes from (its `source`). */
+  source?: string;
   identity: IdentityName;
   verdict: Verdict;
   reason: string;

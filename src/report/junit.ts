@@ -42,6 +42,7 @@ export function junitTestcase(r: ClaimResult) {
     '@_name': `${r.claim} (${r.identity})`,
     '@_time': (r.durationMs / 1000).toFixed(3),
     ...outcome,
+    ...(r.source ? { properties: { property: [{ '@_name': 'source', '@_value': text(r.source) }] } } : {}),
     'system-out': text(`${r.verdict}: ${r.reason}\n${evidenceText(r)}`),
   };
 }

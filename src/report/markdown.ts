@@ -40,6 +40,7 @@ export function formatMarkdown(report: Report): string {
     lines.push('', '### Not proven', '');
     for (const r of notProven) {
       lines.push(`- **${r.claim}** (${r.identity}) ${r.verdict}: ${cell(r.reason)}`);
+      if (r.source) lines.push(`  - source: ${cell(r.source)}`);
       if (r.waiver) lines.push(`  - waived until ${r.waiver.expires}: ${cell(r.waiver.reason)}`);
       for (const e of r.evidence.filter(isRelevant).slice(0, 8)) {
         lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { ClaimResult, Verdict } from '../experiment/types.js';
 import { junitCounts, junitTestcase, junitXml } from './junit.js';
-import type { Report } from './report.js';
+import { REPORT_SCHEMA_VERSION, type Report } from './report.js';
 
 /** One host's report in a merge, under the name its columns carry. */
 export interface HostReport {
@@ -26,7 +26,7 @@ export interface MissingReport {
 function stubFor(m: MissingReport): Report {
   const name = basename(m.file).replace(/\.json$/, '');
   return {
-    schemaVersion: '1.0',
+    schemaVersion: REPORT_SCHEMA_VERSION,
     host: { hostname: name } as Report['host'],
     session: '',
     startedAt: '',

@@ -5,7 +5,7 @@ import type { HostProfile } from '../host/profile.js';
  * The report schema's version, `MAJOR.MINOR`: within a major version changes are additive (new
  * optional fields, new enum values are a major change); `schema/report.schema.json` describes it.
  */
-export const REPORT_SCHEMA_VERSION = '1.0';
+export const REPORT_SCHEMA_VERSION = '1.1';
 
 /** The machine-readable report (`--json`), described by `podproof/report.schema.json`. */
 export interface Report {

@@ -104,6 +104,7 @@ export async function runOne(
   return {
     claim: claim.id,
     title: claim.title,
+    source: claim.source,
     identity: identity.name,
     ...decided,
     durationMs: Math.round(performance.now() - t0),
@@ -232,6 +233,7 @@ export function skippedResult(claim: Claim, identity: IdentityName, reason: stri
   return {
     claim: claim.id,
     title: claim.title,
+    source: claim.source,
     identity,
     verdict: 'skipped',
     reason,
