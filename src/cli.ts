@@ -249,7 +249,7 @@ async function main(argv: string[]): Promise<number> {
       const baselineFile = str('baseline');
       const baseline = baselineFile ? readReport(baselineFile) : undefined;
       const waiversFile = str('waivers');
-      const waivers = waiversFile ? readWaivers(waiversFile) : [];
+      const waivers = waiversFile ? readWaivers(waiversFile, catalog) : [];
       const day = today();
       const ids = (k: string) => list(k).flatMap((o) => o.split(','));
       const skipped = ids('skip');

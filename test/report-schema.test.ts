@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { REPORT_SCHEMA_VERSION } from '../src/runner/prove.js';
+import { mergedJson, nameHosts } from '../src/report/merge.js';
+import { parseWaivers } from '../src/report/waivers.js';
+import { REPORT_SCHEMA_VERSION, type Report } from '../src/runner/prove.js';
 import { REPORT_SCHEMA, reportSchemaErrors } from './support/report-schema.js';
 
 const captured = () =>
@@ -41,5 +44,43 @@ describe('the report schema', () => {
     expect(pkg.files).toContain('schema');
     expect(pkg.exports['./report.schema.json']).toBe('./schema/report.schema.json');
     expect(REPORT_SCHEMA.$schema).toMatch(/2020-12/);
+  });
+});
+
+describe('the waivers and merge schemas', () => {
+  const load = (name: string) =>
+    JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+  const ajv = new Ajv2020({ allErrors: true });
+  it('the waivers schema takes what parseWaivers takes, and refuses a proven waiver', () => {
+    const check = ajv.compile(load('waivers.schema.json'));
+    const file = {
+      waivers: [
+        {
+          claim: 'network.egress-blocked',
+          identity: 'rootless',
+          verdict: 'refuted',
+          reason: 'OPS-123',
+          expires: '2027-01-31',
+        },
+      ],
+    };
+    expect(check(file), JSON.stringify(check.errors)).toBe(true);
+    expect(parseWaivers(file)).toHaveLength(1);
+    const proven = { waivers: [{ ...file.waivers[0], verdict: 'proven' }] };
+    expect(check(proven)).toBe(false);
+    expect(() => parseWaivers(proven)).toThrow(/verdict must be one of/);
+  });
+  it('the merge schema describes what merge --json writes, a host without a report included', () => {
+    const check = ajv.compile(load('merge.schema.json'));
+    const report = JSON.parse(
+      readFileSync(new URL('./captured/report.json', import.meta.url), 'utf8'),
+    ) as Report;
+    const merged = mergedJson(
+      nameHosts([report, { file: 'gone.json', why: 'cannot read the report gone.json' }]),
+    );
+    expect(check(merged), JSON.stringify(check.errors)).toBe(true);
   });
 });

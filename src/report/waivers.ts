@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { findClaim } from '../claims/index.js';
+import { claims, findClaim } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
-import { type ClaimResult, VERDICTS, type Verdict } from '../experiment/types.js';
+import { type Claim, type ClaimResult, VERDICTS, type Verdict } from '../experiment/types.js';
 
 /**
  * An accepted verdict: this claim (on this identity, on this host) may be `verdict` until
@@ -24,13 +24,16 @@ export interface AppliedWaiver {
   expires: string;
 }
 
-/** Check a waivers file's parsed JSON (pure): `{"waivers": [...]}`; every problem is named. */
-export function parseWaivers(json: unknown, file = 'waivers'): Waiver[] {
+/**
+ * Check a waivers file's parsed JSON (pure): `{"waivers": [...]}` (schema/waivers.schema.json);
+ * every problem is named. Claims are looked up in `catalog` (with `--claims`, the user's too).
+ */
+export function parseWaivers(json: unknown, file = 'waivers', catalog: readonly Claim[] = claims): Waiver[] {
   const list = (json as { waivers?: unknown })?.waivers;
   if (!Array.isArray(list)) throw new UsageError(`${file}: expected {"waivers": [...]}`);
   return list.map((w: Partial<Waiver>, i) => {
     const where = `${file}: waiver ${i + 1}`;
-    if (typeof w?.claim !== 'string' || !findClaim(w.claim))
+    if (typeof w?.claim !== 'string' || !findClaim(w.claim, catalog))
       throw new UsageError(`${where}: unknown claim ${w?.claim}`);
     if (w.identity !== undefined && w.identity !== 'rootful' && w.identity !== 'rootless')
       throw new UsageError(`${where}: identity must be rootful or rootless, not ${w.identity}`);
@@ -51,14 +54,14 @@ export function parseWaivers(json: unknown, file = 'waivers'): Waiver[] {
 }
 
 /** Read and check a waivers file; any problem is a usage error before anything runs. */
-export function readWaivers(file: string): Waiver[] {
+export function readWaivers(file: string, catalog: readonly Claim[] = claims): Waiver[] {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`cannot read the waivers ${file}: ${(err as Error).message}`);
   }
-  return parseWaivers(json, file);
+  return parseWaivers(json, file, catalog);
 }
 
 /** Has the waiver expired on `today` (YYYY-MM-DD; the expiry day itself still counts)? */
