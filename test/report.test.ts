@@ -114,6 +114,9 @@ describe('JUnit and Markdown reports', async () => {
     expect(md).toMatch(/### caps\n\n\| claim \| rootful \| rootless \|/);
     expect(md).toMatch(/\| `caps.default-set` .* \| refuted \| error \|/);
     expect(md).toMatch(/- \*\*caps.default-set\*\* \(rootless\) error: treatment: exit 139/);
+    // each row's commands folded under <details>
+    expect(md).toMatch(/ {2}<details><summary>\d+ command\(s\)<\/summary>\n\n {2}- `[^\n]+`\n/);
+    expect(md.split('<details>').length).toBe(md.split('</details>').length);
   });
   it('the table groups by area, one column per identity, colours only when asked', () => {
     const plain = formatTable(report);

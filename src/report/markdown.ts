@@ -42,8 +42,12 @@ export function formatMarkdown(report: Report): string {
       lines.push(`- **${r.claim}** (${r.identity}) ${r.verdict}: ${cell(r.reason)}`);
       if (r.source) lines.push(`  - source: ${cell(r.source)}`);
       if (r.waiver) lines.push(`  - waived until ${r.waiver.expires}: ${cell(r.waiver.reason)}`);
-      for (const e of r.evidence.filter(isRelevant).slice(0, 8)) {
-        lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);
+      const shown = r.evidence.filter(isRelevant).slice(0, 8);
+      // the commands folded: a long report stays readable, the evidence one click away
+      if (shown.length) {
+        lines.push('', `  <details><summary>${shown.length} command(s)</summary>`, '');
+        for (const e of shown) lines.push(`  - \`${cell(describeEvidence(e)).replace(/`/g, "'")}\``);
+        lines.push('', '  </details>', '');
       }
     }
   }
