@@ -21,15 +21,15 @@ function evidenceText(r: ClaimResult): string {
 
 /** One claim x identity as a JUnit testcase (skips and waivers keep their reason). */
 export function junitTestcase(r: ClaimResult) {
-  // a waived verdict is accepted: reported as skipped, with the waiver and the verdict in the message
-  const outcome = r.waiver
-    ? {
-        skipped: {
-          '@_message': text(
-            `waived until ${r.waiver.expires}: ${r.waiver.reason} (${r.verdict}: ${r.reason})`,
-          ),
-        },
-      }
+  // a waived verdict is accepted, not hidden: a waived refutation, inconclusive or error stays a
+  // failure of type `waived` (GitLab and GitHub count a skip as passing), with the waiver in its
+  // message; the run's exit code is what accepts it. A waived skip stays a skip.
+  const waived =
+    r.waiver && `waived until ${r.waiver.expires}: ${r.waiver.reason} (${r.verdict}: ${r.reason})`;
+  const outcome = waived
+    ? r.verdict === 'skipped'
+      ? { skipped: { '@_message': text(waived) } }
+      : { failure: { '@_type': 'waived', '@_message': text(waived), '#text': text(evidenceText(r)) } }
     : r.verdict === 'skipped'
       ? { skipped: { '@_message': text(r.reason) } }
       : r.verdict === 'refuted' || r.verdict === 'inconclusive'
@@ -47,14 +47,15 @@ export function junitTestcase(r: ClaimResult) {
   };
 }
 
-/** JUnit's test, failure, error and skip counts for some results (waived rows count as skipped). */
+/** JUnit's test, failure, error and skip counts for some results (a waived row not skipped is a failure). */
 export function junitCounts(rs: ClaimResult[]) {
   const n = (v: string[]) => rs.filter((r) => !r.waiver && v.includes(r.verdict)).length;
   return {
     '@_tests': rs.length,
-    '@_failures': n(['refuted', 'inconclusive']),
+    '@_failures':
+      n(['refuted', 'inconclusive']) + rs.filter((r) => r.waiver && r.verdict !== 'skipped').length,
     '@_errors': n(['error']),
-    '@_skipped': n(['skipped']) + rs.filter((r) => r.waiver).length,
+    '@_skipped': rs.filter((r) => r.verdict === 'skipped').length,
   };
 }
 
