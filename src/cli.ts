@@ -11,10 +11,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registryBinary } from './apparatus/registry.js';
 import { claims, selectClaims, unknownClaimIds } from './claims/index.js';
 import { resolveIdentities } from './exec/resolve.js';
+import { exec } from './exec/run.js';
 import { Session } from './exec/session.js';
 import { which } from './exec/which.js';
 import { detectHost } from './host/profile.js';
@@ -96,6 +98,22 @@ ${PODMAN_HELP}`,
       waivers: { type: 'string' },
       baseline: { type: 'string' },
     },
+  },
+  prepare: {
+    summary:
+      'prepare this host for podproof (packages, a rootless user, a user manager); --check: only say what',
+    usage: `usage: podproof prepare [--check]
+
+Prepare this host for podproof: install the packages the catalog needs (Debian/Ubuntu: apt-get;
+Fedora: dnf), create the rootless test user with its subuid/subgid ranges, apply the workarounds
+a host needs (only where it needs them: /dev/net/tun's mode, a containers.conf drop-in for
+runc and ulimits on cgroup v1 hybrid hosts) and start a systemd user manager for that user where
+none answers. Idempotent: on a ready host it changes nothing and says so. As a normal user it
+re-runs itself through sudo -n when allowed, else only checks. \`npm run prove\` and \`npm test\`
+run it first; \`npx podproof prove\` and the library never change the host.
+
+  --check              list each change it would make and why; change nothing`,
+    options: { check: { type: 'boolean' } },
   },
   list: {
     summary: 'list the claims',
@@ -235,6 +253,18 @@ async function main(argv: string[]): Promise<number> {
   const human = str('json') === '-' ? console.error : console.log;
 
   switch (command) {
+    case 'prepare': {
+      // the shipped script (package root/scripts/prepare-host), its output shown as it is
+      const script = fileURLToPath(new URL('../scripts/prepare-host', import.meta.url));
+      const run = await exec([script, ...(opt.check === true ? ['--check'] : [])], {
+        purpose: 'prepare the host',
+        timeoutMs: 60 * 60_000,
+      });
+      process.stdout.write(run.stdout);
+      process.stderr.write(run.stderr);
+      if (run.failure) throw new UsageError(`${script} did not run: ${run.failure}`);
+      return run.exitCode === 0 ? 0 : 1;
+    }
     case 'list':
       if (opt.json === true) {
         const rows = catalog.map(({ id, title, source, identities }) => ({ id, title, source, identities }));
