@@ -32,7 +32,10 @@ describe('podproof CLI on bad input: a clear message, exit 2, no stack trace', (
     [['prove', '--podman', '/nonexistent/podman'], /podman binary \/nonexistent\/podman does not exist/],
     [['prove', '--json', '/nonexistent-dir/r.json'], /cannot write report \/nonexistent-dir\/r\.json/],
     [['prove', '--bogus-flag'], /Unknown option '--bogus-flag'/],
-    [['frobnicate'], /unknown command: frobnicate \(prove, prepare, list, doctor, clean, merge, diff, help\)/],
+    [
+      ['frobnicate'],
+      /unknown command: frobnicate \(prove, prepare, list, doctor, clean, merge, diff, help\)/,
+    ],
     [['list', '--junit', '/x'], /Unknown option '--junit'/],
     [['diff', '--only', 'x', 'a', 'b'], /Unknown option '--only'/],
     [['--identity', 'rootful', 'prove'], /--identity before a command/],
