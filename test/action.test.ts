@@ -2,7 +2,10 @@
  * The reusable GitHub Action (action.yml) is linted here: actionlint checks workflows, not a
  * composite action's own metadata and scripts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { exec } from '../src/exec/run.js';
@@ -51,5 +54,41 @@ describe('action.yml', () => {
     expect(uses.length).toBeGreaterThan(0);
     for (const step of uses)
       for (const key of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs), key).toContain(key);
+  });
+});
+
+describe('the action annotations', () => {
+  it('one ::error per row refuted, inconclusive or in error; a waived one a ::warning; messages escaped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-annotations-'));
+    try {
+      const file = join(dir, 'r.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          results: [
+            { claim: 'a.one', identity: 'rootful', verdict: 'proven', reason: 'ok' },
+            { claim: 'a.two', identity: 'rootless', verdict: 'refuted', reason: '100% open\nsecond line' },
+            {
+              claim: 'a.three',
+              identity: 'rootful',
+              verdict: 'error',
+              reason: 'crun',
+              waiver: { reason: 'OPS-1', expires: '2027-01-31' },
+            },
+          ],
+        }),
+      );
+      const e = await exec([
+        process.execPath,
+        fileURLToPath(new URL('../scripts/annotations.mjs', import.meta.url)),
+        file,
+      ]);
+      expect(e.stdout.trim().split('\n')).toEqual([
+        '::error title=a.two (rootless) refuted::100%25 open%0Asecond line',
+        '::warning title=a.three (rootful) error%2C waived::waived until 2027-01-31: OPS-1; crun',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
