@@ -23,6 +23,7 @@ import { detectHost } from './host/profile.js';
 import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { diffResults, formatDiff, readReport } from './report/diff.js';
 import { doctorChecklist, formatChecklist } from './report/doctor.js';
+import { formatHtml } from './report/html.js';
 import { formatJsonReport } from './report/json.js';
 import { formatJunit } from './report/junit.js';
 import { formatMarkdown } from './report/markdown.js';
@@ -76,6 +77,7 @@ identity with the reason; the reports say which commands gave it.
   --json FILE          write the JSON report (- for stdout; the table then goes to stderr)
   --junit FILE         write JUnit XML (skips keep their reason)
   --markdown FILE      write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
+  --html FILE          write one self-contained HTML page: the grid, filters, each row's evidence
   -v, --verbose        show the reason of proven claims too
   --image REF          run this image instead of the built fixtures (needs sh and cat)
   --waivers FILE       accepted verdicts: {"waivers": [{claim, identity?, host?, verdict, reason,
@@ -93,6 +95,7 @@ ${PODMAN_HELP}`,
       json: { type: 'string' },
       junit: { type: 'string' },
       markdown: { type: 'string' },
+      html: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       image: { type: 'string' },
       waivers: { type: 'string' },
@@ -162,15 +165,22 @@ One host x claim x identity matrix from the --json reports of several hosts, and
 inconclusive or in error on some host, or a host has no report (missing or invalid: its column
 is marked "no report" and the matrix is written all the same).
 
-  --markdown FILE  --junit FILE (a testsuite per host)  --json FILE`,
-    options: { markdown: { type: 'string' }, junit: { type: 'string' }, json: { type: 'string' } },
+  --markdown FILE  --junit FILE (a testsuite per host)  --json FILE  --html FILE`,
+    options: {
+      markdown: { type: 'string' },
+      junit: { type: 'string' },
+      json: { type: 'string' },
+      html: { type: 'string' },
+    },
   },
   diff: {
     summary: 'the verdicts that changed between two --json reports (exit 1 on a regression)',
-    usage: `usage: podproof diff OLD.json NEW.json
+    usage: `usage: podproof diff OLD.json NEW.json [--html FILE]
 
-The verdicts that changed between two --json reports; exit 1 when a proven row regressed.`,
-    options: {},
+The verdicts that changed between two --json reports; exit 1 when a proven row regressed.
+
+  --html FILE          both reports side by side as one HTML page`,
+    options: { html: { type: 'string' } },
   },
   help: {
     summary: "this overview, or a command's usage: podproof help COMMAND",
@@ -274,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
           console.log(`${c.id.padEnd(28)} ${c.identities.join(',').padEnd(17)} ${c.title}`);
       return 0;
     case 'prove': {
-      for (const file of [str('json'), str('junit'), str('markdown')])
+      for (const file of [str('json'), str('junit'), str('markdown'), str('html')])
         if (file && file !== '-') checkWritable(file);
       const baselineFile = str('baseline');
       const baseline = baselineFile ? readReport(baselineFile) : undefined;
@@ -319,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
         const { expired } = applyWaivers(report.results, waivers, report.host.hostname, day);
         human(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: opt.verbose === true }));
         writeReports(report, { json: str('json'), junit: str('junit'), markdown: str('markdown') });
+        writeOut(str('html'), () => formatHtml(nameHosts([report]), `podproof on ${report.host.hostname}`));
         let code = exitCodeFor(report.results, required);
         if (expired.length) {
           for (const w of expired) console.error(`podproof: waiver expired: ${describeWaiver(w)}`);
@@ -344,7 +355,7 @@ async function main(argv: string[]): Promise<number> {
       const files = positionals.slice(1);
       if (!files.length)
         throw new UsageError('merge takes one or more reports: podproof merge A.json B.json ...');
-      for (const file of [str('json'), str('junit'), str('markdown')])
+      for (const file of [str('json'), str('junit'), str('markdown'), str('html')])
         if (file && file !== '-') checkWritable(file);
       // a host whose report is missing or invalid keeps its column, marked: one unreachable host
       // does not cost the whole fleet's matrix
@@ -366,14 +377,20 @@ async function main(argv: string[]): Promise<number> {
       writeOut(str('markdown'), () => formatMergedMarkdown(hosts));
       writeOut(str('junit'), () => formatMergedJunit(hosts));
       writeOut(str('json'), () => `${JSON.stringify(mergedJson(hosts), null, 2)}\n`);
+      writeOut(str('html'), () => formatHtml(hosts, `podproof: ${hosts.length} host(s)`));
       return perClaim(hosts).some((c) => c.broken) || hosts.some((h) => h.missing) ? 1 : 0;
     }
     case 'diff': {
       const [oldFile, newFile, ...extra] = positionals.slice(1);
       if (!oldFile || !newFile || extra.length)
         throw new UsageError('diff takes two reports: podproof diff OLD.json NEW.json');
-      const changes = diffResults(readReport(oldFile).results, readReport(newFile).results);
+      if (str('html')) checkWritable(str('html') as string);
+      const [older, newer] = [readReport(oldFile), readReport(newFile)];
+      const changes = diffResults(older.results, newer.results);
       console.log(formatDiff(changes));
+      writeOut(str('html'), () =>
+        formatHtml(nameHosts([older, newer]), `podproof diff: ${oldFile} -> ${newFile}`),
+      );
       return changes.some((c) => c.kind === 'regression') ? 1 : 0;
     }
     case 'doctor': {

@@ -132,6 +132,13 @@ describe('podproof diff', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe('no verdict changed');
   });
+  it('writes both reports side by side as one HTML page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-diff-html-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const page = join(dir, 'diff.html');
+    expect((await cli(['diff', captured, captured, '--html', page])).exitCode).toBe(0);
+    expect(readFileSync(page, 'utf8')).toMatch(/^<!doctype html>/);
+  });
   it('lists a regression and exits 1', async () => {
     const report = JSON.parse(readFileSync(captured, 'utf8'));
     const row = report.results.find((r: { verdict: string }) => r.verdict === 'proven');
