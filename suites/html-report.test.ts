@@ -52,6 +52,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.PODPROOF_REQUIRE_BROWSER)(
     });
     afterAll(async () => {
       await browser?.close();
+      // the page files are this file's session's: removed with it (the no-trace suite counts them)
+      await testSession.teardown();
     });
 
     async function open(reports: Report[]) {
