@@ -1,19 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
-import { settleAardvark } from '../apparatus/network-sink.js';
+import { removeSessionObjects, userImageProblem } from '../apparatus/session-objects.js';
 import { claims, selectClaims, unknownClaimIds } from '../claims/index.js';
 import { UsageError } from '../exec/errors.js';
-import { describeEvidence, EvidenceLog } from '../exec/evidence.js';
+import { EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
-import { succeeded } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { scaled } from '../exec/time-scale.js';
 import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost } from '../host/profile.js';
-import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
@@ -103,19 +101,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
-    session.onTeardown(`remove podman objects of session ${session.id}`, async () => {
-      const all = await Promise.all(
-        sharedPodmans.map(async (p) => {
-          const removed = await p.removeLabelled(session.id);
-          await settleAardvark(p, session.id);
-          return removed;
-        }),
-      );
-      // a conmon still watching one of the session's containers, now removed, is an orphan
-      await endOrphanedConmons(session.id);
-      const failed = all.flat().filter((e) => !succeeded(e));
-      if (failed.length) throw new Error(failed.map(describeEvidence).join('; '));
-    });
+    session.onTeardown(`remove podman objects of session ${session.id}`, () =>
+      removeSessionObjects(sharedPodmans, session.id),
+    );
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
       const profile = host.identities[identityName];
@@ -132,23 +120,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       const identity = resolution.identity;
       const shared = new Podman({ binary, identity, session, log, storage });
       if (opts.image) {
-        const exists = await shared.cmd(['image', 'exists', opts.image], {
-          purpose: 'user image?',
-          timeoutMs: 30_000,
-        });
-        if (exists.exitCode === 1)
-          throw new UsageError(`image ${opts.image} does not exist for ${identityName} (${identity.user})`);
-        const shell = await shared.run({
-          image: opts.image,
-          command: ['sh', '-c', 'cat /dev/null'],
-          flags: ['--network=none'],
-          purpose: 'user image has sh and cat?',
-          timeoutMs: 60_000,
-        });
-        if (!succeeded(shell))
-          throw new UsageError(
-            `image ${opts.image} cannot run \`sh -c 'cat /dev/null'\` (podproof's probe needs sh and cat): ${describeEvidence(shell)}`,
-          );
+        const unusable = await userImageProblem(shared, opts.image);
+        if (unusable) throw new UsageError(unusable);
       }
       sharedPodmans.push(shared);
       const image = (spec: ImageSpec) => {
