@@ -2,7 +2,7 @@ import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { type Unexplained, unexplained } from '../experiment/types.js';
 
 /** A command's outcome as a check reads it: enough to classify it and to name it. */
-type Outcome = Pick<Evidence, 'exitCode' | 'stderr' | 'failure'> & Partial<Evidence>;
+type CommandOutcome = Pick<Evidence, 'exitCode' | 'stderr' | 'failure'> & Partial<Evidence>;
 
 /**
  * Classify each command of an arm (pure). A command `classify` cannot place (`other`: a crash, a
@@ -10,12 +10,12 @@ type Outcome = Pick<Evidence, 'exitCode' | 'stderr' | 'failure'> & Partial<Evide
  * {@link unexplained}, named by that command: never a guess in either direction.
  */
 export function classifyEach<K extends string, R extends string>(
-  runs: Record<K, Outcome>,
-  classify: (e: Outcome) => R | 'other',
+  runs: Record<K, CommandOutcome>,
+  classify: (e: CommandOutcome) => R | 'other',
   what: string,
 ): Record<K, R> | Unexplained {
   const out = {} as Record<K, R>;
-  for (const [name, e] of Object.entries(runs) as [K, Outcome][]) {
+  for (const [name, e] of Object.entries(runs) as [K, CommandOutcome][]) {
     const kind = classify(e);
     if (kind === 'other')
       return unexplained(
