@@ -2,7 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { podmanWrapper, runCli, testSession } from './helpers.js';
+import { exec } from '../src/exec/run.js';
+import type { Report } from '../src/runner/prove.js';
+import { reportSchemaErrors } from '../test/support/report-schema.js';
+import { CLI, podmanWrapper, runCli, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
 
@@ -113,5 +116,24 @@ describe('podproof prove --waivers', () => {
     expect(run.stderr).toContain(
       'podproof: waiver expired: network.loopback-only refuted until 2020-01-01: was known',
     );
+  });
+});
+
+describe('podproof prove --json - and --skip', () => {
+  it('writes the JSON report to stdout, the table to stderr; --skip leaves the named claims out', async () => {
+    const run = await exec(
+      [process.execPath, CLI, 'prove', 'network', '--skip', 'network.isolate-option', '--json', '-'],
+      {
+        env: { NO_COLOR: '1' },
+        timeoutMs: 280_000,
+      },
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(reportSchemaErrors(report)).toEqual([]);
+    const claims = new Set(report.results.map((r) => r.claim));
+    expect(claims.has('network.loopback-only')).toBe(true);
+    expect(claims.has('network.isolate-option')).toBe(false);
+    expect(run.stderr).toMatch(/^claim\s+rootful/m);
   });
 });
