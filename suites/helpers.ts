@@ -41,14 +41,16 @@ export function podmanWrapper(name: string, editRun: string, always = ''): strin
   return file;
 }
 
-/** Run the built CLI; returns the evidence and, with `--json`, the parsed report. */
+/** Run the built CLI; returns the evidence and, for prove and merge (given `--json`), the parsed report. */
 export async function runCli(
   args: string[],
   opts: { env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<{ run: Evidence; report?: Report }> {
   const dir = testSession.tempDir('report');
   const json = join(dir, 'r.json');
-  const run = await exec([process.execPath, CLI, ...args, '--json', json], {
+  // only the commands that write a JSON report take --json (each command refuses others' flags)
+  const reports = args[0] === 'prove' || args[0] === 'merge';
+  const run = await exec([process.execPath, CLI, ...args, ...(reports ? ['--json', json] : [])], {
     env: { NO_COLOR: '1', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 280_000,
     signal: opts.signal,
