@@ -1,18 +1,13 @@
 import { join } from 'node:path';
-import { describeEvidence, type Evidence } from '../exec/evidence.js';
+import type { Evidence } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import { exec } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
-import {
-  type Claim,
-  type ClaimContext,
-  isUnexplained,
-  type Unexplained,
-  unexplained,
-} from '../experiment/types.js';
+import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { changeMode, fileMode, pathExists } from '../host/files.js';
 import { processTree, tcpListenersOf } from '../host/procs.js';
+import { classifyEach } from './classify.js';
 
 /** The local user that is not the socket's owner: `nobody` exists on every distribution. */
 export const OTHER_USER = { name: 'nobody', uid: 65534, gid: 65534 };
@@ -48,17 +43,15 @@ export interface ApiRun {
 }
 
 function results(run: ApiRun) {
-  const owner = classifyPing(run.owner);
-  const other = classifyPing(run.other);
-  const bad = [run.owner, run.other].find((e) => classifyPing(e) === 'other');
-  if (bad)
-    return unexplained(
-      `a ping failed for another reason than permissions: ${describeEvidence(bad as Evidence)}`,
-    );
+  const pings = classifyEach(
+    { owner: run.owner, other: run.other },
+    classifyPing,
+    'a ping failed for another reason than permissions',
+  );
+  if (isUnexplained(pings)) return pings;
   return {
-    owner,
-    other,
-    observed: `socket mode ${(run.mode & 0o777).toString(8)}; owner: ${owner}; ${OTHER_USER.name}: ${other}; TCP listeners of the service: ${run.tcpListeners.join(', ') || 'none'}`,
+    ...pings,
+    observed: `socket mode ${(run.mode & 0o777).toString(8)}; owner: ${pings.owner}; ${OTHER_USER.name}: ${pings.other}; TCP listeners of the service: ${run.tcpListeners.join(', ') || 'none'}`,
   };
 }
 
