@@ -1,12 +1,12 @@
 import { gpgKeys, lookasideHome } from '../apparatus/gpg.js';
 import { BUSYBOX } from '../apparatus/images.js';
 import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
-import { describeEvidence, type Evidence } from '../exec/evidence.js';
-import { succeeded } from '../exec/run.js';
+import type { Evidence } from '../exec/evidence.js';
 import { which } from '../exec/which.js';
 import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { classifyEach } from './classify.js';
+import { type ArmPulls, armPulls } from './pulls.js';
 import { ACCEPT_ANYTHING } from './trust.js';
 
 /** A policy that requires a GPG signature by the key in `keyPath` for `scope`, and rejects the rest (pure). */
@@ -74,25 +74,21 @@ interface SignedSetup {
   env: Record<string, string>;
   /** Rootless: podman's storage driver as a flag (with another HOME it reads none of the user's storage.conf). */
   driverFlags: string[];
+  pulls: ArmPulls<'signed' | 'unsigned' | 'otherKey'>;
 }
 
+/** Pull the three references with the arm's policy (then removed: the next arm pulls afresh). */
 async function pullAll(
   ctx: ClaimContext,
   s: SignedSetup,
   arm: 'treatment' | 'control',
 ): Promise<SignedPulls> {
-  const pull = (ref: string) =>
+  return s.pulls.pullEach((ref) =>
     ctx.podman.cmd(
       [...s.driverFlags, 'pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref],
       { purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`, timeoutMs: 120_000, env: s.env },
-    );
-  const pulled: SignedPulls = {
-    signed: await pull(s.refs.signed),
-    unsigned: await pull(s.refs.unsigned),
-    otherKey: await pull(s.refs.otherKey),
-  };
-  await ctx.podman.cmd(['rmi', '-f', ...Object.values(s.refs)], { purpose: 'cleanup', timeoutMs: 60_000 });
-  return pulled;
+    ),
+  );
 }
 
 export const signedOnly: Claim<SignedSetup, SignedPulls> = {
@@ -118,13 +114,7 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
 
     const driverFlags: string[] = [];
     if (ctx.identity.name === 'rootless') {
-      const info = await ctx.podman.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
-        purpose: 'the storage driver',
-        timeoutMs: 30_000,
-      });
-      const driver = info.stdout.trim();
-      if (!succeeded(info) || !driver) throw new Error(`podman info failed: ${describeEvidence(info)}`);
-      driverFlags.push('--storage-driver', driver);
+      driverFlags.push('--storage-driver', await ctx.podman.storageDriver('the storage driver'));
     }
 
     const scope = `${registry.address}/podproof-${ctx.session.id}`;
@@ -133,9 +123,7 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
       unsigned: `${scope}/unsigned:latest`,
       otherKey: `${scope}/other-key:latest`,
     };
-    ctx.defer('remove the pulled images', () =>
-      ctx.podman.cmd(['rmi', '-f', ...Object.values(refs)], { purpose: 'cleanup', timeoutMs: 60_000 }),
-    );
+    const pulls = armPulls(ctx, refs);
     for (const [ref, key] of [
       [refs.signed, keys.fingerprints.signer],
       [refs.unsigned, undefined],
@@ -152,7 +140,7 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
       treatment: signedByPolicy(scope, pub),
       control: ACCEPT_ANYTHING,
     });
-    return { refs, policies, env, driverFlags };
+    return { refs, policies, env, driverFlags, pulls };
   },
   treatment: {
     setting: '--signature-policy: signedBy the signer key',

@@ -4,6 +4,7 @@ import type { Evidence } from '../exec/evidence.js';
 import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { classifyEach } from './classify.js';
+import { type ArmPulls, armPulls } from './pulls.js';
 
 /** A signature policy (containers-policy.json(5)): `reject` by default, `accept` for one repository (pure). */
 export function rejectExcept(repository: string): string {
@@ -59,22 +60,21 @@ interface TrustSetup {
   other: string;
   /** Policy files in a temp dir: never the host's policy.json. */
   policies: { treatment: string; control: string };
+  pulls: ArmPulls<'accepted' | 'other'>;
 }
 
-/** Pull both references with one policy, then remove them again (the next arm pulls afresh). */
+/** Pull both references with the arm's policy (then removed: the next arm pulls afresh). */
 async function pullBoth(
   ctx: ClaimContext,
   s: TrustSetup,
   arm: 'treatment' | 'control',
 ): Promise<PolicyPulls> {
-  const pull = (ref: string) =>
+  return s.pulls.pullEach((ref) =>
     ctx.podman.cmd(['pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref], {
       purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`,
       timeoutMs: 120_000,
-    });
-  const pulled: PolicyPulls = { accepted: await pull(s.accepted), other: await pull(s.other) };
-  await ctx.podman.cmd(['rmi', '-f', s.accepted, s.other], { purpose: 'cleanup', timeoutMs: 60_000 });
-  return pulled;
+    }),
+  );
 }
 
 export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
@@ -94,9 +94,7 @@ export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
     const repo = (name: string) => `${registry.address}/podproof-${ctx.session.id}/${name}`;
     const accepted = `${repo('accepted')}:latest`;
     const other = `${repo('other')}:latest`;
-    ctx.defer('remove the pulled images', () =>
-      ctx.podman.cmd(['rmi', '-f', accepted, other], { purpose: 'cleanup', timeoutMs: 60_000 }),
-    );
+    const pulls = armPulls(ctx, { accepted, other });
     for (const ref of [accepted, other]) {
       await pushImage(ctx.podman, image, ref);
     }
@@ -104,7 +102,7 @@ export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
       treatment: rejectExcept(repo('accepted')),
       control: ACCEPT_ANYTHING,
     });
-    return { accepted, other, policies };
+    return { accepted, other, policies, pulls };
   },
   treatment: {
     setting: '--signature-policy: reject by default, accept one repository',

@@ -152,16 +152,27 @@ async function autoContainer(ctx: ClaimContext, image: string, flags: string[], 
   });
   if (!succeeded(started)) throw new Error(describeEvidence(started));
   const id = started.stdout.trim();
-  let removed = false;
-  const remove = async () => {
-    if (removed) return;
-    removed = true;
-    await ctx.podman.remove([id], `${purpose}: rm`);
-  };
-  ctx.defer(`remove ${purpose}`, remove);
+  const container = { id, removed: false, map: [] as IdMapRange[] };
+  ctx.defer(`remove ${purpose}`, () => removeAuto(ctx, [container], 'cleanup'));
   const read = await ctx.podman.execIn(id, ['cat', '/proc/self/uid_map'], `${purpose}: uid_map`);
   if (!succeeded(read)) throw new Error(describeEvidence(read));
-  return { map: parseIdMap(read.stdout), remove };
+  container.map = parseIdMap(read.stdout);
+  return container;
+}
+
+/** Remove the {@link autoContainer}s not yet removed, in one call. */
+async function removeAuto(
+  ctx: ClaimContext,
+  containers: { id: string; removed: boolean }[],
+  purpose: string,
+) {
+  const left = containers.filter((c) => !c.removed);
+  for (const c of left) c.removed = true;
+  if (left.length)
+    await ctx.podman.remove(
+      left.map((c) => c.id),
+      purpose,
+    );
 }
 
 export const autoRanges: Claim<{ image: string; minSize: number; from: string }, IdMapRange[][]> = {
@@ -190,8 +201,10 @@ export const autoRanges: Claim<{ image: string; minSize: number; from: string },
       const a = await autoContainer(ctx, image, [], 'treatment: auto A');
       const b = await autoContainer(ctx, image, [], 'treatment: auto B');
       const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
-      await a.remove();
+      await removeAuto(ctx, [a], 'treatment: auto A: rm');
       const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
+      // the rest in one call
+      await removeAuto(ctx, [b, wide, reused], 'treatment: rm');
       return [a.map, b.map, wide.map, reused.map];
     },
     check: (maps, { minSize }) => {

@@ -39,6 +39,9 @@ export function storagePaths(identity: Identity): { root: string; runroot: strin
   };
 }
 
+/** {@link Podman.storageDriver} answers, by session, binary, identity and storage. */
+const storageDrivers = new Map<string, Promise<string>>();
+
 /** Options for one `podman run`. */
 export interface RunContainer {
   image: string;
@@ -244,9 +247,13 @@ export class Podman {
     return this.runContainer(['--rm', ...(spec.input !== undefined ? ['-i'] : [])], spec, 'run');
   }
 
-  /** `podman run -d` with the session label and a unique name; the container id is the evidence's stdout. */
+  /**
+   * `podman run -d` with the session label and a unique name; the container id is the evidence's
+   * stdout. `--stop-timeout=0`: nothing the harness starts needs a graceful stop, and a shell or
+   * httpd as PID 1 ignores SIGTERM, so `rm -f` (or `network rm -f`) would wait 10 s to kill it.
+   */
   start(spec: Omit<RunContainer, 'input'>): Promise<Evidence> {
-    return this.runContainer(['-d'], spec, 'start');
+    return this.runContainer(['-d', '--stop-timeout=0'], spec, 'start');
   }
 
   /** `podman run MODE --name podproof-SESSION-... --label SESSION --pull=never FLAGS IMAGE COMMAND`. */
@@ -286,6 +293,28 @@ export class Podman {
   }
 
   /**
+   * The graph driver of this handle's store (`podman info`): asked once per session, binary,
+   * identity and storage; a failed answer is not kept.
+   */
+  storageDriver(purpose: string): Promise<string> {
+    const key = `${this.session.id}|${this.binary}|${this.identity.name}|${this.storage}|${this.remoteUrl ?? ''}`;
+    let driver = storageDrivers.get(key);
+    if (!driver) {
+      driver = this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
+        purpose,
+        timeoutMs: 30_000,
+      }).then((info) => {
+        const name = info.stdout.trim();
+        if (!succeeded(info) || !name) throw new Error(`podman info failed: ${describeEvidence(info)}`);
+        return name;
+      });
+      driver.catch(() => storageDrivers.delete(key));
+      storageDrivers.set(key, driver);
+    }
+    return driver;
+  }
+
+  /**
    * `podman commit CONTAINER IMAGE` with `--change` instructions. Rootless podman 4.3 commits
    * through a store whose runroot it takes from storage.conf alone, not from --runroot ("runroot
    * must be set"): with podproof's own storage, a temp storage.conf names the same graph root,
@@ -294,15 +323,12 @@ export class Podman {
   async commit(container: string, image: string, changes: string[], purpose: string): Promise<Evidence> {
     const env: Record<string, string> = {};
     if (this.identity.name === 'rootless' && this.storage === 'podproof' && !this.remoteUrl) {
-      const info = await this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
-        purpose: `${purpose}: the storage driver`,
-        timeoutMs: 30_000,
-      });
+      const driver = await this.storageDriver(`${purpose}: the storage driver`).catch(() => 'overlay');
       const s = storagePaths(this.identity);
       const file = join(this.session.tempDir('storage-conf'), 'storage.conf');
       writeFileSync(
         file,
-        `[storage]\ndriver = "${info.stdout.trim() || 'overlay'}"\ngraphroot = "${s.root}"\nrunroot = "${s.runroot}"\n`,
+        `[storage]\ndriver = "${driver}"\ngraphroot = "${s.root}"\nrunroot = "${s.runroot}"\n`,
         { mode: 0o644 },
       );
       env.CONTAINERS_STORAGE_CONF = file;
@@ -365,9 +391,11 @@ export class Podman {
     return this.cmd(['exec', container, ...command], { purpose, timeoutMs: 60_000 });
   }
 
-  /** Kill and remove containers now (not waiting for a stop timeout). */
+  /**
+   * Remove containers in one call: exited ones, and running ones {@link start}ed here (their stop
+   * timeout is 0, so `rm -f` kills them at once).
+   */
   async remove(containers: string[], purpose = 'cleanup'): Promise<Evidence> {
-    await this.cmd(['kill', ...containers], { purpose, timeoutMs: 60_000 });
     return this.cmd(['rm', '-f', ...containers], { purpose, timeoutMs: 60_000 });
   }
 
