@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStaleRootlessState, netnsFileInSpec } from '../src/podman/podman.js';
+import { isContainerCleanup, isStaleRootlessState, netnsFileInSpec } from '../src/podman/podman.js';
 
 describe('a stale rootless store (what a SIGKILL of the pause process and conmon leaves)', () => {
   // as CI met it, after the machine that ran an unfinished test was stopped (podman 4.3.1)
@@ -54,5 +54,42 @@ describe("a stale store's network namespace files (removed once podproof has res
     expect(netnsFileInSpec(spec('/run/user/1001/netns/../../../etc/passwd'), rootless)).toBeUndefined();
     expect(netnsFileInSpec(spec('/run/netns/netns-1b2c'), rootless)).toBeUndefined();
     expect(netnsFileInSpec('{', rootless)).toBeUndefined();
+  });
+});
+
+describe("conmon's pending container cleanup (what settle waits for)", () => {
+  const root = '/home/podproof/.cache/podproof/storage';
+  it('is the podman process conmon starts when a container exits', () => {
+    const cleanup = [
+      '/usr/bin/podman',
+      '--root',
+      root,
+      '--log-level',
+      'warning',
+      'container',
+      'cleanup',
+      'abc123',
+    ];
+    expect(isContainerCleanup(cleanup, root)).toBe(true);
+    expect(isContainerCleanup(cleanup, '/var/lib/containers/storage')).toBe(false);
+  });
+
+  it('is not the conmon of a container still running (its exit command names both words apart)', () => {
+    const conmon = [
+      '/usr/bin/conmon',
+      '--exit-command',
+      '/usr/bin/podman',
+      '--exit-command-arg',
+      '--root',
+      '--exit-command-arg',
+      root,
+      '--exit-command-arg',
+      'container',
+      '--exit-command-arg',
+      'cleanup',
+      '--exit-command-arg',
+      'abc123',
+    ];
+    expect(isContainerCleanup(conmon, root)).toBe(false);
   });
 });

@@ -1,7 +1,6 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import { probe } from '../probe/probe.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { checkEach, imageOf, type ProbeSetup, probesArm, snapshotOf } from './probe-arm.js';
 
@@ -126,7 +125,8 @@ export const dropAdd: Claim<DropAddSetup> = {
   identities: ['rootful', 'rootless'],
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
-    return { image, defaults: snapshotOf(await probe(ctx.podman, image, { purpose: 'control: default' })) };
+    const defaults = await ctx.probe({ image, flags: [], attempts: [], purpose: 'control: default' });
+    return { image, defaults: snapshotOf(defaults) };
   },
   treatment: probesArm({
     purpose: 'treatment',
@@ -140,6 +140,7 @@ export const dropAdd: Claim<DropAddSetup> = {
   control: {
     setting: 'control: default',
     observe: async (_ctx, { defaults }) => [defaults],
+    probes: [{ flags: [], attempts: [] }],
     check: (snapshots) =>
       checkEach(snapshots, ['default'], (_c, s) => checkVariantsDiffer(effective(s) ?? [])),
   },

@@ -1,11 +1,12 @@
 import { clientImage } from '../apparatus/images.js';
-import { type NetworkSink, networkSink, resolvConfVolume } from '../apparatus/network-sink.js';
+import { type NetworkSink, resolvConfVolume } from '../apparatus/network-sink.js';
 import { describeExit, type Evidence } from '../exec/evidence.js';
 import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { type Attempt, NOT_TRIED_RC } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { describeInterfaces } from './network.js';
+import { plainNetworks } from './plain-networks.js';
 import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** What a client run inside a container amounted to. */
@@ -165,9 +166,9 @@ export const egressBlocked: Claim<EgressSetup> = {
     // the curl image copies the host's curl; without it, busybox nc is the client
     const { client, spec } = clientImage();
     const image = await ctx.image(spec);
-    // a podman network of the harness's own with an HTTP sink in it: the control reaches it by IP
+    // the run's podman network of the harness's own with an HTTP sink in it: the control reaches it by IP
     // and by container name (the network's DNS); the treatment differs only in --network=none
-    const sink = await networkSink(ctx, image);
+    const { sink } = await plainNetworks(ctx);
     return { client, image, sink };
   },
   treatment: probeArm({

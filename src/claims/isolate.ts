@@ -6,6 +6,7 @@ import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { attemptRun, type Client, classifyRun } from './egress.js';
 import { describeInterfaces } from './network.js';
+import { plainNetworks } from './plain-networks.js';
 import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** netavark's (and CNI's) option that drops traffic between this bridge and the others. */
@@ -124,7 +125,8 @@ export const isolateOption: Claim<IsolateSetup> = {
         throw new SkipClaim(`this podman's network backend does not take ${ISOLATE}: ${message}`);
       throw err;
     }
-    return { client, image, isolated, open: await networkPair(ctx, image, []) };
+    const { sink, other } = await plainNetworks(ctx);
+    return { client, image, isolated, open: { sink, probeNetwork: other } };
   },
   treatment: crossArm('treatment', (s) => s.isolated, checkIsolated),
   control: crossArm('control', (s) => s.open, checkCrossReaches),

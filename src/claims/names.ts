@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
+import type { NetworkSink } from '../apparatus/network-sink.js';
 import { type Claim, OutputNotExplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
@@ -7,6 +7,7 @@ import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { inCidr } from './isolate.js';
 import { describeInterfaces } from './network.js';
+import { plainNetworks } from './plain-networks.js';
 import { type ProbeSetup, probeArm } from './probe-arm.js';
 
 /** What the container's own network's DNS server said about the sink's name. */
@@ -137,8 +138,7 @@ export const separateNames: Claim<NamesSetup> = {
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
   async setup(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const [sink, other] = await Promise.all([networkSink(ctx, image), createNetwork(ctx)]);
+    const [image, { sink, other }] = await Promise.all([ctx.image(BUSYBOX), plainNetworks(ctx)]);
     return { image, sink, other };
   },
   treatment: lookupArm('treatment', (s) => s.other, 'treatment: a container on another network'),

@@ -43,7 +43,12 @@ export const pidIsolated: Claim<PidSetup> = {
     if (marker.pid <= 0) throw new Error('could not start the marker process');
     return { image, marker: marker.pid };
   },
-  treatment: probeArm({ purpose: 'treatment', check: (s, { marker }) => checkOwnPidsOnly(s, marker) }),
+  treatment: probeArm({
+    purpose: 'treatment',
+    check: (s, { marker }) => checkOwnPidsOnly(s, marker),
+    // its own container, started while the marker lives
+    share: false,
+  }),
   control: probeArm({
     purpose: 'control: --pid=host',
     flags: ['--pid=host'],

@@ -7,8 +7,9 @@ import {
   unexplained,
 } from '../experiment/types.js';
 import { allHold, type Observation, type Side } from '../experiment/verdict.js';
-import { type ProbeOutcome, probe } from '../probe/probe.js';
+import type { ProbeOutcome } from '../probe/probe.js';
 import type { Attempt } from '../probe/script.js';
+import type { PlannedProbe } from '../probe/shared.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 
 /** What every probe claim's setup provides: the image both arms run. */
@@ -32,6 +33,11 @@ export interface ProbeArm<S extends ProbeSetup> {
    * again (see {@link askAgainWhileDropped}).
    */
   askAgainWhen?: (s: ProbeSnapshot, setup: S) => boolean;
+  /**
+   * False: this arm's own container, never one another claim ran with the same flags (it must
+   * run while this claim's setup lives, e.g. a marker process on the host). Default true.
+   */
+  share?: boolean;
 }
 
 const pick = <S, T>(v: FromSetup<S, T> | undefined, setup: S): T | undefined =>
@@ -44,10 +50,13 @@ export function probeArm<S extends ProbeSetup>(arm: ProbeArm<S>): Arm<S, ProbeSn
     observe: async (ctx, setup) => {
       const purpose = pick(arm.purpose, setup) ?? '';
       const run = (again: boolean) =>
-        probe(ctx.podman, setup.image, {
-          flags: [...(pick(arm.flags, setup) ?? [])],
-          attempts: pick(arm.attempts, setup),
+        ctx.probe({
+          image: setup.image,
+          flags: pick(arm.flags, setup) ?? [],
+          attempts: pick(arm.attempts, setup) ?? [],
           purpose: again ? `${purpose} (asked again)` : purpose,
+          // asked again: a new container, never the one that dropped the question
+          share: arm.share !== false && !again,
         });
       const dropped = arm.askAgainWhen;
       return snapshotOf(
@@ -55,7 +64,17 @@ export function probeArm<S extends ProbeSetup>(arm: ProbeArm<S>): Arm<S, ProbeSn
       );
     },
     check: arm.check,
+    probes: planned(arm.share === false ? [] : [{ flags: arm.flags, attempts: arm.attempts }]),
   };
+}
+
+/** The probes known before setup (pure): those whose flags and attempts are not computed from it. */
+function planned<S>(
+  probes: readonly { flags?: FromSetup<S, readonly string[]>; attempts?: FromSetup<S, readonly Attempt[]> }[],
+): PlannedProbe[] {
+  return probes.flatMap(({ flags = [], attempts = [] }) =>
+    typeof flags === 'function' || typeof attempts === 'function' ? [] : [{ flags, attempts }],
+  );
 }
 
 /** One container of a {@link probesArm}: a label for the evidence and its flags. */
@@ -81,15 +100,17 @@ export function probesArm<S extends ProbeSetup>(arm: ProbesArm<S>): Arm<S, Probe
       (
         await Promise.all(
           (pick(arm.variants, setup) ?? []).map((v) =>
-            probe(ctx.podman, setup.image, {
-              flags: [...(v.flags ?? [])],
-              attempts: v.attempts,
+            ctx.probe({
+              image: setup.image,
+              flags: v.flags ?? [],
+              attempts: v.attempts ?? [],
               purpose: `${arm.purpose}: ${v.label}`,
             }),
           ),
         )
       ).map(snapshotOf),
     check: arm.check,
+    probes: typeof arm.variants === 'function' ? [] : planned(arm.variants),
   };
 }
 

@@ -20,6 +20,12 @@ export interface Evidence {
   failure?: ExecFailure;
   /** The process was stopped because its output had the answer the harness waited for (`until`). */
   answered?: boolean;
+  /**
+   * This command answered several claims: it ran once, for the claim named here (whose evidence
+   * counts it) or for `apparatus: KEY` the run shares (counted in no claim); every other claim's
+   * evidence cites it with its own purpose.
+   */
+  shared?: string;
 }
 
 /** Why a process did not give a usable exit: these are harness errors, never evidence for a claim. */
@@ -34,7 +40,14 @@ export class EvidenceLog {
     this.entries.push(entry);
     this.parent?.add(entry);
   }
-  /** How many commands were recorded. */
+  /**
+   * Record a command another claim ran whose output answers this one too: in this log only (the
+   * run's log has it once), with this claim's purpose and `shared` naming that claim.
+   */
+  cite(entry: Evidence, as: { purpose: string; shared: string }): void {
+    this.entries.push({ ...entry, ...as });
+  }
+  /** How many commands were recorded (cited ones included). */
   get count(): number {
     return this.entries.length;
   }

@@ -7,6 +7,8 @@ import type { BackgroundProcess, ExecOptions } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import type { HostProfile } from '../host/profile.js';
 import type { Podman } from '../podman/podman.js';
+import type { ProbeOutcome } from '../probe/probe.js';
+import type { PlannedProbe, ProbeRequest } from '../probe/shared.js';
 import type { Observation, Verdict } from './verdict.js';
 
 export { type Outcome, VERDICTS, type Verdict } from './verdict.js';
@@ -43,6 +45,19 @@ export interface ClaimContext extends RootAccess {
    * command: the one way a claim's apparatus writes a file for another user.
    */
   writeFileAs(as: Identity, path: string, text: string, mode?: number): Promise<void>;
+  /**
+   * Start a probe container (its snapshot, or why there is none). Identical requests of the run
+   * and identity (image, flags, attempts among the container's) share one container; its
+   * evidence is cited in each claim (`SharedProbes`).
+   */
+  probe(request: ProbeRequest): Promise<ProbeOutcome>;
+  /**
+   * Apparatus made once per identity and run for every claim that asks with the same `key`, such
+   * as a sink network the arms only read: `make` runs once, with a context whose cleanup is the
+   * session's teardown, and its commands are cited in each asking claim's evidence. Apparatus a
+   * claim changes (a policy, a network made with the option under test) stays its own.
+   */
+  shared<T>(key: string, make: (ctx: ClaimContext) => Promise<T>): Promise<T>;
   /** Aborted on SIGINT or when the claim's deadline passes. */
   signal: AbortSignal;
   /**
@@ -84,6 +99,11 @@ export interface Arm<S = unknown, O = unknown> {
    * the control: the contrast)? Output it cannot explain is {@link unexplained}, never a guess.
    */
   check(observed: O, setup: S): Observation | Unexplained;
+  /**
+   * The probe containers this arm asks for, when known before its setup runs: the runner joins
+   * the attempts of identical ones across claims, so one container answers them all.
+   */
+  probes?: readonly PlannedProbe[];
 }
 
 /** A check's answer for output it cannot explain: the row becomes `error`, naming the command. */

@@ -528,7 +528,16 @@ export class PodmanNotFoundError extends Error {
 
 /** PIDs of `podman container cleanup` processes (for one storage root, when given). */
 export function pendingCleanups(root?: string): number[] {
-  return processesWhere(
-    (args) => args.includes('cleanup') && args.includes('container') && (!root || args.includes(root)),
+  return processesWhere((args) => isContainerCleanup(args, root));
+}
+
+/**
+ * Is this argv a `podman ... container cleanup` (of the store at `root`) (pure)? The two words
+ * side by side: conmon's own argv names them too, apart (`--exit-command-arg container
+ * --exit-command-arg cleanup`), for as long as its container runs.
+ */
+export function isContainerCleanup(args: readonly string[], root?: string): boolean {
+  return (
+    args.some((a, i) => a === 'container' && args[i + 1] === 'cleanup') && (!root || args.includes(root))
   );
 }

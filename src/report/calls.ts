@@ -37,7 +37,8 @@ export function podmanQuestion(argv: readonly string[]): string {
 
 /** The profile of a report's podman calls (pure). `binary`: podman's path as the report ran it. */
 export function podmanCallProfile(report: Pick<Report, 'results'>, binary: string): CallProfile {
-  const isPodman = (e: Evidence) => e.argv[0] === binary;
+  // a shared container's run is counted once, in the claim that ran it (see Evidence.shared)
+  const isPodman = (e: Evidence) => e.argv[0] === binary && !e.shared;
   const perClaim = new Map<string, number>();
   const asked = new Map<string, { identity: string; call: string; times: number; claims: Set<string> }>();
   let inClaims = 0;

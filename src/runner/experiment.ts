@@ -1,7 +1,7 @@
 import { FixtureError, type ImageSpec } from '../apparatus/images.js';
 import { describeEvidence, EvidenceLog, formatArgv } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
-import { type BackgroundProcess, exec } from '../exec/run.js';
+import { exec } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { writeFileAs } from '../exec/write-as.js';
 import {
@@ -21,6 +21,8 @@ import {
 import { decide, type Observation, type Side } from '../experiment/verdict.js';
 import type { HostProfile } from '../host/profile.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
+import { probe } from '../probe/probe.js';
+import type { SharedProbes } from '../probe/shared.js';
 
 /** What one claim x identity run shares with the others. */
 export interface RunShared {
@@ -35,6 +37,10 @@ export interface RunShared {
   root?: Identity;
   /** Called with each arm's raw observation (capturing contrast fixtures). */
   onObservation?: (o: ArmObservation) => void;
+  /** The identity's probe containers, shared between identical requests (default: none shared). */
+  probes?: SharedProbes;
+  /** The identity's shared apparatus (default: each claim makes its own). */
+  apparatus?: SharedApparatus;
 }
 
 /** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
@@ -60,37 +66,9 @@ export async function runOne(
   const timer = setTimeout(() => expired.abort(new Error('claim deadline')), timeoutMs);
   const deadline = AbortSignal.any([expired.signal, ...(runDeadline ? [runDeadline] : [])]);
   const signal = AbortSignal.any([session.signal, deadline]);
-  const podman = new Podman({
-    binary: shared.binary,
-    identity,
-    session,
-    log,
-    storage: shared.storage,
-    signal,
-  });
-  const background: BackgroundProcess[] = [];
   const cleanups = new CleanupStack(session);
-  const ctx: ClaimContext = {
-    identity,
-    root: shared.root,
-    podman,
-    host,
-    session,
-    image: shared.image,
-    signal,
-    log,
-    exec: (argv, { cleanup, ...o } = {}) =>
-      exec(argv, { ...o, identity, log, signal: cleanup ? undefined : signal }),
-    spawn: (argv, o = {}) => {
-      const p = session.background(argv, { ...o, identity, log });
-      background.push(p);
-      cleanups.defer(`stop ${argv.join(' ')}`, () => p.stop());
-      return p;
-    },
-    defer: (name, fn) => cleanups.defer(name, fn),
-    writeFileAs: (as, path, text, mode) =>
-      writeFileAs(as, path, text, { mode, log, signal, purpose: `setup: write ${path} as ${as.user}` }),
-  };
+  const ctx = claimContext(shared, claim.id, { log, signal, defer: (name, fn) => cleanups.defer(name, fn) });
+  const { podman } = ctx;
   const t0 = performance.now();
   const outcome = await runClaim(claim, ctx, shared.onObservation);
   const failures = await cleanups.run();
@@ -110,6 +88,89 @@ export async function runOne(
     durationMs: Math.round(performance.now() - t0),
     evidence: log.entries,
   };
+}
+
+/** How a context records, stops and cleans up: a claim's own, or shared apparatus's. */
+interface ContextScope {
+  log: EvidenceLog;
+  signal: AbortSignal;
+  defer(name: string, fn: () => Promise<unknown> | unknown): void;
+}
+
+/** The context a claim (or apparatus shared by claims) runs in: every command recorded in `scope.log`. */
+function claimContext(shared: RunShared, claim: string, scope: ContextScope): ClaimContext {
+  const { identity, session } = shared;
+  const { log, signal, defer } = scope;
+  const podman = new Podman({
+    binary: shared.binary,
+    identity,
+    session,
+    log,
+    storage: shared.storage,
+    signal,
+  });
+  return {
+    identity,
+    root: shared.root,
+    podman,
+    host: shared.host,
+    session,
+    image: shared.image,
+    signal,
+    log,
+    exec: (argv, { cleanup, ...o } = {}) =>
+      exec(argv, { ...o, identity, log, signal: cleanup ? undefined : signal }),
+    spawn: (argv, o = {}) => {
+      const p = session.background(argv, { ...o, identity, log });
+      defer(`stop ${argv.join(' ')}`, () => p.stop());
+      return p;
+    },
+    defer,
+    probe: (r) =>
+      shared.probes
+        ? shared.probes.probe(r, { podman, log, claim })
+        : probe(podman, r.image, { flags: [...r.flags], attempts: r.attempts, purpose: r.purpose }),
+    shared: (key, make) => sharedApparatus(shared, key, make, log),
+    writeFileAs: (as, path, text, mode) =>
+      writeFileAs(as, path, text, { mode, log, signal, purpose: `setup: write ${path} as ${as.user}` }),
+  };
+}
+
+/** Apparatus made once per identity and run (see `ClaimContext.shared`), by key. */
+export type SharedApparatus = Map<string, { made: Promise<unknown>; log: EvidenceLog }>;
+
+/**
+ * Make (once) or find the apparatus `key`: made with the session's signal and teardown, its
+ * commands in a log of its own (the run counts them once) and cited in each asking claim's log.
+ */
+async function sharedApparatus<T>(
+  shared: RunShared,
+  key: string,
+  make: (ctx: ClaimContext) => Promise<T>,
+  asking: EvidenceLog,
+): Promise<T> {
+  const apparatus = shared.apparatus ?? new Map();
+  let found = apparatus.get(key);
+  if (!found) {
+    const log = new EvidenceLog(shared.log);
+    const { session } = shared;
+    const ctx = claimContext(shared, `apparatus ${key}`, {
+      log,
+      signal: session.signal,
+      defer: (name, fn) => session.onTeardown(name, async () => void (await fn())),
+    });
+    found = { made: make(ctx), log };
+    apparatus.set(key, found);
+  }
+  const cite = () => {
+    for (const e of found.log.entries)
+      asking.cite(e, { purpose: e.purpose ?? key, shared: `apparatus: ${key}` });
+  };
+  try {
+    return (await found.made) as T;
+  } finally {
+    cite();
+  }
 }
 
 /** What an arm observed, handed to `RunShared.onObservation` (to capture contrast fixtures). */

@@ -13,6 +13,7 @@ import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost } from '../host/profile.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import { SharedProbes } from '../probe/shared.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
 import { type ArmObservation, type RunShared, runOne, skippedResult } from './experiment.js';
@@ -140,6 +141,12 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         log,
         root,
         onObservation: opts.onObservation,
+        // one container per distinct probe of this identity's claims, all their attempts in it
+        probes: new SharedProbes(
+          claimsHere.flatMap((c) => [...(c.treatment.probes ?? []), ...(c.control.probes ?? [])]),
+          session.signal,
+        ),
+        apparatus: new Map(),
       };
       for (const claim of claimsHere) {
         taskIdentity.push(identityName);
