@@ -24,14 +24,16 @@ describe('decide', () => {
 });
 
 describe('run order', () => {
-  it('lets identities take turns and starts early claims first, each identity keeping its order', async () => {
+  it('lets identities take turns, early claims first and exclusive ones last, each identity keeping its order', async () => {
     const { interleave } = await import('../src/runner/prove.js');
     const items = [
       { who: 'rootful', id: 'a' },
+      { who: 'rootful', id: 'x', exclusive: true },
       { who: 'rootful', id: 'b' },
       { who: 'rootful', id: 's', early: true },
       { who: 'rootless', id: 'c' },
       { who: 'rootless', id: 't', early: true },
+      { who: 'rootless', id: 'u', early: true, exclusive: true },
     ];
     expect(interleave(items).map((x) => `${x.who}:${x.id}`)).toEqual([
       'rootful:s',
@@ -39,6 +41,8 @@ describe('run order', () => {
       'rootful:a',
       'rootless:c',
       'rootful:b',
+      'rootless:u',
+      'rootful:x',
     ]);
   });
 });

@@ -97,6 +97,8 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
   source:
     'containers-policy.json(5) signedBy; podman-push(1) --sign-by; podman test/system trust and sign tests: "A signature was required, but no signature exists" (exit 125)',
   identities: ['rootful', 'rootless'],
+  // most of its time is gpg making keys and the registry starting: overlap it with podman work
+  startEarly: true,
   needs() {
     if (!registryBinary())
       return 'needs a local registry: install docker-registry (Debian/Ubuntu) or docker-distribution (Fedora)';

@@ -83,6 +83,8 @@ export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
   source:
     'podman-image-trust(1) set -t reject default, -t accept REPO; containers-policy.json(5); podman test/system/ trust tests',
   identities: ['rootful', 'rootless'],
+  // much of its time is the registry starting: overlap it with podman work
+  startEarly: true,
   needs: () =>
     registryBinary()
       ? undefined

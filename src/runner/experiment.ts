@@ -39,7 +39,7 @@ export interface RunShared {
   onObservation?: (o: ArmObservation) => void;
   /** The identity's probe containers, shared between identical requests (default: none shared). */
   probes?: SharedProbes;
-  /** The identity's shared apparatus (default: each claim makes its own). */
+  /** The identity's shared apparatus (default: each claim makes its own, removed at teardown). */
   apparatus?: SharedApparatus;
 }
 
@@ -70,8 +70,10 @@ export async function runOne(
   const ctx = claimContext(shared, claim.id, { log, signal, defer: (name, fn) => cleanups.defer(name, fn) });
   const { podman } = ctx;
   const t0 = performance.now();
+  // it runs alone: no other claim's apparatus (a sink container) may confound it either
+  const released = claim.exclusive ? ((await shared.apparatus?.release()) ?? []) : [];
   const outcome = await runClaim(claim, ctx, shared.onObservation);
-  const failures = await cleanups.run();
+  const failures = [...released, ...(await cleanups.run())];
   if (claim.exclusive) await podman.settle();
   clearTimeout(timer);
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';
@@ -130,46 +132,62 @@ function claimContext(shared: RunShared, claim: string, scope: ContextScope): Cl
       shared.probes
         ? shared.probes.probe(r, { podman, log, claim })
         : probe(podman, r.image, { flags: [...r.flags], attempts: r.attempts, purpose: r.purpose }),
-    shared: (key, make) => sharedApparatus(shared, key, make, log),
+    shared: (key, make) => (shared.apparatus ?? new SharedApparatus()).get(shared, key, make, log),
     writeFileAs: (as, path, text, mode) =>
       writeFileAs(as, path, text, { mode, log, signal, purpose: `setup: write ${path} as ${as.user}` }),
   };
 }
 
-/** Apparatus made once per identity and run (see `ClaimContext.shared`), by key. */
-export type SharedApparatus = Map<string, { made: Promise<unknown>; log: EvidenceLog }>;
-
 /**
- * Make (once) or find the apparatus `key`: made with the session's signal and teardown, its
- * commands in a log of its own (the run counts them once) and cited in each asking claim's log.
+ * Apparatus made once per identity and run (see `ClaimContext.shared`), by key: each made with
+ * the session's signal, its commands in a log of its own (the run counts them once) and cited in
+ * each asking claim's log; removed by {@link release} or at session teardown.
  */
-async function sharedApparatus<T>(
-  shared: RunShared,
-  key: string,
-  make: (ctx: ClaimContext) => Promise<T>,
-  asking: EvidenceLog,
-): Promise<T> {
-  const apparatus = shared.apparatus ?? new Map();
-  let found = apparatus.get(key);
-  if (!found) {
-    const log = new EvidenceLog(shared.log);
-    const { session } = shared;
-    const ctx = claimContext(shared, `apparatus ${key}`, {
-      log,
-      signal: session.signal,
-      defer: (name, fn) => session.onTeardown(name, async () => void (await fn())),
-    });
-    found = { made: make(ctx), log };
-    apparatus.set(key, found);
+export class SharedApparatus {
+  private readonly made = new Map<
+    string,
+    { value: Promise<unknown>; log: EvidenceLog; cleanups: CleanupStack }
+  >();
+
+  async get<T>(
+    shared: RunShared,
+    key: string,
+    make: (ctx: ClaimContext) => Promise<T>,
+    asking: EvidenceLog,
+  ): Promise<T> {
+    let found = this.made.get(key);
+    if (!found) {
+      const log = new EvidenceLog(shared.log);
+      const cleanups = new CleanupStack(shared.session);
+      const ctx = claimContext(shared, `apparatus ${key}`, {
+        log,
+        signal: shared.session.signal,
+        defer: (name, fn) => cleanups.defer(name, fn),
+      });
+      found = { value: make(ctx), log, cleanups };
+      this.made.set(key, found);
+    }
+    try {
+      return (await found.value) as T;
+    } finally {
+      for (const e of found.log.entries)
+        asking.cite(e, { purpose: e.purpose ?? key, shared: `apparatus: ${key}` });
+    }
   }
-  const cite = () => {
-    for (const e of found.log.entries)
-      asking.cite(e, { purpose: e.purpose ?? key, shared: `apparatus: ${key}` });
-  };
-  try {
-    return (await found.made) as T;
-  } finally {
-    cite();
+
+  /**
+   * Remove everything made so far (a claim that asks later makes it again): before a claim that
+   * must run alone, whose experiment a running sink container would confound. Returns failures.
+   */
+  async release(): Promise<string[]> {
+    const all = [...this.made.values()];
+    this.made.clear();
+    const failures: string[] = [];
+    for (const m of all) {
+      await m.value.catch(() => undefined);
+      failures.push(...(await m.cleanups.run()));
+    }
+    return failures;
   }
 }
 

@@ -16,7 +16,7 @@ import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.
 import { SharedProbes } from '../probe/shared.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
-import { type ArmObservation, type RunShared, runOne, skippedResult } from './experiment.js';
+import { type ArmObservation, type RunShared, runOne, SharedApparatus, skippedResult } from './experiment.js';
 import { pool } from './pool.js';
 import { RwLock } from './rwlock.js';
 
@@ -43,7 +43,8 @@ export interface ProveOptions {
   rootlessUser?: string;
   /**
    * Claims run at once (default: CPUs + 2: a claim spends much of its time waiting on podman,
-   * conmon and systemd units, so a few more than the CPUs keep podman busy).
+   * conmon and systemd units, so a few more than the CPUs keep podman busy). Claims marked
+   * `startEarly` (podman-light) run beside these, all from the start.
    */
   concurrency?: number;
   /** Deadline per claim x identity (default 120 s): a claim still running then is `error`, its command named. */
@@ -99,6 +100,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const tasks: Array<() => Promise<ClaimResult>> = [];
     const taskIdentity: IdentityName[] = [];
     const taskEarly: boolean[] = [];
+    const taskExclusive: boolean[] = [];
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
@@ -114,6 +116,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         for (const c of claimsHere) {
           taskIdentity.push(identityName);
           taskEarly.push(false);
+          taskExclusive.push(false);
           tasks.push(async () => skippedResult(c, identityName, `${identityName}: ${reason}`));
         }
         continue;
@@ -146,11 +149,12 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           claimsHere.flatMap((c) => [...(c.treatment.probes ?? []), ...(c.control.probes ?? [])]),
           session.signal,
         ),
-        apparatus: new Map(),
+        apparatus: new SharedApparatus(),
       };
       for (const claim of claimsHere) {
         taskIdentity.push(identityName);
         taskEarly.push(claim.startEarly === true);
+        taskExclusive.push(claim.exclusive === true);
         tasks.push(async () => {
           const release = await lock.acquire(claim.exclusive === true);
           try {
@@ -169,16 +173,37 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     // overlap the other's podman work instead of running alone at the end; the report keeps the
     // catalog order
     const order = interleave(
-      tasks.map((t, i) => ({ t, i, who: taskIdentity[i] ?? '', early: taskEarly[i] === true })),
+      tasks.map((t, i) => ({
+        t,
+        i,
+        who: taskIdentity[i] ?? '',
+        early: taskEarly[i] === true,
+        exclusive: taskExclusive[i] === true,
+      })),
     );
-    const ran = await pool(
-      order.map((o) => o.t),
-      opts.concurrency ?? availableParallelism() + 2,
-      opts.onResult,
-    );
+    // early claims wait on systemd, gpg, registries and clients far more than on podman: they run
+    // beside the pool from the start, not in its slots, which the podman-heavy claims fill
+    const beside = (o: (typeof order)[number]) => o.early && !o.exclusive;
+    const early = order.filter(beside);
+    const rest = order.filter((o) => !beside(o));
+    const [ranEarly, ranRest] = await Promise.all([
+      pool(
+        early.map((o) => o.t),
+        early.length,
+        opts.onResult,
+      ),
+      pool(
+        rest.map((o) => o.t),
+        opts.concurrency ?? availableParallelism() + 2,
+        opts.onResult,
+      ),
+    ]);
     const results: ClaimResult[] = new Array(tasks.length);
-    order.forEach((o, k) => {
-      results[o.i] = ran[k] as ClaimResult;
+    early.forEach((o, k) => {
+      results[o.i] = ranEarly[k] as ClaimResult;
+    });
+    rest.forEach((o, k) => {
+      results[o.i] = ranRest[k] as ClaimResult;
     });
     report = {
       schemaVersion: REPORT_SCHEMA_VERSION,
@@ -284,11 +309,15 @@ function deadlineSignal(ms: number, session: Session): AbortSignal {
 
 /**
  * Run order (pure): round-robin over the groups (identities) in their first-seen order; within a
- * group the `early` items first, then the rest, each in its own order.
+ * group the `early` items first, then the rest, then the `exclusive` ones (early or not), each in
+ * its own order. An exclusive claim waits until its identity's running claims end (the early ones
+ * too) and holds back the ones after it: last, nothing is behind it, and the other identity fills
+ * the slots.
  */
-export function interleave<T extends { who: string; early?: boolean }>(items: T[]): T[] {
+export function interleave<T extends { who: string; early?: boolean; exclusive?: boolean }>(items: T[]): T[] {
   const groups = new Map<string, T[]>();
-  const sorted = [...items.filter((it) => it.early), ...items.filter((it) => !it.early)];
+  const rank = (it: T) => (it.exclusive ? 2 : it.early ? 0 : 1);
+  const sorted = [0, 1, 2].flatMap((r) => items.filter((it) => rank(it) === r));
   for (const it of sorted) groups.set(it.who, [...(groups.get(it.who) ?? []), it]);
   const out: T[] = [];
   const queues = [...groups.values()];
