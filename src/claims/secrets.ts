@@ -84,6 +84,8 @@ interface SecretSetup {
   name: string;
   /** A random value made for the run: never a real secret. */
   value: string;
+  /** The arms' holder containers and committed images: removed together when the claim ends. */
+  made: { containers: string[]; images: string[] };
 }
 
 /** Run the holder with `flags`, commit it, run the committed image, inspect its config. */
@@ -95,10 +97,8 @@ async function holdAndCommit(
 ): Promise<CommitRun> {
   const holder = ctx.session.name(`${arm}-holder`);
   const committed = `localhost/${ctx.session.name(`${arm}-commit`)}`;
-  ctx.defer(`remove ${holder} and ${committed}`, async () => {
-    await ctx.podman.remove([holder]);
-    await ctx.podman.cmd(['rmi', '-f', committed], { purpose: 'cleanup', timeoutMs: 60_000 });
-  });
+  s.made.containers.push(holder);
+  s.made.images.push(committed);
   const held = await ctx.podman.cmd(
     [
       'run',
@@ -161,7 +161,14 @@ export const secretsNotCommitted: Claim<SecretSetup, CommitRun> = {
       timeoutMs: 30_000,
     });
     if (!succeeded(created)) throw new Error(`podman secret create failed: ${describeEvidence(created)}`);
-    return { image, name, value };
+    // both arms' holders and images in one call each, before the secret goes
+    const made: SecretSetup['made'] = { containers: [], images: [] };
+    ctx.defer('remove the holders and the committed images', async () => {
+      if (made.containers.length) await ctx.podman.remove(made.containers);
+      if (made.images.length)
+        await ctx.podman.cmd(['rmi', '-f', ...made.images], { purpose: 'cleanup', timeoutMs: 60_000 });
+    });
+    return { image, name, value, made };
   },
   treatment: {
     setting: '--secret NAME (type=mount and type=env), then podman commit',
