@@ -19,6 +19,20 @@ describe('a stale rootless store (what a SIGKILL of the pause process and conmon
       'level=error msg="invalid internal status, try resetting the pause process with \\"podman system migrate\\": cannot re-exec process to join the existing user namespace"\n';
     expect(isStaleRootlessState({ exitCode: 1, stderr: raced })).toBe(true);
   });
+  it("is also a running container's network namespace file left unmounted (CI, after a SIGKILL of a whole run)", () => {
+    const netns =
+      'time="2026-12-05T21:40:11Z" level=error msg="joining network namespace of container 4b81fc8eb08c: retrieving network namespace at /run/user/1001/netns/netns-0c1d2e3f-aaaa-bbbb-cccc-1234567890ab: unknown FS magic on \\"/run/user/1001/netns/netns-0c1d2e3f-aaaa-bbbb-cccc-1234567890ab\\": 1021994"\n' +
+      'Error: joining network namespace of container 4b81fc8eb08c: retrieving network namespace at /run/user/1001/netns/netns-0c1d2e3f-aaaa-bbbb-cccc-1234567890ab: unknown FS magic on "/run/user/1001/netns/netns-0c1d2e3f-aaaa-bbbb-cccc-1234567890ab": 1021994\n';
+    expect(isStaleRootlessState({ exitCode: 125, stderr: netns })).toBe(true);
+    // podman 3 and CNI said "error joining ... for container"
+    const cni =
+      'Error: error joining network namespace for container 88a8d5c7: error retrieving network namespace at /tmp/podman-run-1000/netns/cni-f73b0b0b: unknown FS magic on "/tmp/podman-run-1000/netns/cni-f73b0b0b": ef53\n';
+    expect(isStaleRootlessState({ exitCode: 125, stderr: cni })).toBe(true);
+    // the same words about another path (a user's bind mount) are not podman's own state
+    expect(isStaleRootlessState({ exitCode: 125, stderr: 'Error: unknown FS magic on "/mnt/x": ef53' })).toBe(
+      false,
+    );
+  });
   it('not a newuidmap that cannot map (the same first words, in the Debian 13 VM under NoNewPrivileges)', () => {
     const newuidmap =
       'time="2026-11-26T07:50:39Z" level=error msg="invalid internal status, try resetting the pause process with \\"/usr/bin/podman system migrate\\": cannot set up namespace using \\"/usr/bin/newuidmap\\": exit status 1"\n';

@@ -85,12 +85,13 @@ export function sessionSecrets(names: string, sessionId: string | undefined): st
 export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): boolean {
   // the same words also preface a newuidmap that cannot map (NoNewPrivileges, no subuid range):
   // only the two ways of finding nothing alive to join are a stale store
-  return (
-    e.exitCode !== 0 &&
-    /invalid internal status, try resetting the pause process.*(?:could not find any running process|cannot re-exec process to join the existing user namespace)/i.test(
-      e.stderr,
-    )
-  );
+  const deadPause =
+    /invalid internal status, try resetting the pause process.*(?:could not find any running process|cannot re-exec process to join the existing user namespace)/i;
+  // a container marked running whose network namespace was mounted in the dead pause process's
+  // mount namespace: its file is a plain empty file now (not nsfs), and listing it fails
+  const deadNetns =
+    /joining network namespace (?:of|for) container \w+: (?:error )?retrieving network namespace at \S*\/netns\/\S+: unknown FS magic/i;
+  return e.exitCode !== 0 && (deadPause.test(e.stderr) || deadNetns.test(e.stderr));
 }
 
 /** What leaves a rootless store in that state, said where podproof resets it or asks the user to. */

@@ -95,7 +95,25 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
       session: opts.session,
       storage: opts.storage,
     });
-    const objects = await podman.listLabelled();
+    let objects: string[];
+    try {
+      objects = await podman.listLabelled();
+    } catch (err) {
+      // say so in one line and go on with the other identity: a stack trace helps nobody here
+      out.push({
+        id: '?',
+        live: false,
+        removed: [],
+        failed: [
+          `${name}: could not list podman's objects (${(err as Error).message.replace(/\s*\n\s*/g, '; ')}); ${
+            name === 'rootless' && opts.storage === 'podproof'
+              ? 'podproof resets its own rootless store when podman names a dead pause process or network namespace; for another cause run `podman system migrate` for that store and `podproof clean` again'
+              : 'fix podman (see its message), then run `podproof clean` again'
+          }`,
+        ],
+      });
+      continue;
+    }
     const bySession = new Map<string, string[]>();
     for (const o of objects) {
       const id = sessionOfName(o) ?? '?';
