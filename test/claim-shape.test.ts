@@ -52,6 +52,9 @@ describe('defineClaim', () => {
     );
     expect(claimProblems({ ...mine(), treatment: async () => ({}) })[0]).toMatch(/is a function: an arm is/);
     expect(claimProblems({ ...mine(), identities: ['root'] })[0]).toMatch(/identities must list/);
+    const planned = (probes: unknown) => ({ ...mine(), control: { ...arm('without it', true), probes } });
+    expect(claimProblems(planned([{ flags: ['--x'], attempts: [] }]))).toEqual([]);
+    expect(claimProblems(planned([{ flags: '--x' }]))[0]).toMatch(/control\.probes must be a list/);
   });
 
   it('a catalog holds each id once', () => {

@@ -120,17 +120,21 @@ async function inspectMounted(ctx: ClaimContext, s: InspectSetup): Promise<Inspe
   const argv = ['sh', '-c', inspectScript(ctx.podman.argv([]), s.image)];
   const inUserns = (a: string[]) =>
     ctx.identity.name === 'rootless' ? ['unshare', ...ctx.podman.argv(a)] : a;
-  ctx.defer(`unmount ${s.image}`, () =>
-    ctx.podman.cmd(inUserns(['image', 'unmount', '--force', s.image]), {
-      purpose: 'cleanup',
-      timeoutMs: 60_000,
-    }),
-  );
+  // the script unmounts as its last step: only a script that did not end well leaves a mount
+  let mounted = true;
+  ctx.defer(`unmount ${s.image}`, async () => {
+    if (mounted)
+      await ctx.podman.cmd(inUserns(['image', 'unmount', '--force', s.image]), {
+        purpose: 'cleanup',
+        timeoutMs: 60_000,
+      });
+  });
   const purpose = 'treatment: podman image mount, read, unmount';
   const inspected =
     ctx.identity.name === 'rootless'
       ? await ctx.podman.cmd(['unshare', ...argv], { purpose, timeoutMs: 60_000 })
       : await ctx.exec(argv, { purpose, timeoutMs: 60_000 });
+  mounted = !succeeded(inspected);
   const sections = parseSections(inspected.stdout);
   const read = sections.get('read');
   if (!succeeded(inspected) || !read)

@@ -142,19 +142,34 @@ export function checkAutoRanges(
   };
 }
 
-/** Start a detached `--userns=auto` container and read its uid_map from inside; removed with the claim. */
-async function autoContainer(ctx: ClaimContext, image: string, flags: string[], purpose: string) {
+/**
+ * Start a detached `--userns=auto` container and read its uid_map from the host, in
+ * /proc/PID/uid_map of the process its `--pidfile` names (two plain reads, not a `podman exec`);
+ * removed with the claim.
+ */
+async function autoContainer(
+  ctx: ClaimContext,
+  { image, pids }: AutoSetup,
+  flags: string[],
+  purpose: string,
+) {
+  const pidfile = `${pids}/${purpose.replace(/[^\w-]+/g, '-')}.pid`;
   const started = await ctx.podman.start({
     image,
     command: ['sleep', '600'],
-    flags: ['--userns=auto', ...flags],
+    flags: ['--userns=auto', `--pidfile=${pidfile}`, ...flags],
     purpose,
   });
   if (!succeeded(started)) throw new Error(describeEvidence(started));
   const id = started.stdout.trim();
   const container = { id, removed: false, map: [] as IdMapRange[] };
   ctx.defer(`remove ${purpose}`, () => removeAuto(ctx, [container], 'cleanup'));
-  const read = await ctx.podman.execIn(id, ['cat', '/proc/self/uid_map'], `${purpose}: uid_map`);
+  const pid = await ctx.exec(['cat', pidfile], { purpose: `${purpose}: its pid`, timeoutMs: 10_000 });
+  if (!succeeded(pid) || !/^\d+$/.test(pid.stdout.trim())) throw new Error(describeEvidence(pid));
+  const read = await ctx.exec(['cat', `/proc/${pid.stdout.trim()}/uid_map`], {
+    purpose: `${purpose}: uid_map`,
+    timeoutMs: 10_000,
+  });
   if (!succeeded(read)) throw new Error(describeEvidence(read));
   container.map = parseIdMap(read.stdout);
   return container;
@@ -175,7 +190,15 @@ async function removeAuto(
     );
 }
 
-export const autoRanges: Claim<{ image: string; minSize: number; from: string }, IdMapRange[][]> = {
+interface AutoSetup {
+  image: string;
+  minSize: number;
+  from: string;
+  /** Where the containers' --pidfile goes: a temp dir of the identity's. */
+  pids: string;
+}
+
+export const autoRanges: Claim<AutoSetup, IdMapRange[][]> = {
   id: 'userns.auto-ranges',
   title: '--userns=auto gives each container its own range of ids, and frees it on rm',
   source: '`0 1 1024`, next `0 1025 1024`; --user=2000 -> 2001; ranges come back after podman rm',
@@ -192,17 +215,18 @@ export const autoRanges: Claim<{ image: string; minSize: number; from: string },
   },
   async setup(ctx) {
     const { size, from } = autoUsernsMinSize(ctx.identity);
-    return { image: await ctx.image(BUSYBOX), minSize: size, from };
+    const pids = ctx.session.tempDir('auto-pids', { owner: ctx.identity });
+    return { image: await ctx.image(BUSYBOX), minSize: size, from, pids };
   },
   // sequential: each allocation must see the ranges already taken
   treatment: {
     setting: '--userns=auto',
-    async observe(ctx, { image }) {
-      const a = await autoContainer(ctx, image, [], 'treatment: auto A');
-      const b = await autoContainer(ctx, image, [], 'treatment: auto B');
-      const wide = await autoContainer(ctx, image, ['--user=2000'], 'treatment: auto --user=2000');
+    async observe(ctx, setup) {
+      const a = await autoContainer(ctx, setup, [], 'treatment: auto A');
+      const b = await autoContainer(ctx, setup, [], 'treatment: auto B');
+      const wide = await autoContainer(ctx, setup, ['--user=2000'], 'treatment: auto --user=2000');
       await removeAuto(ctx, [a], 'treatment: auto A: rm');
-      const reused = await autoContainer(ctx, image, [], 'treatment: auto after rm');
+      const reused = await autoContainer(ctx, setup, [], 'treatment: auto after rm');
       // the rest in one call
       await removeAuto(ctx, [b, wide, reused], 'treatment: rm');
       return [a.map, b.map, wide.map, reused.map];

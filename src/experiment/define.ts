@@ -55,6 +55,18 @@ export function claimProblems(claim: unknown): string[] {
       problems.push(`${which}.observe must be a function (ctx, setup) => observation`);
     if (typeof a.check !== 'function')
       problems.push(`${which}.check must be a pure function (observed, setup) => Observation`);
+    const planned = a.probes;
+    const isProbe = (p: unknown) => {
+      const q = p as { flags?: unknown; attempts?: unknown } | null;
+      return (
+        !!q &&
+        Array.isArray(q.flags) &&
+        q.flags.every((f) => typeof f === 'string') &&
+        Array.isArray(q.attempts)
+      );
+    };
+    if (planned !== undefined && !(Array.isArray(planned) && planned.every(isProbe)))
+      problems.push(`${which}.probes must be a list of { flags: string[], attempts: Attempt[] }`);
   }
   const t = c.treatment as Record<string, unknown> | undefined;
   const k = c.control as Record<string, unknown> | undefined;
