@@ -117,6 +117,28 @@ describe('SharedProbes', () => {
     ]);
   });
 
+  it("runs its own container when the shared one was stopped by its starter's deadline, not its own", async () => {
+    const { podman, runs } = fakePodman();
+    const stopped = {
+      ...podman,
+      async run(spec: RunContainer) {
+        runs.push(spec);
+        return { ...(await fakePodman().podman.run(spec)), exitCode: null, failure: 'aborted' as const };
+      },
+    } as unknown as Podman;
+    const shared = new SharedProbes(plan);
+    const req = { image: 'img', flags: [], attempts: [], purpose: 'p' };
+    const first = shared.probe(req, { ...asker(stopped, 'starter'), signal: AbortSignal.abort() });
+    const waiting = shared.probe(req, { ...asker(podman, 'waiter'), signal: new AbortController().signal });
+    expect((await first).ok).toBe(false);
+    expect((await waiting).ok).toBe(true);
+    expect(runs).toHaveLength(2);
+    // a waiter whose own time is up takes the stopped container's answer (and names its command)
+    const late = await shared.probe(req, { ...asker(podman, 'late'), signal: AbortSignal.abort() });
+    expect(late.ok).toBe(false);
+    expect(runs).toHaveLength(2);
+  });
+
   it('runs its own container for an attempt no plan named once the shared one ran without it', async () => {
     const { podman, runs } = fakePodman();
     const shared = new SharedProbes(plan);

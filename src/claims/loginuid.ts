@@ -49,7 +49,8 @@ export function plannedLoginuid(
 
 /** Start `podman system service` detached from the caller: by systemd where a manager answers, else as a background process. */
 async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: string }> {
-  const socket = join(ctx.identity.runtimeDir, `${ctx.session.name('api')}.sock`);
+  // journaled before the service makes it: a SIGKILLed run's `podproof clean` removes it
+  const socket = ctx.session.expectFile(join(ctx.identity.runtimeDir, `${ctx.session.name('api')}.sock`));
   const argv = ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]);
   const profile = ctx.host.identities[ctx.identity.name];
   const userManager =

@@ -19,8 +19,6 @@ export interface ProbeOptions {
   loginuid?: number;
   /** Commands to run in the same container after the files are read (clients trying to connect). */
   attempts?: readonly Attempt[];
-  /** Stops the container (default: the podman handle's signal). */
-  signal?: AbortSignal;
 }
 
 /**
@@ -42,7 +40,6 @@ export async function probe(podman: Podman, image: string, opts: ProbeOptions = 
       purpose: again ? `${purpose} again, output lost` : purpose,
       timeoutMs: opts.timeoutMs,
       loginuid: opts.loginuid,
-      signal: opts.signal,
     });
   let evidence = await runOnce(false);
   for (let retry = 0; retry < LOST_OUTPUT_RETRIES && outputLost(evidence); retry++)

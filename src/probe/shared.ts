@@ -27,11 +27,13 @@ export interface ProbeRequest {
   share?: boolean;
 }
 
-/** Who asks: the claim's podman (its calls are its evidence), its log and its id. */
+/** Who asks: the claim's podman (its calls are its evidence, its deadline stops them), its log, its id. */
 export interface ProbeAsker {
   podman: Podman;
   log: EvidenceLog;
   claim: string;
+  /** The claim's signal (SIGINT, its deadline). */
+  signal?: AbortSignal;
 }
 
 const flagsKey = (flags: readonly string[]) => JSON.stringify(flags);
@@ -76,8 +78,10 @@ export function onlyAttempts(s: ProbeSnapshot, attempts: readonly Attempt[]): Pr
 /**
  * Probe containers of one identity and run, shared between arms that ask for identical ones:
  * the same image and flags, each arm's attempts among the container's. The first arm to ask
- * starts it (its podman, its purpose, its evidence, counted there) with every planned attempt of
- * those flags; the others wait for it and cite its evidence, marked `shared` with that claim.
+ * starts it (its podman, so its deadline; its purpose, its evidence, counted there) with every
+ * planned attempt of those flags; the others wait for it and cite its evidence, marked `shared`
+ * with that claim. A container stopped by the deadline of the claim that started it is no answer
+ * for a claim whose own time is not up: that one runs its own.
  * The control rule does not change: a claim's arms still differ in their one setting; only
  * identical containers are merged.
  */
@@ -88,11 +92,7 @@ export class SharedProbes {
     { attempts: Attempt[]; claim: string; outcome: Promise<ProbeOutcome> }
   >();
 
-  constructor(
-    plan: readonly PlannedProbe[],
-    /** The run's signal: a shared container is not stopped by the deadline of the claim that started it. */
-    private readonly signal?: AbortSignal,
-  ) {
+  constructor(plan: readonly PlannedProbe[]) {
     this.attemptsOf = joinAttempts(plan);
   }
 
@@ -106,6 +106,7 @@ export class SharedProbes {
     const found = this.running.get(key);
     if (found && covers(found.attempts)) {
       const outcome = await found.outcome;
+      if (!outcome.ok && outcome.evidence.failure === 'aborted' && !asker.signal?.aborted) return own();
       asker.log.cite(outcome.evidence, {
         purpose: `${req.purpose} (the container of ${found.claim})`,
         shared: found.claim,
@@ -116,12 +117,7 @@ export class SharedProbes {
     const planned = this.attemptsOf.get(flagsKey(req.flags)) ?? [];
     const attempts = [...planned, ...req.attempts.filter((a) => !planned.some((p) => p.name === a.name))];
     if (!covers(attempts)) return own(); // the same name as a planned attempt, another command
-    const outcome = probe(asker.podman, req.image, {
-      flags: [...req.flags],
-      attempts,
-      purpose: req.purpose,
-      signal: this.signal,
-    });
+    const outcome = probe(asker.podman, req.image, { flags: [...req.flags], attempts, purpose: req.purpose });
     this.running.set(key, { attempts, claim: asker.claim, outcome });
     const done = await outcome;
     return done.ok ? { ...done, snapshot: onlyAttempts(done.snapshot, req.attempts) } : done;

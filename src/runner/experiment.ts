@@ -130,7 +130,7 @@ function claimContext(shared: RunShared, claim: string, scope: ContextScope): Cl
     defer,
     probe: (r) =>
       shared.probes
-        ? shared.probes.probe(r, { podman, log, claim })
+        ? shared.probes.probe(r, { podman, log, claim, signal })
         : probe(podman, r.image, { flags: [...r.flags], attempts: r.attempts, purpose: r.purpose }),
     shared: (key, make) => (shared.apparatus ?? new SharedApparatus()).get(shared, key, make, log),
     writeFileAs: (as, path, text, mode) =>

@@ -147,7 +147,6 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         // one container per distinct probe of this identity's claims, all their attempts in it
         probes: new SharedProbes(
           claimsHere.flatMap((c) => [...(c.treatment.probes ?? []), ...(c.control.probes ?? [])]),
-          session.signal,
         ),
         apparatus: new SharedApparatus(),
       };
