@@ -132,46 +132,56 @@ function claimContext(shared: RunShared, claim: string, scope: ContextScope): Cl
       shared.probes
         ? shared.probes.probe(r, { podman, log, claim, signal })
         : probe(podman, r.image, { flags: [...r.flags], attempts: r.attempts, purpose: r.purpose }),
-    shared: (key, make) => (shared.apparatus ?? new SharedApparatus()).get(shared, key, make, log),
+    shared: (key, make) =>
+      (shared.apparatus ?? new SharedApparatus()).get(shared, key, make, { log, signal }),
     writeFileAs: (as, path, text, mode) =>
       writeFileAs(as, path, text, { mode, log, signal, purpose: `setup: write ${path} as ${as.user}` }),
   };
 }
 
 /**
- * Apparatus made once per identity and run (see `ClaimContext.shared`), by key: each made with
- * the session's signal, its commands in a log of its own (the run counts them once) and cited in
- * each asking claim's log; removed by {@link release} or at session teardown.
+ * Apparatus made once per identity and run (see `ClaimContext.shared`), by key: each made under
+ * the signal of the claim that asked first, its commands in a log of its own (the run counts them
+ * once) and cited in each asking claim's log; removed by {@link release} or at session teardown.
  */
 export class SharedApparatus {
   private readonly made = new Map<
     string,
-    { value: Promise<unknown>; log: EvidenceLog; cleanups: CleanupStack }
+    { value: Promise<unknown>; log: EvidenceLog; cleanups: CleanupStack; signal: AbortSignal }
   >();
 
   async get<T>(
     shared: RunShared,
     key: string,
     make: (ctx: ClaimContext) => Promise<T>,
-    asking: EvidenceLog,
+    asking: { log: EvidenceLog; signal: AbortSignal },
   ): Promise<T> {
     let found = this.made.get(key);
     if (!found) {
       const log = new EvidenceLog(shared.log);
       const cleanups = new CleanupStack(shared.session);
+      // made under the asking claim's signal (its deadline stops a podman that hangs); what it
+      // makes lives on, removed by release() or at teardown
       const ctx = claimContext(shared, `apparatus ${key}`, {
         log,
-        signal: shared.session.signal,
+        signal: asking.signal,
         defer: (name, fn) => cleanups.defer(name, fn),
       });
-      found = { value: make(ctx), log, cleanups };
-      this.made.set(key, found);
+      const made = { value: make(ctx) as Promise<unknown>, log, cleanups, signal: asking.signal };
+      found = made;
+      this.made.set(key, made);
     }
+    const { value, log, signal } = found;
     try {
-      return (await found.value) as T;
+      return (await value) as T;
+    } catch (err) {
+      // stopped by the deadline of the claim that began it: no answer for one whose time is not up
+      if (!signal.aborted || asking.signal.aborted) throw err;
+      if (this.made.get(key) === found) this.made.delete(key);
+      return this.get(shared, key, make, asking);
     } finally {
-      for (const e of found.log.entries)
-        asking.cite(e, { purpose: e.purpose ?? key, shared: `apparatus: ${key}` });
+      for (const e of log.entries)
+        asking.log.cite(e, { purpose: e.purpose ?? key, shared: `apparatus: ${key}` });
     }
   }
 
