@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Evidence } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
 import { exec } from '../exec/run.js';
+import { scaled } from '../exec/time-scale.js';
 import { waitUntil } from '../exec/wait.js';
 import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
@@ -138,8 +139,8 @@ export const apiSocketOwnerOnly: Claim<ApiSetup, ApiRun> = {
     const service = ctx.spawn(ctx.podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
       purpose: 'podman system service on a socket of the harness',
     });
-    if (!(await waitUntil(() => pathExists(socket), 15_000, 100, ctx.signal)))
-      throw new Error(`the API service did not create ${socket} within 15 s`);
+    if (!(await waitUntil(() => pathExists(socket), scaled(15_000), 100, ctx.signal)))
+      throw new Error(`the API service did not create ${socket} within ${scaled(15_000) / 1000} s`);
     return { socket, pid: service.pid };
   },
   treatment: {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { BUSYBOX } from '../apparatus/images.js';
+import { scaled } from '../exec/time-scale.js';
 import { waitUntil } from '../exec/wait.js';
 import { type Claim, type ClaimContext, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
@@ -73,8 +74,8 @@ async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: s
     ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });
     how = 'a background process';
   }
-  if (!(await waitUntil(() => pathExists(socket), 15_000, 100, ctx.signal)))
-    throw new Error(`the API service did not create ${socket} within 15 s`);
+  if (!(await waitUntil(() => pathExists(socket), scaled(15_000), 100, ctx.signal)))
+    throw new Error(`the API service did not create ${socket} within ${scaled(15_000) / 1000} s`);
   return { url: `unix://${socket}`, how };
 }
 
