@@ -24,7 +24,7 @@ describe('decide', () => {
 });
 
 describe('run order', () => {
-  it('lets identities take turns, early claims first and exclusive ones last, each identity keeping its order', async () => {
+  it('lets identities take turns, early exclusive claims first, other exclusive ones last, each identity keeping its order', async () => {
     const { interleave } = await import('../src/runner/prove.js');
     const items = [
       { who: 'rootful', id: 'a' },
@@ -36,12 +36,12 @@ describe('run order', () => {
       { who: 'rootless', id: 'u', early: true, exclusive: true },
     ];
     expect(interleave(items).map((x) => `${x.who}:${x.id}`)).toEqual([
+      'rootless:u',
       'rootful:s',
       'rootless:t',
       'rootful:a',
       'rootless:c',
       'rootful:b',
-      'rootless:u',
       'rootful:x',
     ]);
   });

@@ -182,7 +182,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     );
     // early claims wait on systemd, gpg, registries and clients far more than on podman: they run
     // beside the pool from the start, not in its slots, which the podman-heavy claims fill
-    const beside = (o: (typeof order)[number]) => o.early && !o.exclusive;
+    const beside = (o: (typeof order)[number]) => o.early;
     const early = order.filter(beside);
     const rest = order.filter((o) => !beside(o));
     const [ranEarly, ranRest] = await Promise.all([
@@ -308,15 +308,15 @@ function deadlineSignal(ms: number, session: Session): AbortSignal {
 
 /**
  * Run order (pure): round-robin over the groups (identities) in their first-seen order; within a
- * group the `early` items first, then the rest, then the `exclusive` ones (early or not), each in
- * its own order. An exclusive claim waits until its identity's running claims end (the early ones
- * too) and holds back the ones after it: last, nothing is behind it, and the other identity fills
- * the slots.
+ * group the early and exclusive items first (nothing holds the identity yet, so they start at
+ * once), then the other `early` ones, then the rest, then the other `exclusive` ones, each in its
+ * own order. An exclusive claim waits until its identity's running claims end and holds back the
+ * ones after it: first or last, no one waits long, and the other identity fills the slots.
  */
 export function interleave<T extends { who: string; early?: boolean; exclusive?: boolean }>(items: T[]): T[] {
   const groups = new Map<string, T[]>();
-  const rank = (it: T) => (it.exclusive ? 2 : it.early ? 0 : 1);
-  const sorted = [0, 1, 2].flatMap((r) => items.filter((it) => rank(it) === r));
+  const rank = (it: T) => (it.early ? (it.exclusive ? 0 : 1) : it.exclusive ? 3 : 2);
+  const sorted = [0, 1, 2, 3].flatMap((r) => items.filter((it) => rank(it) === r));
   for (const it of sorted) groups.set(it.who, [...(groups.get(it.who) ?? []), it]);
   const out: T[] = [];
   const queues = [...groups.values()];
