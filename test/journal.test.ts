@@ -63,6 +63,10 @@ describe('clean helpers', () => {
   it('reads the session id from an object name', () => {
     expect(sessionOfName('container 6398246c9da7 podproof-mwweq5t66b6f26-sink-32')).toBe('mwweq5t66b6f26');
     expect(sessionOfName('image 11600ccb7b64 localhost/podproof/busybox:4379')).toBeUndefined();
+    // a committed image (secrets.not-committed): its repository carries the session
+    expect(
+      sessionOfName('image 718334751f92 localhost/podproof-mxcbpalbc1ff7f-control-commit-92:latest'),
+    ).toBe('mxcbpalbc1ff7f');
   });
   it('reads unit names from systemctl list-units', () => {
     expect(

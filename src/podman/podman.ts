@@ -334,6 +334,9 @@ export class Podman {
       );
       env.CONTAINERS_STORAGE_CONF = file;
     }
+    // commit's own temp files (buildah*, storage* in /var/tmp by default) go to a journaled
+    // session dir: a commit killed midway (SIGKILL of the run) leaves them where clean finds them
+    env.TMPDIR = this.session.tempDir('commit-tmp', { owner: this.identity });
     return this.cmd(['commit', ...changes.flatMap((c) => ['--change', c]), container, image], {
       purpose,
       timeoutMs: 120_000,

@@ -37,7 +37,8 @@ export interface CleanOptions {
 
 /** The session id in a podproof object name (`podproof-SESSION-what-N`), pure. */
 export function sessionOfName(name: string): string | undefined {
-  return /(?:^|\s)podproof-([a-z0-9]+)-/.exec(name)?.[1];
+  // an image's repository has a registry in front: `localhost/podproof-SESSION-what-N`
+  return /(?:^|[\s/])podproof-([a-z0-9]+)-/.exec(name)?.[1];
 }
 
 /**
