@@ -54,8 +54,9 @@ export interface ClaimContext extends RootAccess {
   /**
    * Apparatus made once per identity and run for every claim that asks with the same `key`, such
    * as a sink network the arms only read: `make` runs once (under the deadline of the claim that
-   * asks first), with a context whose cleanup is the session's teardown, and its commands are cited in each asking claim's evidence. Apparatus a
-   * claim changes (a policy, a network made with the option under test) stays its own.
+   * asks first), with a context whose cleanup is the session's teardown, and its commands are
+   * cited in each asking claim's evidence. Apparatus a claim changes (a policy, a network made
+   * with the option under test) stays its own.
    */
   shared<T>(key: string, make: (ctx: ClaimContext) => Promise<T>): Promise<T>;
   /** Aborted on SIGINT or when the claim's deadline passes. */

@@ -39,8 +39,8 @@ export function storagePaths(identity: Identity): { root: string; runroot: strin
   };
 }
 
-/** {@link Podman.storageDriver} answers, by session, binary, identity and storage. */
-const storageDrivers = new Map<string, Promise<string>>();
+/** {@link Podman.once} answers, by question, session, binary, identity and storage. */
+const answered = new Map<string, Promise<unknown>>();
 
 /** Options for one `podman run`. */
 export interface RunContainer {
@@ -298,21 +298,30 @@ export class Podman {
    * identity and storage; a failed answer is not kept.
    */
   storageDriver(purpose: string): Promise<string> {
-    const key = `${this.session.id}|${this.binary}|${this.identity.name}|${this.storage}|${this.remoteUrl ?? ''}`;
-    let driver = storageDrivers.get(key);
-    if (!driver) {
-      driver = this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
+    return this.once('storage driver', async () => {
+      const info = await this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
         purpose,
         timeoutMs: 30_000,
-      }).then((info) => {
-        const name = info.stdout.trim();
-        if (!succeeded(info) || !name) throw new Error(`podman info failed: ${describeEvidence(info)}`);
-        return name;
       });
-      driver.catch(() => storageDrivers.delete(key));
-      storageDrivers.set(key, driver);
+      const name = info.stdout.trim();
+      if (!succeeded(info) || !name) throw new Error(`podman info failed: ${describeEvidence(info)}`);
+      return name;
+    });
+  }
+
+  /**
+   * `ask` once per session, binary, identity and storage for the question `what` (concurrent
+   * callers share the answer); a failed answer is not kept, so the next caller asks again.
+   */
+  once<T>(what: string, ask: () => Promise<T>): Promise<T> {
+    const key = `${what}|${this.session.id}|${this.binary}|${this.identity.name}|${this.storage}|${this.remoteUrl ?? ''}`;
+    let answer = answered.get(key) as Promise<T> | undefined;
+    if (!answer) {
+      answer = ask();
+      answered.set(key, answer);
+      answer.catch(() => answered.delete(key));
     }
-    return driver;
+    return answer;
   }
 
   /**

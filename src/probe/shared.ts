@@ -36,6 +36,14 @@ export interface ProbeAsker {
   signal?: AbortSignal;
 }
 
+/** The container of `req` alone, with these attempts (default: its own). */
+export const probeAlone = (
+  podman: Podman,
+  req: ProbeRequest,
+  attempts = req.attempts,
+): Promise<ProbeOutcome> =>
+  probe(podman, req.image, { flags: [...req.flags], attempts, purpose: req.purpose });
+
 const flagsKey = (flags: readonly string[]) => JSON.stringify(flags);
 const same = (a: Attempt, b: Attempt) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -97,8 +105,9 @@ export class SharedProbes {
   }
 
   async probe(req: ProbeRequest, asker: ProbeAsker): Promise<ProbeOutcome> {
-    const own = () =>
-      probe(asker.podman, req.image, { flags: [...req.flags], attempts: req.attempts, purpose: req.purpose });
+    const own = () => probeAlone(asker.podman, req);
+    const mine = (o: ProbeOutcome): ProbeOutcome =>
+      o.ok ? { ...o, snapshot: onlyAttempts(o.snapshot, req.attempts) } : o;
     if (req.share === false) return own();
     const key = `${req.image}\0${flagsKey(req.flags)}`;
     const covers = (attempts: readonly Attempt[]) =>
@@ -111,15 +120,14 @@ export class SharedProbes {
         purpose: `${req.purpose} (the container of ${found.claim})`,
         shared: found.claim,
       });
-      return outcome.ok ? { ...outcome, snapshot: onlyAttempts(outcome.snapshot, req.attempts) } : outcome;
+      return mine(outcome);
     }
     if (found) return own(); // an attempt no plan named: this arm's own container
     const planned = this.attemptsOf.get(flagsKey(req.flags)) ?? [];
     const attempts = [...planned, ...req.attempts.filter((a) => !planned.some((p) => p.name === a.name))];
     if (!covers(attempts)) return own(); // the same name as a planned attempt, another command
-    const outcome = probe(asker.podman, req.image, { flags: [...req.flags], attempts, purpose: req.purpose });
+    const outcome = probeAlone(asker.podman, req, attempts);
     this.running.set(key, { attempts, claim: asker.claim, outcome });
-    const done = await outcome;
-    return done.ok ? { ...done, snapshot: onlyAttempts(done.snapshot, req.attempts) } : done;
+    return mine(await outcome);
   }
 }

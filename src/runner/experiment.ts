@@ -21,8 +21,7 @@ import {
 import { decide, type Observation, type Side } from '../experiment/verdict.js';
 import type { HostProfile } from '../host/profile.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
-import { probe } from '../probe/probe.js';
-import type { SharedProbes } from '../probe/shared.js';
+import { probeAlone, type SharedProbes } from '../probe/shared.js';
 
 /** What one claim x identity run shares with the others. */
 export interface RunShared {
@@ -129,9 +128,7 @@ function claimContext(shared: RunShared, claim: string, scope: ContextScope): Cl
     },
     defer,
     probe: (r) =>
-      shared.probes
-        ? shared.probes.probe(r, { podman, log, claim, signal })
-        : probe(podman, r.image, { flags: [...r.flags], attempts: r.attempts, purpose: r.purpose }),
+      shared.probes ? shared.probes.probe(r, { podman, log, claim, signal }) : probeAlone(podman, r),
     shared: (key, make) =>
       (shared.apparatus ?? new SharedApparatus()).get(shared, key, make, { log, signal }),
     writeFileAs: (as, path, text, mode) =>

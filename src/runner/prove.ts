@@ -97,10 +97,13 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       throw new UsageError(
         `${binary} is not podman: \`${binary} --version\` ${host.podman.error ? `failed (${host.podman.error})` : 'printed no podman version'}`,
       );
-    const tasks: Array<() => Promise<ClaimResult>> = [];
-    const taskIdentity: IdentityName[] = [];
-    const taskEarly: boolean[] = [];
-    const taskExclusive: boolean[] = [];
+    // one per claim x identity, in catalog order (the report's); `interleave` orders their runs
+    const tasks: {
+      run: () => Promise<ClaimResult>;
+      who: IdentityName;
+      early?: boolean;
+      exclusive?: boolean;
+    }[] = [];
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
@@ -114,10 +117,10 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       if (!resolution.ok || !profile.available) {
         const reason = resolution.ok ? (profile.reason ?? 'unavailable') : resolution.reason;
         for (const c of claimsHere) {
-          taskIdentity.push(identityName);
-          taskEarly.push(false);
-          taskExclusive.push(false);
-          tasks.push(async () => skippedResult(c, identityName, `${identityName}: ${reason}`));
+          tasks.push({
+            who: identityName,
+            run: async () => skippedResult(c, identityName, `${identityName}: ${reason}`),
+          });
         }
         continue;
       }
@@ -151,18 +154,20 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         apparatus: new SharedApparatus(),
       };
       for (const claim of claimsHere) {
-        taskIdentity.push(identityName);
-        taskEarly.push(claim.startEarly === true);
-        taskExclusive.push(claim.exclusive === true);
-        tasks.push(async () => {
-          const release = await lock.acquire(claim.exclusive === true);
-          try {
-            return await session.track(
-              runOne(claim, runShared, opts.claimTimeoutMs ?? scaled(120_000), runDeadline),
-            );
-          } finally {
-            release();
-          }
+        tasks.push({
+          who: identityName,
+          early: claim.startEarly,
+          exclusive: claim.exclusive,
+          run: async () => {
+            const release = await lock.acquire(claim.exclusive === true);
+            try {
+              return await session.track(
+                runOne(claim, runShared, opts.claimTimeoutMs ?? scaled(120_000), runDeadline),
+              );
+            } finally {
+              release();
+            }
+          },
         });
       }
     }
@@ -171,39 +176,27 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     // identities take turns, so one identity's slow, podman-light claims (systemd units, socat)
     // overlap the other's podman work instead of running alone at the end; the report keeps the
     // catalog order
-    const order = interleave(
-      tasks.map((t, i) => ({
-        t,
-        i,
-        who: taskIdentity[i] ?? '',
-        early: taskEarly[i] === true,
-        exclusive: taskExclusive[i] === true,
-      })),
-    );
+    const order = interleave(tasks);
     // early claims wait on systemd, gpg, registries and clients far more than on podman: they run
     // beside the pool from the start, not in its slots, which the podman-heavy claims fill
-    const beside = (o: (typeof order)[number]) => o.early;
-    const early = order.filter(beside);
-    const rest = order.filter((o) => !beside(o));
-    const [ranEarly, ranRest] = await Promise.all([
-      pool(
-        early.map((o) => o.t),
-        early.length,
-        opts.onResult,
-      ),
-      pool(
-        rest.map((o) => o.t),
-        opts.concurrency ?? availableParallelism() + 2,
-        opts.onResult,
-      ),
-    ]);
-    const results: ClaimResult[] = new Array(tasks.length);
-    early.forEach((o, k) => {
-      results[o.i] = ranEarly[k] as ClaimResult;
-    });
-    rest.forEach((o, k) => {
-      results[o.i] = ranRest[k] as ClaimResult;
-    });
+    const early = order.filter((t) => t.early);
+    const rest = order.filter((t) => !t.early);
+    const ran = (
+      await Promise.all([
+        pool(
+          early.map((t) => t.run),
+          early.length,
+          opts.onResult,
+        ),
+        pool(
+          rest.map((t) => t.run),
+          opts.concurrency ?? availableParallelism() + 2,
+          opts.onResult,
+        ),
+      ])
+    ).flat();
+    const ranOrder = [...early, ...rest];
+    const results = tasks.map((t) => ran[ranOrder.indexOf(t)] as ClaimResult);
     report = {
       schemaVersion: REPORT_SCHEMA_VERSION,
       host,
