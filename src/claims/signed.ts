@@ -1,12 +1,12 @@
 import { gpgKeys, lookasideHome } from '../apparatus/gpg.js';
 import { BUSYBOX } from '../apparatus/images.js';
-import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
+import { pushImage, registryBinary } from '../apparatus/registry.js';
 import type { Evidence } from '../exec/evidence.js';
 import { which } from '../exec/which.js';
 import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { classifyEach } from './classify.js';
-import { type ArmPulls, armPulls } from './pulls.js';
+import { type PullRegistry, pullRegistry } from './pull-registry.js';
 import { ACCEPT_ANYTHING } from './trust.js';
 
 /** A policy that requires a GPG signature by the key in `keyPath` for `scope`, and rejects the rest (pure). */
@@ -74,16 +74,16 @@ interface SignedSetup {
   env: Record<string, string>;
   /** Rootless: podman's storage driver as a flag (with another HOME it reads none of the user's storage.conf). */
   driverFlags: string[];
-  pulls: ArmPulls<'signed' | 'unsigned' | 'otherKey'>;
+  registry: PullRegistry;
 }
 
-/** Pull the three references with the arm's policy (then removed: the next arm pulls afresh). */
+/** Pull the three references with the arm's policy. */
 async function pullAll(
   ctx: ClaimContext,
   s: SignedSetup,
   arm: 'treatment' | 'control',
 ): Promise<SignedPulls> {
-  return s.pulls.pullEach((ref) =>
+  return s.registry.pullEach(s.refs, (ref) =>
     ctx.podman.cmd(
       [...s.driverFlags, 'pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref],
       { purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`, timeoutMs: 120_000, env: s.env },
@@ -110,8 +110,7 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
     const keys = await gpgKeys(ctx, ['signer', 'other']);
     ctx.defer('stop the gpg agent', () => keys.stop());
     const pub = await keys.exportPublic('signer');
-    const registry = await localRegistry(ctx.session, ctx.log);
-    ctx.defer('stop the local registry', () => registry.stop());
+    const registry = await pullRegistry(ctx);
     const env = { ...keys.env, ...lookasideHome(ctx, registry.address) };
 
     const driverFlags: string[] = [];
@@ -119,30 +118,30 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
       driverFlags.push('--storage-driver', await ctx.podman.storageDriver('the storage driver'));
     }
 
-    const scope = `${registry.address}/podproof-${ctx.session.id}`;
+    // the unsigned image is the registry's own (pushed without a signature); the signed ones are
+    // this claim's, in repositories of their own (a signature belongs to a repository and digest)
+    const { scope } = registry;
     const refs = {
       signed: `${scope}/signed:latest`,
-      unsigned: `${scope}/unsigned:latest`,
+      unsigned: registry.unsigned.a,
       otherKey: `${scope}/other-key:latest`,
     };
-    const pulls = armPulls(ctx, refs);
     for (const [ref, key] of [
       [refs.signed, keys.fingerprints.signer],
-      [refs.unsigned, undefined],
       [refs.otherKey, keys.fingerprints.other],
     ] as const) {
       await pushImage(ctx.podman, image, ref, {
         signBy: key,
         globalFlags: driverFlags,
         env,
-        purpose: `push ${ref.split('/').slice(-1)[0]}${key ? ' signed' : ''}`,
+        purpose: `push ${ref.split('/').slice(-1)[0]} signed`,
       });
     }
     const policies = ctx.session.tempFiles('policy', {
       treatment: signedByPolicy(scope, pub),
       control: ACCEPT_ANYTHING,
     });
-    return { refs, policies, env, driverFlags, pulls };
+    return { refs, policies, env, driverFlags, registry };
   },
   treatment: {
     setting: '--signature-policy: signedBy the signer key',

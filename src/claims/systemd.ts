@@ -1,5 +1,4 @@
-import { BUSYBOX } from '../apparatus/images.js';
-import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
+import { registryBinary } from '../apparatus/registry.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
@@ -8,7 +7,7 @@ import type { Observation } from '../experiment/verdict.js';
 import { describeSocat, echoed, socketActivationNeeds } from '../systemd/echo.js';
 import { pullAsService, RESTRICT_INET, RESTRICTED_SERVICE, serveAll, startEcho } from '../systemd/serve.js';
 import { systemdUnavailable } from '../systemd/transient.js';
-
+import { pullRegistry } from './pull-registry.js';
 import { checkServesAll, type EchoRun, type EchoSetup, echoSetup, withRuntimeNote } from './systemd-echo.js';
 import { socketActivation } from './systemd-socket.js';
 import { usernsPrecreated } from './systemd-userns.js';
@@ -64,14 +63,10 @@ export const pullBlocked: Claim<PullSetup, Evidence> = {
     return systemdUnavailable(host, identity.name);
   },
   async setup(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const registry = await localRegistry(ctx.session, ctx.log);
-    ctx.defer('stop the local registry', () => registry.stop());
-    const ref = `${registry.address}/podproof-${ctx.session.id}/busybox:latest`;
-    ctx.defer(`remove ${ref}`, () =>
-      ctx.podman.cmd(['rmi', '-f', ref], { purpose: 'cleanup', timeoutMs: 60_000 }),
-    );
-    await pushImage(ctx.podman, image, ref, { purpose: 'push to the local registry' });
+    const registry = await pullRegistry(ctx);
+    const ref = registry.unsigned.a;
+    // the service pulls it, not podproof: removed with what the others pulled from the registry
+    registry.removeLater(ref);
     return { pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]) };
   },
   treatment: {

@@ -1,10 +1,9 @@
-import { BUSYBOX } from '../apparatus/images.js';
-import { localRegistry, pushImage, registryBinary } from '../apparatus/registry.js';
+import { registryBinary } from '../apparatus/registry.js';
 import type { Evidence } from '../exec/evidence.js';
 import { type Claim, type ClaimContext, isUnexplained, type Unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { classifyEach } from './classify.js';
-import { type ArmPulls, armPulls } from './pulls.js';
+import { type PullRegistry, pullRegistry } from './pull-registry.js';
 
 /** A signature policy (containers-policy.json(5)): `reject` by default, `accept` for one repository (pure). */
 export function rejectExcept(repository: string): string {
@@ -55,21 +54,20 @@ export function checkBothPull(p: PolicyPulls): Observation | Unexplained {
 }
 
 interface TrustSetup {
-  /** `127.0.0.1:PORT/podproof-SESSION/accepted:latest` and `.../other:latest`, pushed there. */
-  accepted: string;
-  other: string;
+  /** The repository the policy accepts, and another: the same unsigned image in the local registry. */
+  refs: { accepted: string; other: string };
   /** Policy files in a temp dir: never the host's policy.json. */
   policies: { treatment: string; control: string };
-  pulls: ArmPulls<'accepted' | 'other'>;
+  registry: PullRegistry;
 }
 
-/** Pull both references with the arm's policy (then removed: the next arm pulls afresh). */
+/** Pull both references with the arm's policy. */
 async function pullBoth(
   ctx: ClaimContext,
   s: TrustSetup,
   arm: 'treatment' | 'control',
 ): Promise<PolicyPulls> {
-  return s.pulls.pullEach((ref) =>
+  return s.registry.pullEach(s.refs, (ref) =>
     ctx.podman.cmd(['pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref], {
       purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`,
       timeoutMs: 120_000,
@@ -90,21 +88,14 @@ export const trustPolicy: Claim<TrustSetup, PolicyPulls> = {
       ? undefined
       : 'needs a local registry: install docker-registry (Debian/Ubuntu) or docker-distribution (Fedora)',
   async setup(ctx) {
-    const image = await ctx.image(BUSYBOX);
-    const registry = await localRegistry(ctx.session, ctx.log);
-    ctx.defer('stop the local registry', () => registry.stop());
-    const repo = (name: string) => `${registry.address}/podproof-${ctx.session.id}/${name}`;
-    const accepted = `${repo('accepted')}:latest`;
-    const other = `${repo('other')}:latest`;
-    const pulls = armPulls(ctx, { accepted, other });
-    for (const ref of [accepted, other]) {
-      await pushImage(ctx.podman, image, ref);
-    }
+    const registry = await pullRegistry(ctx);
+    const refs = { accepted: registry.unsigned.a, other: registry.unsigned.b };
     const policies = ctx.session.tempFiles('policy', {
-      treatment: rejectExcept(repo('accepted')),
+      // the repository without its tag
+      treatment: rejectExcept(refs.accepted.replace(/:[^:/]+$/, '')),
       control: ACCEPT_ANYTHING,
     });
-    return { accepted, other, policies, pulls };
+    return { refs, policies, registry };
   },
   treatment: {
     setting: '--signature-policy: reject by default, accept one repository',

@@ -5,8 +5,12 @@ import { observed } from '../support/observations.js';
 
 describe('secrets.not-committed', () => {
   it('reads the two lines the containers print', () => {
-    expect(parseSeen('file: abc\nenv: abc\n')).toEqual({ file: 'abc', env: 'abc' });
-    expect(parseSeen('file: \nenv: \n')).toEqual({ file: '', env: '' });
+    expect(parseSeen('file: abc\nenv: abc\n')).toEqual({ file: 'abc', env: 'abc', environ: '' });
+    expect(parseSeen('file: \nenv: \nenviron: HOME=/ X=abc \n')).toEqual({
+      file: '',
+      env: '',
+      environ: 'HOME=/ X=abc',
+    });
   });
   it("the holder writes the file only where the secret's is missing", () => {
     expect(holderScript('s1')).toMatch(/\[ -e \/run\/secrets\/s1 \] \|\|/);
@@ -28,4 +32,15 @@ describe('secrets.not-committed: edge cases on captured observations', () => {
     const empty = { ...treatment, held: { exitCode: 0, stdout: 'file: \nenv: \n' } };
     expect(checkNotCommitted(empty, setup.value).holds).toBe(false);
   });
+  it.each(['rootful', 'rootless'] as const)(
+    'the value kept under another variable name is kept (%s)',
+    (id) => {
+      const { setup, treatment } = observed<{ value: string }, CommitRun>('secrets.not-committed', id);
+      const renamed = {
+        ...treatment,
+        committed: { exitCode: 0, stdout: `file: \nenv: \nenviron: HOME=/ OTHER=${setup.value} \n` },
+      };
+      expect(checkNotCommitted(renamed, setup.value).holds).toBe(false);
+    },
+  );
 });
