@@ -1,5 +1,6 @@
-import { describeEvidence } from '../exec/evidence.js';
+import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
+import { kindsLeft } from '../podman/objects.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import type { Podman } from '../podman/podman.js';
 import { settleAardvark } from './network-sink.js';
@@ -8,11 +9,26 @@ import { settleAardvark } from './network-sink.js';
  * The safety net at a run's end: every podman object labelled with the session, for each
  * identity at once; the networks' stale DNS state; and any conmon still watching one of the
  * session's containers, now removed (an orphan). Throws naming the removals that failed.
+ *
+ * With `ran`, the run's whole record, complete (no command still running), only the kinds its
+ * commands may have left are listed (`kindsLeft`): a run whose claims removed their networks,
+ * secrets and committed images lists its containers only.
  */
-export async function removeSessionObjects(podmans: readonly Podman[], sessionId: string): Promise<void> {
+export async function removeSessionObjects(
+  podmans: readonly Podman[],
+  sessionId: string,
+  ran?: readonly Evidence[],
+): Promise<void> {
   const all = await Promise.all(
     podmans.map(async (p) => {
-      const removed = await p.removeLabelled(sessionId);
+      const kinds = ran
+        ? kindsLeft(
+            ran
+              .filter((e) => e.identity === p.identity.name && e.argv[0] === p.binary)
+              .map((e) => ({ args: e.argv.slice(1), ok: succeeded(e) })),
+          )
+        : undefined;
+      const removed = await p.removeLabelled(sessionId, kinds);
       await settleAardvark(p, sessionId);
       return removed;
     }),

@@ -8,6 +8,7 @@ import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
 import { parseMountinfo } from '../parse/mounts.js';
+import { OBJECT_KINDS, type ObjectKind } from './objects.js';
 
 /** Where a podman handle keeps images and containers. */
 export type StorageMode = 'podproof' | 'host';
@@ -424,13 +425,18 @@ export class Podman {
 
   /**
    * Remove what carries the session label (`sessionId`), or any podproof session label when
-   * `sessionId` is undefined. Fixture images are kept (see {@link removeFixtureImages}).
+   * `sessionId` is undefined: of each kind in `kinds` (default all; see `kindsLeft`). Fixture
+   * images are kept (see {@link removeFixtureImages}).
    */
-  async removeLabelled(sessionId: string | undefined): Promise<Evidence[]> {
+  async removeLabelled(
+    sessionId: string | undefined,
+    kinds: ReadonlySet<ObjectKind> = new Set(OBJECT_KINDS),
+  ): Promise<Evidence[]> {
     const filter = sessionId ? `label=${SESSION_LABEL}=${sessionId}` : `label=${SESSION_LABEL}`;
     const out: Evidence[] = [];
     const opts = { purpose: 'cleanup', timeoutMs: 60_000, signal: new AbortController().signal };
-    const listThenRemove = async (list: string[], remove: string[]) => {
+    const listThenRemove = async (kind: ObjectKind, list: string[], remove: string[]) => {
+      if (!kinds.has(kind)) return;
       const ls = await this.cmd(list, opts);
       out.push(ls);
       const ids = ls.stdout
@@ -440,21 +446,24 @@ export class Podman {
       if (ids.length) out.push(await this.cmd([...remove, ...ids], opts));
     };
     // the usual case is nothing left (claims remove what they make): one round of listings at once
+    const listings = (
+      [
+        ['pod', ['pod', 'ps', '-q']],
+        ['container', ['ps', '-a', '-q']],
+        ['volume', ['volume', 'ls', '-q']],
+        ['network', ['network', 'ls', '-q']],
+        ['image', ['images', '-q']],
+      ] as const
+    ).filter(([kind]) => kinds.has(kind));
     const [secrets, ...lists] = await Promise.all([
-      this.cmd(SECRET_NAMES, opts),
-      ...[
-        ['pod', 'ps', '-q'],
-        ['ps', '-a', '-q'],
-        ['volume', 'ls', '-q'],
-        ['network', 'ls', '-q'],
-        ['images', '-q'],
-      ].map((l) => this.cmd([...l, '--filter', filter], opts)),
+      kinds.has('secret') ? this.cmd(SECRET_NAMES, opts) : undefined,
+      ...listings.map(([, l]) => this.cmd([...l, '--filter', filter], opts)),
     ]);
     // secrets take no label before podman 4.4: theirs is the session's name prefix
     const secretNames = sessionSecrets(secrets?.stdout ?? '', sessionId);
     if (secretNames.length) out.push(await this.cmd(['secret', 'rm', ...secretNames], opts));
-    if (lists.every((e) => succeeded(e) && !e.stdout.trim())) return [...lists, ...out];
-    await listThenRemove(['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
+    if (lists.every((e) => e && succeeded(e) && !e.stdout.trim())) return [...(lists as Evidence[]), ...out];
+    await listThenRemove('pod', ['pod', 'ps', '-q', '--filter', filter], ['pod', 'rm', '-f']);
     // kill first: `rm -f` waits out the stop timeout when PID 1 ignores SIGTERM (`rm -t 0` needs podman 4).
     // One by one, and not judged: a container that exits meanwhile fails a joint kill for all of them
     const running = await this.cmd(['ps', '-q', '--filter', filter], opts);
@@ -465,18 +474,18 @@ export class Podman {
         .filter(Boolean)
         .map((id) => this.cmd(['kill', id], opts)),
     );
-    await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
+    await listThenRemove('container', ['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
     // a container killed a moment ago may still be in conmon's cleanup (its shm mount busy:
     // "device or resource busy"): wait for those cleanups to end, then remove what is left
     const busy = out.findIndex((e) => e.argv.includes('rm') && e.exitCode !== 0);
     if (busy >= 0) {
       await this.settle();
       out.splice(busy, 1); // judged by the second attempt
-      await listThenRemove(['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
+      await listThenRemove('container', ['ps', '-a', '-q', '--filter', filter], ['rm', '-f', '-v']);
     }
-    await listThenRemove(['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
-    await listThenRemove(['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);
-    await listThenRemove(['images', '-q', '--filter', filter], ['rmi', '-f']);
+    await listThenRemove('volume', ['volume', 'ls', '-q', '--filter', filter], ['volume', 'rm', '-f']);
+    await listThenRemove('network', ['network', 'ls', '-q', '--filter', filter], ['network', 'rm', '-f']);
+    await listThenRemove('image', ['images', '-q', '--filter', filter], ['rmi', '-f']);
     return out;
   }
 

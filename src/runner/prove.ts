@@ -107,8 +107,15 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
+    // the run's record tells which kinds of objects it may have left, once every claim has ended;
+    // after an interrupt or a throw some command may still be running, unrecorded: every kind then
+    let ranAll = false;
     session.onTeardown(`remove podman objects of session ${session.id}`, () =>
-      removeSessionObjects(sharedPodmans, session.id),
+      removeSessionObjects(
+        sharedPodmans,
+        session.id,
+        ranAll && !session.signal.aborted ? log.entries : undefined,
+      ),
     );
     for (const identityName of wanted) {
       const resolution = resolutions[identityName];
@@ -197,6 +204,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     ).flat();
     const ranOrder = [...early, ...rest];
     const results = tasks.map((t) => ran[ranOrder.indexOf(t)] as ClaimResult);
+    ranAll = true;
     report = {
       schemaVersion: REPORT_SCHEMA_VERSION,
       host,
