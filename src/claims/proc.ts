@@ -118,6 +118,29 @@ export function expectedMaskedPaths(specPaths: readonly string[] | undefined): s
   return [...new Set([...(specPaths ?? []), ...DOCUMENTED_MASKED_PATHS])];
 }
 
+/**
+ * Every path a podman spec is known to mask (podman 4.3's list and what later versions added),
+ * with the documented minimum: the one `exists` attempt both arms plan, so the treatment's
+ * default container is the run's shared one. A spec that masks a path outside it (podman 5.5
+ * masks each CPU's thermal_throttle) gets containers of this claim's own, asking for its paths.
+ */
+export const KNOWN_MASKED_PATHS = [
+  ...DOCUMENTED_MASKED_PATHS,
+  '/proc/latency_stats',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/interrupts',
+  '/sys/fs/selinux',
+  '/sys/dev/block',
+  '/sys/devices/virtual/powercap',
+] as const;
+
+/** The `exists` attempt for `paths`: the planned one when it covers them (pure). */
+export function maskedAttempt(paths: readonly string[]): Attempt {
+  const known: readonly string[] = KNOWN_MASKED_PATHS;
+  return existsAttempt(paths.every((p) => known.includes(p)) ? known : paths);
+}
+
 interface MaskedSetup extends ProbeSetup {
   /** `linux.maskedPaths` of the spec this podman writes for a default container (maybe none). */
   spec: string[];
@@ -143,17 +166,23 @@ export const procMasked: Claim<MaskedSetup> = {
       throw new Error(`the runtime spec is not JSON with a list of masked paths: ${text.slice(0, 200)}`);
     return { image, spec, paths: expectedMaskedPaths(spec) };
   },
-  treatment: probeArm({
-    purpose: 'treatment: default',
-    attempts: ({ paths }) => [existsAttempt(paths)],
-    check: (s, { paths }) => checkMasked(s, paths),
-  }),
-  control: probeArm({
-    purpose: 'control: --security-opt=unmask=ALL',
-    flags: ['--security-opt=unmask=ALL'],
-    attempts: ({ paths }) => [existsAttempt(paths)],
-    check: (s, { paths }) => checkUnmasked(s, paths),
-  }),
+  treatment: {
+    ...probeArm<MaskedSetup>({
+      purpose: 'treatment: default',
+      attempts: ({ paths }) => [maskedAttempt(paths)],
+      check: (s, { paths }) => checkMasked(s, paths),
+    }),
+    probes: [{ flags: [], attempts: [existsAttempt(KNOWN_MASKED_PATHS)] }],
+  },
+  control: {
+    ...probeArm<MaskedSetup>({
+      purpose: 'control: --security-opt=unmask=ALL',
+      flags: ['--security-opt=unmask=ALL'],
+      attempts: ({ paths }) => [maskedAttempt(paths)],
+      check: (s, { paths }) => checkUnmasked(s, paths),
+    }),
+    probes: [{ flags: ['--security-opt=unmask=ALL'], attempts: [existsAttempt(KNOWN_MASKED_PATHS)] }],
+  },
   note: (_ctx, { spec, paths }) =>
     `spec masks ${spec.length} paths; ${paths.length} expected with the documented minimum`,
 };

@@ -238,13 +238,15 @@ export const autoRanges: Claim<AutoSetup, IdMapRange[][]> = {
       return checkAutoRanges({ a, b, wide, reused }, minSize);
     },
   },
-  // without --userns=auto, two containers share one map
+  // without --userns=auto, two containers share one map: the run's default container (shared
+  // with the claims that plan it) and one of this claim's own
   control: {
     setting: 'default user namespace',
+    probes: [{ flags: [], attempts: [] }],
     observe: async (ctx, { image }) =>
       (
         await Promise.all([
-          probe(ctx.podman, image, { purpose: 'control: default 1' }),
+          ctx.probe({ image, flags: [], attempts: [], purpose: 'control: default 1' }),
           probe(ctx.podman, image, { purpose: 'control: default 2' }),
         ])
       ).map((o) => snapshotOf(o).uidMap),
