@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReadWithoutRunning, type InspectRun } from '../../src/claims/inspect.js';
+import { checkReadWithoutRunning, containerEvents, type InspectRun } from '../../src/claims/inspect.js';
 import {
   checkSignedOnly,
   classifySignedPull,
@@ -47,6 +47,11 @@ describe('image claims: edge cases on captured observations', () => {
     const { treatment, control } = observed<unknown, InspectRun>('image.inspect-without-run', id);
     expect(checkReadWithoutRunning(treatment).holds).toBe(true);
     expect(checkReadWithoutRunning({ ...treatment, started: control.started }).holds).toBe(false);
+    expect(checkReadWithoutRunning({ ...treatment, created: control.created }).holds).toBe(false);
+  });
+  it('counts only the events of the image', () => {
+    const events = 'create img:1\nstart img:1\ncreate other:2\nstart img:10\n';
+    expect(containerEvents(events, 'img:1')).toEqual({ created: 1, started: 1 });
   });
   it.each(IDS)('a key the policy does not trust must be refused too (%s)', (id) => {
     const { treatment, control } = observed<unknown, SignedPulls>('image.signed-only', id);
