@@ -1,4 +1,4 @@
-import { BUSYBOX } from '../apparatus/images.js';
+import { BUSYBOX, PRIVS } from '../apparatus/images.js';
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -71,7 +71,9 @@ export const defaultSet: Claim<ProbeSetup> = {
     'CapEff 00000000800405fb in a default container; --cap-add=all (the documented opposite) gives the full set',
   identities: ['rootful', 'rootless'],
   concurrentArms: true,
-  setup: imageOf(BUSYBOX),
+  // the image of seccomp.default and nnp.no-new-privileges (busybox and two tools): their default
+  // and --user=1000:1000 containers are these two, shared
+  setup: imageOf(PRIVS),
   treatment: probesArm({
     purpose: 'treatment',
     variants: ROOT_AND_USER,
