@@ -14,12 +14,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { registryBinary } from './apparatus/registry.js';
+import type { SpecClaims } from './claims/from-spec.js';
 import { claims, selectClaims, unknownClaimIds } from './claims/index.js';
 import { resolveIdentities } from './exec/resolve.js';
 import { exec } from './exec/run.js';
 import { Session } from './exec/session.js';
 import { which } from './exec/which.js';
 import { detectHost } from './host/profile.js';
+import { type ContainerSpec, fromRunArgs, SpecError } from './parse/container-spec.js';
 import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { diffResults, formatDiff, readReport } from './report/diff.js';
 import { doctorChecklist, formatChecklist } from './report/doctor.js';
@@ -42,6 +44,8 @@ import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
 import { clean } from './runner/clean.js';
 import { catalogWith } from './runner/load-claims.js';
 import { checkIdentities, identitiesFromEnv, prove, type Report, UsageError } from './runner/prove.js';
+import { specsClaims } from './runner/prove-spec.js';
+import { fromQuadlet } from './systemd/quadlet.js';
 
 type Option = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 
@@ -80,6 +84,13 @@ identity with the reason; the reports say which commands gave it.
   --html FILE          write one self-contained HTML page: the grid, filters, each row's evidence
   -v, --verbose        show the reason of proven claims too
   --image REF          run this image instead of the built fixtures (needs sh and cat)
+  --run -- ARGS        prove your own container instead of the catalog: ARGS are its podman run
+                       arguments (options, IMAGE); each isolation setting (--network=none,
+                       --cap-drop/--cap-add, --read-only, no-new-privileges, --user UID) is a
+                       row, its control the same container without it; the image must be in the
+                       identity's own storage (nothing is pulled); other options are listed
+  --quadlet FILE       prove a Quadlet .container file (repeatable): the podman run its
+                       generator makes (podman 4.4+), setting by setting, as --run does
   --waivers FILE       accepted verdicts: {"waivers": [{claim, identity?, host?, verdict, reason,
                        expires: YYYY-MM-DD}]}; shown in every report, exit 1 once expired
   --baseline FILE      compare with an earlier --json report: list every verdict that changed;
@@ -98,6 +109,8 @@ ${PODMAN_HELP}`,
       html: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       image: { type: 'string' },
+      run: { type: 'boolean' },
+      quadlet: { type: 'string', multiple: true },
       waivers: { type: 'string' },
       baseline: { type: 'string' },
     },
@@ -239,9 +252,12 @@ async function main(argv: string[]): Promise<number> {
     else throw new UsageError(`no such command: ${about} (${Object.keys(COMMANDS).join(', ')})`);
     return 0;
   }
+  // `prove --run -- ARGS`: everything after `--` is the user's `podman run` arguments
+  const dashes = first === 'prove' ? rest.indexOf('--') : -1;
+  const runArgs = dashes >= 0 ? rest.slice(dashes + 1) : [];
   // strict: a flag another command takes is refused here too, with one line
   const { values, positionals: args } = parseArgs({
-    args: rest,
+    args: dashes >= 0 ? rest.slice(0, dashes) : rest,
     allowPositionals: true,
     strict: true,
     options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
@@ -258,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
   const storage: StorageMode = opt['host-storage'] ? 'host' : 'podproof';
   const given = list('identity').flatMap((i) => i.split(','));
   const identities = given.length ? checkIdentities(given) : identitiesFromEnv();
-  const catalog = list('claims').length ? await catalogWith(claims, list('claims')) : claims;
+  let catalog = list('claims').length ? await catalogWith(claims, list('claims')) : claims;
   // `--json -` writes to stdout: the human-readable output goes to stderr then
   const human = str('json') === '-' ? console.error : console.log;
 
@@ -292,6 +308,35 @@ async function main(argv: string[]): Promise<number> {
       const waivers = waiversFile ? readWaivers(waiversFile, catalog) : [];
       const day = today();
       const ids = (k: string) => list(k).flatMap((o) => o.split(','));
+      // a user's container: its settings are the claims, run in the identities' own storage
+      let derived: SpecClaims | undefined;
+      const quadlets = list('quadlet');
+      if (opt.run === true || quadlets.length) {
+        if (opt.run === true && !runArgs.length)
+          throw new UsageError(
+            '--run takes podman run arguments after --: podproof prove --run -- --network=none IMAGE',
+          );
+        if (str('image')) throw new UsageError('--run and --quadlet name their own images: no --image');
+        const specs: ContainerSpec[] = [];
+        const specSession = new Session();
+        try {
+          for (const file of quadlets) specs.push(await fromQuadlet(file, { session: specSession }));
+          if (opt.run === true) specs.push(fromRunArgs(runArgs, 'run'));
+          derived = specsClaims(specs);
+        } catch (err) {
+          if (err instanceof SpecError)
+            throw new UsageError(opt.run === true ? `--run: ${err.message}` : err.message);
+          throw err;
+        } finally {
+          await specSession.teardown();
+        }
+        if (!derived.claims.length)
+          throw new UsageError(
+            `no setting podproof proves in ${specs.map((s) => s.origin).join(', ')}:\n  ${derived.notProven.join('\n  ')}`,
+          );
+        catalog = derived.claims;
+      } else if (runArgs.length)
+        throw new UsageError('arguments after -- are for --run: podproof prove --run -- ARGS');
       const skipped = ids('skip');
       const named = [...positionals.slice(1).flatMap((o) => o.split(',')), ...ids('only')];
       const required = ids('require');
@@ -318,16 +363,18 @@ async function main(argv: string[]): Promise<number> {
           podman: str('podman'),
           image: str('image'),
           rootlessUser: str('rootless-user'),
-          storage,
+          storage: derived ? 'host' : storage,
           session,
           onProgress: (line) => progress.line(line),
           onResult: (r) => progress.result(r),
           onPlan: (rows) => progress.plan(rows),
         });
         progress.finish();
+        if (derived) report.notProven = derived.notProven;
         // waivers are applied before any report is written, so every report shows them
         const { expired } = applyWaivers(report.results, waivers, report.host.hostname, day);
         human(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: opt.verbose === true }));
+        if (report.notProven?.length) human(`\nnot proven:\n  ${report.notProven.join('\n  ')}`);
         writeReports(report, { json: str('json'), junit: str('junit'), markdown: str('markdown') });
         writeOut(str('html'), () => formatHtml(nameHosts([report]), `podproof on ${report.host.hostname}`));
         let code = exitCodeFor(report.results, required);

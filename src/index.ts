@@ -6,6 +6,7 @@
 export { BUSYBOX, CURL, FixtureError, fixtureImage, type ImageSpec, NODE } from './apparatus/images.js';
 export { type LocalRegistry, localRegistry } from './apparatus/registry.js';
 export { type LoopbackSink, loopbackSink } from './apparatus/sink.js';
+export { type SpecClaims, specClaims } from './claims/from-spec.js';
 export { claims, findClaim, selectClaims } from './claims/index.js';
 export {
   imageOf,
@@ -42,6 +43,13 @@ export {
 export { allHold, allOf, decide, type Observation, type Side } from './experiment/verdict.js';
 export { detectHost, type HostProfile, type IdentityProfile } from './host/profile.js';
 export type { CapabilitySets } from './parse/caps.js';
+export {
+  ContainerBuilder,
+  type ContainerSpec,
+  container,
+  fromRunArgs,
+  SpecError,
+} from './parse/container-spec.js';
 export type { NetInterface } from './parse/network.js';
 export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
 export {
@@ -59,3 +67,4 @@ export { formatJunit, writeJunitReport } from './report/junit.js';
 export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
 export { formatTable } from './report/table.js';
 export { type ProveOptions, prove, REPORT_SCHEMA_VERSION, type Report, UsageError } from './runner/prove.js';
+export { proveSpec, specsClaims } from './runner/prove-spec.js';

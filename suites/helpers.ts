@@ -50,7 +50,14 @@ export async function runCli(
   const json = join(dir, 'r.json');
   // only the commands that write a JSON report take --json (each command refuses others' flags)
   const reports = args[0] === 'prove' || args[0] === 'merge';
-  const run = await exec([process.execPath, CLI, ...args, ...(reports ? ['--json', json] : [])], {
+  // before a `--` (what follows it is `--run`'s podman arguments)
+  const dashes = args.indexOf('--');
+  const withJson = reports
+    ? dashes < 0
+      ? [...args, '--json', json]
+      : [...args.slice(0, dashes), '--json', json, ...args.slice(dashes)]
+    : args;
+  const run = await exec([process.execPath, CLI, ...withJson], {
     env: { NO_COLOR: '1', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 280_000,
     signal: opts.signal,

@@ -27,6 +27,7 @@ export function checkCapSet(
   label: string,
   observed: string[] | undefined,
   expected: readonly string[],
+  set = 'effective',
 ): Observation {
   if (!observed) return { holds: false, observed: `${label}: no Cap* lines in /proc/self/status` };
   const extra = observed.filter((c) => !expected.includes(c));
@@ -37,7 +38,7 @@ export function checkCapSet(
     .join(', ');
   return {
     holds,
-    observed: `${label}: ${observed.length} effective (${list(observed)})${holds ? '' : `; ${diff}`}`,
+    observed: `${label}: ${observed.length} ${set} (${list(observed)})${holds ? '' : `; ${diff}`}`,
   };
 }
 

@@ -87,11 +87,21 @@ export function parseCapabilities(status: string): CapabilitySets | undefined {
 }
 
 /** `NoNewPrivs:` and `Seccomp:` from /proc/PID/status. */
-export function parseSecurityStatus(status: string): { noNewPrivs?: boolean; seccomp?: number } {
-  const nnp = /^NoNewPrivs:\s*(\d)/m.exec(status)?.[1];
-  const sec = /^Seccomp:\s*(\d)/m.exec(status)?.[1];
+export function parseSecurityStatus(status: string): {
+  noNewPrivs?: boolean;
+  seccomp?: number;
+  uid?: number;
+  gid?: number;
+} {
+  const field = (key: string) => new RegExp(`^${key}:\\s*(\\d+)`, 'm').exec(status)?.[1];
+  const nnp = field('NoNewPrivs');
+  const sec = field('Seccomp');
+  const uid = field('Uid');
+  const gid = field('Gid');
   return {
     noNewPrivs: nnp === undefined ? undefined : nnp === '1',
     seccomp: sec === undefined ? undefined : Number(sec),
+    uid: uid === undefined ? undefined : Number(uid),
+    gid: gid === undefined ? undefined : Number(gid),
   };
 }

@@ -41,6 +41,9 @@ export interface ProbeSnapshot {
   noNewPrivs: boolean | undefined;
   /** 0 disabled, 1 strict, 2 filter. */
   seccomp: number | undefined;
+  /** The probe's real user and group ids (`Uid:`, `Gid:` of /proc/self/status). */
+  uid?: number;
+  gid?: number;
   /** PIDs listed in the container's /proc. */
   pids: number[];
   /** The container's mounts (/proc/self/mountinfo), in mount order. */
@@ -130,6 +133,8 @@ export function parseSnapshot(output: string): ProbeSnapshot {
     capabilities: parseCapabilities(status),
     noNewPrivs: security.noNewPrivs,
     seccomp: security.seccomp,
+    uid: security.uid,
+    gid: security.gid,
     pids: (ok('pids') ?? '')
       .trim()
       .split(/\s+/)

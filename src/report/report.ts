@@ -15,6 +15,8 @@ export interface Report {
   startedAt: string;
   durationMs: number;
   results: ClaimResult[];
+  /** For a user's container spec (`proveSpec`): each option no row proves, with why. */
+  notProven?: string[];
   /** Every command the run started, claims and harness alike (for benchmarks). */
   commands: {
     count: number;

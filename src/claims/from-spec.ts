@@ -1,0 +1,344 @@
+import { probeTools, probeToolsOptions } from '../apparatus/probe-tools.js';
+import { succeeded } from '../exec/run.js';
+import { type Claim, type ClaimContext, OutputNotExplained, SkipClaim } from '../experiment/types.js';
+import type { Observation } from '../experiment/verdict.js';
+import { type ContainerSpec, optionParts, optionValues, withoutOptions } from '../parse/container-spec.js';
+import { isReadOnly, mountAt } from '../parse/mounts.js';
+import { attemptOf, lastLineOf } from '../probe/attempt.js';
+import type { Attempt } from '../probe/script.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { checkCapSet } from './caps.js';
+import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
+import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
+import { WRITE_ATTEMPTS } from './rootfs.js';
+
+/**
+ * Options of a user's spec the probe does not run with: the harness names, attaches and removes
+ * its own containers, pulls nothing, and binds no host port or named volume (two arms at once
+ * would clash, and a named volume would be made on the user's host).
+ */
+const HARNESS_OWN = new Set([
+  '--name',
+  '--rm',
+  '--detach',
+  '--interactive',
+  '--tty',
+  '--replace',
+  '--pull',
+  '--entrypoint',
+  '--restart',
+  '--cidfile',
+  '--pidfile',
+  '--conmon-pidfile',
+  '--sdnotify',
+  '--publish',
+  '--publish-all',
+  '--attach',
+  '--sig-proxy',
+  '--rmi',
+  '--quiet',
+]);
+
+/** A `--volume` whose source is a named volume (not a host path): podman would make it. */
+const namedVolume = (name: string, value: string) =>
+  (name === '--volume' && !/^[/.]/.test(value)) ||
+  (name === '--mount' && /(^|,)type=volume(,|$)/.test(value));
+
+const dropped = (name: string, value: string) => HARNESS_OWN.has(name) || namedVolume(name, value);
+
+/** The spec's options as the probe runs them: the user's, less the harness's own (pure). */
+export function probeOptions(spec: ContainerSpec): string[] {
+  return withoutOptions(spec, dropped).options;
+}
+
+/** `Web.Container` -> `web-container`: the area of a derived row's id (pure). */
+export function originSlug(origin: string): string {
+  return (
+    origin
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'spec'
+  );
+}
+
+/** `CAP_NET_RAW`, `net_raw`, `ALL` -> `net_raw`, `all` (pure). */
+export const capName = (c: string) => c.toLowerCase().replace(/^cap_/, '');
+
+/** The bounding set `--cap-drop`/`--cap-add` should give from the set without them (pure). */
+export function expectedBounding(
+  base: readonly string[],
+  drops: readonly string[],
+  adds: readonly string[],
+): string[] {
+  const kept = drops.includes('all') ? [] : base.filter((c) => !drops.includes(c));
+  return [...new Set([...kept, ...adds])];
+}
+
+/** The `/` write attempt of rootfs.read-only: EROFS on a read-only root. */
+export const ROOT_WRITE = WRITE_ATTEMPTS[0] as Attempt;
+
+/** Treatment check of `--read-only` (pure): `/` is mounted read-only and a write there fails with EROFS. */
+export function checkRootReadOnly(s: ProbeSnapshot): Observation {
+  const root = mountAt(s.mounts, '/');
+  const a = attemptOf(s, ROOT_WRITE.name);
+  if (a.exitCode >= 126) throw new OutputNotExplained(`the write did not run: ${lastLineOf(a)}`);
+  const erofs = /Read-only file system/.test(a.text);
+  return {
+    holds: root !== undefined && isReadOnly(root) && a.exitCode !== 0 && erofs,
+    observed: `/ mounted ${root ? (isReadOnly(root) ? 'ro' : 'rw') : '?'}; write: ${a.exitCode === 0 ? 'wrote' : lastLineOf(a)}`,
+  };
+}
+
+/** Control check of `--read-only` (pure): without it `/` is mounted read-write. */
+export function checkRootWritable(s: ProbeSnapshot): Observation {
+  const root = mountAt(s.mounts, '/');
+  return {
+    holds: root !== undefined && !isReadOnly(root),
+    observed: `/ mounted ${root ? (isReadOnly(root) ? 'ro' : 'rw') : '?'}`,
+  };
+}
+
+const nnpLine = (s: ProbeSnapshot) =>
+  s.noNewPrivs === undefined ? 'no NoNewPrivs line' : `NoNewPrivs: ${s.noNewPrivs ? 1 : 0}`;
+
+/** Treatment check of `--user=UID[:GID]` (pure): the process runs with those ids. */
+export function checkRunsAs(s: ProbeSnapshot, uid: number, gid: number | undefined): Observation {
+  const ids = s;
+  return {
+    holds: ids.uid === uid && (gid === undefined || ids.gid === gid),
+    observed: `uid ${ids.uid ?? '?'}, gid ${ids.gid ?? '?'}`,
+  };
+}
+
+/** Control check of `--user` (pure): without it the process runs as another uid. */
+export function checkRunsAsOther(s: ProbeSnapshot, uid: number): Observation {
+  const ids = s;
+  return {
+    holds: ids.uid !== undefined && ids.uid !== uid,
+    observed: `uid ${ids.uid ?? '?'}, gid ${ids.gid ?? '?'}`,
+  };
+}
+
+/** The setup of a derived claim: the user's image (present for this identity) and the probe's tools. */
+interface SpecSetup extends ProbeSetup {
+  tools: string[];
+}
+
+/**
+ * The image as the spec names it, present in this identity's storage (podproof pulls nothing),
+ * and the tools that probe it whatever it holds: asked once per identity and run.
+ */
+async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSetup> {
+  const present = await ctx.shared(`image ${spec.image} present`, async (made) => {
+    const e = await made.podman.cmd(['image', 'exists', spec.image], {
+      purpose: `${spec.image} in this storage?`,
+      timeoutMs: 30_000,
+    });
+    if (!succeeded(e) && e.exitCode !== 1) throw new Error(`podman image exists failed: exit ${e.exitCode}`);
+    return succeeded(e);
+  });
+  if (!present)
+    throw new SkipClaim(
+      `image ${spec.image} is not in ${ctx.identity.name}'s storage (${ctx.identity.user}); podproof pulls nothing: pull or build it as ${ctx.identity.user} first`,
+    );
+  const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log));
+  return { image: spec.image, tools: probeToolsOptions(dir) };
+}
+
+/** A row of a spec: its id, title, and the options its control leaves out. */
+interface Derived {
+  what: string;
+  title: string;
+  /** The option(s) under test, as the report's setting names them. */
+  setting: string;
+  /** Leave these out for the control (or set them to their documented opposite). */
+  drop: (name: string, value: string) => boolean;
+  attempts?: Attempt[];
+  treatment: (s: ProbeSnapshot) => Observation;
+  control: (s: ProbeSnapshot) => Observation;
+}
+
+/** A claim of `spec` from a {@link Derived} row: the spec as written, and without the setting. */
+function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
+  const control = withoutOptions(spec, d.drop);
+  return {
+    id: `${originSlug(spec.origin)}.${d.what}`,
+    title: `${spec.origin}: ${d.title}`,
+    source: `${spec.origin} (image ${spec.image}): ${spec.options.join(' ') || 'no options'}`,
+    identities: ['rootful', 'rootless'],
+    concurrentArms: true,
+    setup: (ctx) => specSetup(ctx, spec),
+    treatment: probeArm<SpecSetup>({
+      purpose: `treatment: ${d.setting}`,
+      flags: (s) => [...probeOptions(spec), ...s.tools],
+      attempts: d.attempts ?? [],
+      check: d.treatment,
+    }),
+    control: probeArm<SpecSetup>({
+      purpose: `control: without ${d.setting}`,
+      flags: (s) => [...probeOptions(control), ...s.tools],
+      attempts: d.attempts ?? [],
+      check: d.control,
+    }),
+  };
+}
+
+interface CapsSetup extends SpecSetup {
+  /** The spec without its capability options: the control, and the base of the expectation. */
+  base: ProbeSnapshot;
+}
+
+const isCapOption = (name: string) => name === '--cap-drop' || name === '--cap-add';
+
+/** The capability row: the bounding set is the one without the options, less drops, plus adds. */
+function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<CapsSetup> {
+  const base = withoutOptions(spec, isCapOption);
+  const setting = spec.options.filter((o) => isCapOption(optionParts(o).name)).join(' ');
+  const bounding = (s: ProbeSnapshot) => s.capabilities?.bounding;
+  return {
+    id: `${originSlug(spec.origin)}.capabilities`,
+    title: `${spec.origin}: ${setting} leaves exactly the capabilities it names`,
+    source: `${spec.origin} (image ${spec.image}): ${spec.options.join(' ') || 'no options'}`,
+    identities: ['rootful', 'rootless'],
+    async setup(ctx) {
+      const s = await specSetup(ctx, spec);
+      const outcome = await ctx.probe({
+        image: s.image,
+        flags: [...probeOptions(base), ...s.tools],
+        attempts: [],
+        purpose: `control: without ${setting}`,
+      });
+      return { ...s, base: snapshotOf(outcome) };
+    },
+    treatment: probeArm<CapsSetup>({
+      purpose: `treatment: ${setting}`,
+      flags: (s) => [...probeOptions(spec), ...s.tools],
+      check: (s, { base: b }) =>
+        checkCapSet(
+          setting,
+          bounding(s),
+          expectedBounding(bounding(b) ?? [], drops, adds),
+          'in the bounding set',
+        ),
+    }),
+    control: {
+      setting: `control: without ${setting}`,
+      observe: async (_ctx, { base: b }) => b,
+      check: (s) => {
+        const have = bounding(s) ?? [];
+        const want = expectedBounding(have, drops, adds);
+        const same = want.length === have.length && want.every((c) => have.includes(c));
+        return {
+          holds: !same,
+          observed: `without them: ${have.length} in the bounding set${same ? `, the same as ${setting} asks` : ''}`,
+        };
+      },
+    },
+  };
+}
+
+/** What a spec becomes: a claim per setting podproof proves, and the options it does not. */
+export interface SpecClaims {
+  claims: Claim[];
+  /** Every option of the spec no claim proves, with why: never dropped silently. */
+  notProven: string[];
+}
+
+/**
+ * The claims of `spec` (pure): one row per isolation setting podproof knows, whose treatment is
+ * the spec as written and whose control is the spec without that one setting, observed from
+ * inside by podproof's probe (its own busybox mounted into the user's image).
+ */
+export function specClaims(spec: ContainerSpec): SpecClaims {
+  const claims: Claim[] = [];
+  const proven = new Set<string>();
+  const take = (name: string) => proven.add(name);
+  const networks = optionValues(spec, '--network');
+  if (networks.at(-1) === 'none') {
+    take('--network');
+    claims.push(
+      derivedClaim(spec, {
+        what: 'network-none',
+        title: '--network=none leaves only the loopback interface',
+        setting: '--network=none',
+        drop: (name) => name === '--network',
+        treatment: checkLoopbackOnly,
+        control: checkHasOtherInterface,
+      }),
+    );
+  }
+  const drops = optionValues(spec, '--cap-drop', true).map(capName);
+  const adds = optionValues(spec, '--cap-add', true).map(capName);
+  if ((drops.length || adds.length) && !adds.includes('all')) {
+    take('--cap-drop');
+    take('--cap-add');
+    claims.push(capsClaim(spec, drops, adds));
+  }
+  const readOnly = optionValues(spec, '--read-only');
+  if (readOnly.length && readOnly.at(-1) !== 'false') {
+    take('--read-only');
+    claims.push(
+      derivedClaim(spec, {
+        what: 'read-only',
+        title: '--read-only mounts the root filesystem read-only (a write there fails with EROFS)',
+        setting: '--read-only',
+        drop: (name) => name === '--read-only',
+        attempts: [ROOT_WRITE],
+        treatment: checkRootReadOnly,
+        control: checkRootWritable,
+      }),
+    );
+  }
+  const nnp = (value: string) => /^no-new-privileges([:=]true)?$/.test(value);
+  if (optionValues(spec, '--security-opt').some(nnp)) {
+    claims.push(
+      derivedClaim(spec, {
+        what: 'no-new-privileges',
+        title: 'no-new-privileges sets NoNewPrivs for the container process',
+        setting: '--security-opt=no-new-privileges',
+        drop: (name, value) => name === '--security-opt' && nnp(value),
+        treatment: (s) => ({ holds: s.noNewPrivs === true, observed: nnpLine(s) }),
+        control: (s) => ({ holds: s.noNewPrivs === false, observed: nnpLine(s) }),
+      }),
+    );
+  }
+  const user = optionValues(spec, '--user').at(-1);
+  const ids = user ? /^(\d+)(?::(\d+))?$/.exec(user) : null;
+  if (ids) {
+    take('--user');
+    const uid = Number(ids[1]);
+    const gid = ids[2] === undefined ? undefined : Number(ids[2]);
+    claims.push(
+      derivedClaim(spec, {
+        what: 'user',
+        title: `--user=${user} runs the container's process as uid ${uid}${gid === undefined ? '' : `, gid ${gid}`}`,
+        setting: `--user=${user}`,
+        drop: (name) => name === '--user',
+        treatment: (s) => checkRunsAs(s, uid, gid),
+        control: (s) => checkRunsAsOther(s, uid),
+      }),
+    );
+  }
+  const notProven: string[] = [];
+  if (adds.includes('all')) {
+    take('--cap-add');
+    take('--cap-drop');
+    notProven.push("--cap-add=all: the full set is the kernel's, not a list podproof can check");
+  }
+  if (user && !ids) {
+    take('--user');
+    notProven.push(`--user=${user}: a name's uid comes from the image's passwd; give UID[:GID]`);
+  }
+  for (const option of spec.options) {
+    const { name, value } = optionParts(option);
+    if (proven.has(name)) continue;
+    if (name === '--security-opt' && nnp(value)) continue;
+    if (dropped(name, value))
+      notProven.push(`${option}: not used by the probe (the harness's own, or it would change the host)`);
+    else if (name === '--network') notProven.push(`${option}: podproof proves --network=none only`);
+    else notProven.push(`${option}: not a setting podproof proves yet`);
+  }
+  for (const line of spec.unitSettings ?? [])
+    notProven.push(`[Service] ${line}: a setting of the systemd service, not of the container`);
+  return { claims, notProven };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  container,
+  fromRunArgs,
+  optionValues,
+  SpecError,
+  withoutOptions,
+} from '../src/parse/container-spec.js';
+
+describe('fromRunArgs: podman run arguments as a container spec', () => {
+  it('reads options with podman grammar, then the image and its command', () => {
+    const spec = fromRunArgs([
+      '-d',
+      '--name',
+      'web',
+      '--network=none',
+      '--cap-drop',
+      'ALL',
+      '-it',
+      '-u',
+      '1000:1000',
+      '-v/srv:/srv:ro',
+      '--read-only',
+      '--net',
+      'host',
+      'quay.io/x/web:1',
+      'serve',
+      '--port',
+      '8080',
+    ]);
+    expect(spec.image).toBe('quay.io/x/web:1');
+    expect(spec.command).toEqual(['serve', '--port', '8080']);
+    expect(spec.options).toEqual([
+      '--detach',
+      '--name=web',
+      '--network=none',
+      '--cap-drop=ALL',
+      '--interactive',
+      '--tty',
+      '--user=1000:1000',
+      '--volume=/srv:/srv:ro',
+      '--read-only',
+      '--network=host',
+    ]);
+  });
+  it('splits comma lists and drops a setting for the control', () => {
+    const spec = fromRunArgs(['--cap-drop=NET_RAW,CHOWN', '--cap-drop', 'KILL', '--user=1', 'img']);
+    expect(optionValues(spec, '--cap-drop', true)).toEqual(['NET_RAW', 'CHOWN', 'KILL']);
+    expect(withoutOptions(spec, (n) => n === '--cap-drop').options).toEqual(['--user=1']);
+  });
+  it('says what it cannot read, in one line', () => {
+    expect(() => fromRunArgs(['--network'])).toThrow(SpecError);
+    expect(() => fromRunArgs(['--rm'])).toThrow(/no image/);
+    expect(() => fromRunArgs(['-Z', 'img'])).toThrow(/unknown option -Z/);
+  });
+  it('the builder makes the same spec as the run line', () => {
+    const built = container('img')
+      .named('app')
+      .withNetwork('none')
+      .withCapDrop('ALL')
+      .withCapAdd('NET_BIND_SERVICE')
+      .withReadOnly()
+      .withNoNewPrivileges()
+      .withUser('1000:1000')
+      .withOption('--ipc', 'none')
+      .toSpec();
+    const line = fromRunArgs(
+      [
+        '--network=none',
+        '--cap-drop=ALL',
+        '--cap-add=NET_BIND_SERVICE',
+        '--read-only',
+        '--security-opt=no-new-privileges',
+        '--user=1000:1000',
+        '--ipc=none',
+        'img',
+      ],
+      'app',
+    );
+    expect(built).toEqual(line);
+  });
+});
