@@ -4,8 +4,11 @@
  * The image is the busybox fixture in podproof's storage, run with podproof's tools mounted (as a
  * shell-less image would be).
  */
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
+import { exec } from '../src/exec/run.js';
 import { container, fromRunArgs } from '../src/parse/container-spec.js';
 import { Podman } from '../src/podman/podman.js';
 import { proveSpec } from '../src/runner/prove-spec.js';
@@ -33,7 +36,54 @@ const hardened = container(image)
   .withOption('--pids-limit=100')
   .toSpec();
 
+afterAll(() => testSession.teardown());
+
+/**
+ * A shell-less image of the test's own (one file, no sh, no cat): imported into each identity's
+ * podproof storage with the test session's label, removed when the tests end.
+ */
+const shellLess = 'localhost/podproof-test/shell-less:1';
+const podmans = (['rootful', 'rootless'] as const)
+  .map((name) => identity(name).identity)
+  .filter((who) => who !== undefined)
+  .map((who) => new Podman({ binary: realPodman, identity: who, session: testSession }));
+beforeAll(async () => {
+  const dir = testSession.tempDir('shell-less');
+  writeFileSync(join(dir, 'app'), 'not a program: the image has no shell\n');
+  const tar = join(dir, 'rootfs.tar');
+  const packed = await exec([
+    'tar',
+    '--numeric-owner',
+    '--owner=0',
+    '--group=0',
+    '-C',
+    dir,
+    '-cf',
+    tar,
+    'app',
+  ]);
+  expect(packed.exitCode).toBe(0);
+  for (const podman of podmans) {
+    testSession.onTeardown(`remove ${shellLess}`, async () => {
+      await podman.cmd(['rmi', '-f', shellLess], { purpose: 'cleanup', timeoutMs: 60_000 });
+    });
+    const imported = await podman.cmd(
+      ['import', '--change', `LABEL ${testSession.label}`, '--change', 'CMD ["/app"]', tar, shellLess],
+      { timeoutMs: 60_000 },
+    );
+    expect(imported.exitCode, imported.stderr).toBe(0);
+  }
+});
+
 describe('proveSpec: a user container, setting by setting', () => {
+  it("proves a shell-less image: the probe runs on podproof's own tools", async () => {
+    const spec = container(shellLess).named('shell-less').withNetwork('none').withUser('1000:1000').toSpec();
+    const report = await proveSpec(spec, { storage: 'podproof' });
+    const rows = report.results.map((r) => `${r.claim} ${r.identity} ${r.verdict}: ${r.reason}`);
+    expect(report.results.length).toBe(2 * podmans.length);
+    for (const r of report.results) expect(r.verdict, rows.join('\n')).toBe('proven');
+  });
+
   it('proves every derived row of a hardened spec, for both identities', async () => {
     const report = await proveSpec(hardened, { storage: 'podproof' });
     const rows = report.results.map((r) => `${r.claim} ${r.identity} ${r.verdict}: ${r.reason}`);
@@ -52,15 +102,74 @@ describe('proveSpec: a user container, setting by setting', () => {
     expect(report.notProven).toEqual(['hardened: --pids-limit=100: not a setting podproof proves yet']);
   });
 
-  it('a podman that drops --cap-drop refutes the capability row', async () => {
-    const wrapper = podmanWrapper(
-      'spec-drops-cap-drop',
-      `kept=(); for a in "\${args[@]}"; do [[ $a == --cap-drop=* ]] || kept+=("$a"); done; args=("\${kept[@]}")`,
-    );
-    const spec = fromRunArgs(['--cap-drop=ALL', image], 'weak');
-    const report = await proveSpec(spec, { storage: 'podproof', podman: wrapper });
-    const row = report.results.find((r) => r.claim === 'weak.capabilities' && r.verdict !== 'skipped');
-    expect(row?.verdict, row?.reason).toBe('refuted');
+  // the breakages of derived rows: a podman that drops the setting the spec asks for, or runs
+  // another in its place; each must leave its row refuted, for every identity
+  const breakages: { row: string; options: string[]; how: string; editRun: string }[] = [
+    {
+      row: 'network-none',
+      options: ['--network=none'],
+      how: 'drops --network',
+      editRun: 'drop_args "^--network="',
+    },
+    {
+      row: 'network-none',
+      options: ['--network=none'],
+      how: 'runs --network=host instead',
+      editRun: 'replace_arg --network=none --network=host',
+    },
+    {
+      row: 'capabilities',
+      options: ['--cap-drop=ALL'],
+      how: 'drops --cap-drop',
+      editRun: 'drop_args "^--cap-drop="',
+    },
+    {
+      row: 'capabilities',
+      options: ['--cap-drop=ALL', '--cap-add=NET_BIND_SERVICE'],
+      how: 'adds NET_RAW too',
+      editRun: 'if has --cap-drop=ALL; then add_after_run --cap-add=NET_RAW; fi',
+    },
+    {
+      row: 'read-only',
+      options: ['--read-only'],
+      how: 'drops --read-only',
+      editRun: 'drop_args "^--read-only$"',
+    },
+    {
+      row: 'read-only',
+      options: ['--read-only'],
+      how: 'runs --read-only=false instead',
+      editRun: 'replace_arg --read-only --read-only=false',
+    },
+    {
+      row: 'no-new-privileges',
+      options: ['--security-opt=no-new-privileges'],
+      how: 'drops the security option',
+      editRun: 'drop_args "^--security-opt=no-new-privileges$"',
+    },
+    {
+      row: 'no-new-privileges',
+      options: ['--security-opt=no-new-privileges'],
+      how: 'runs another security option instead',
+      editRun: 'replace_arg --security-opt=no-new-privileges --security-opt=label=disable',
+    },
+    { row: 'user', options: ['--user=1000:1000'], how: 'drops --user', editRun: 'drop_args "^--user="' },
+    {
+      row: 'user',
+      options: ['--user=1000:1000'],
+      how: 'runs as root instead',
+      editRun: 'replace_arg --user=1000:1000 --user=0:0',
+    },
+  ];
+  it.for(breakages)('a podman that $how refutes the $row row', async ({ row, options, how, editRun }) => {
+    const name = `spec-${row}-${how.replace(/\W+/g, '-')}`;
+    const report = await proveSpec(fromRunArgs([...options, image], 'broken'), {
+      storage: 'podproof',
+      podman: podmanWrapper(name, editRun),
+    });
+    const rows = report.results.filter((r) => r.claim === `broken.${row}` && r.verdict !== 'skipped');
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.verdict, `${r.identity}: ${r.reason}`).toBe('refuted');
   });
 
   it('the CLI takes a run line, and names an image not in the storage in one line', async () => {
