@@ -100,6 +100,17 @@ describe('proveSpec: a user container, setting by setting', () => {
       ]),
     );
     expect(report.notProven).toEqual(['hardened: --pids-limit=100: not a setting podproof proves yet']);
+    expect(report.leavesOpen).toEqual([]);
+  });
+
+  it("a weak spec's rows, and what it leaves open on this host", async () => {
+    const report = await proveSpec(fromRunArgs(['--user=1000:1000', image], 'weak'), { storage: 'podproof' });
+    for (const r of report.results) expect(r.verdict, r.reason).toBe('proven');
+    const open = report.leavesOpen ?? [];
+    for (const r of report.results) {
+      const here = open.filter((l) => l.startsWith(`weak (${r.identity}): `)).map((l) => l.split(': ')[1]);
+      expect(here).toEqual(['network', 'capabilities', 'root filesystem', 'NoNewPrivs']);
+    }
   });
 
   // the breakages of derived rows: a podman that drops the setting the spec asks for, or runs

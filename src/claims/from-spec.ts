@@ -342,3 +342,27 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
     notProven.push(`[Service] ${line}: a setting of the systemd service, not of the container`);
   return { claims, notProven };
 }
+
+/**
+ * What a spec leaves open on this host (pure): for each setting podproof knows that the spec does
+ * not set, what its container showed (`s`: a snapshot of the spec as written), never a fixed text.
+ */
+export function leftOpen(spec: ContainerSpec, s: ProbeSnapshot): string[] {
+  const open: string[] = [];
+  const set = (name: string) => optionValues(spec, name).length > 0;
+  const others = s.interfaces.filter((i) => !i.loopback);
+  if (optionValues(spec, '--network').at(-1) !== 'none' && others.length)
+    open.push(
+      `network: ${others.map((i) => `${i.name} ${i.addresses.join(' ')}`.trim()).join(', ')} besides lo`,
+    );
+  const bounding = s.capabilities?.bounding;
+  if (!set('--cap-drop') && bounding)
+    open.push(
+      `capabilities: ${bounding.length} in the bounding set (${[...bounding].sort().join(', ')}); NET_RAW ${bounding.includes('net_raw') ? 'among them' : 'not among them'}`,
+    );
+  const root = mountAt(s.mounts, '/');
+  if (root && !isReadOnly(root)) open.push('root filesystem: mounted read-write');
+  if (s.noNewPrivs === false) open.push('NoNewPrivs: 0 (a setuid binary in the image can raise its user)');
+  if (s.uid === 0) open.push("user: uid 0 (the image's root)");
+  return open;
+}

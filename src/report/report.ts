@@ -17,6 +17,8 @@ export interface Report {
   results: ClaimResult[];
   /** For a user's container spec (`proveSpec`): each option no row proves, with why. */
   notProven?: string[];
+  /** For a user's container spec: what it does not restrict, as its container showed it here. */
+  leavesOpen?: string[];
   /** Every command the run started, claims and harness alike (for benchmarks). */
   commands: {
     count: number;

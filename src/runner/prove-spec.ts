@@ -1,21 +1,27 @@
-import { type SpecClaims, specClaims } from '../claims/from-spec.js';
+import { leftOpen, originSlug, type SpecClaims, specClaims } from '../claims/from-spec.js';
 import type { ContainerSpec } from '../parse/container-spec.js';
+import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Report } from '../report/report.js';
 import { type ProveOptions, prove } from './prove.js';
 
 /** The claims of several specs: origins made unique, so each row id names one spec (pure). */
-export function specsClaims(specs: readonly ContainerSpec[]): SpecClaims {
+export function specsClaims(specs: readonly ContainerSpec[]): SpecClaims & { specs: ContainerSpec[] } {
   const seen = new Map<string, number>();
-  const all: SpecClaims = { claims: [], notProven: [] };
+  const all: SpecClaims & { specs: ContainerSpec[] } = { claims: [], notProven: [], specs: [] };
   for (const spec of specs) {
     const n = (seen.get(spec.origin) ?? 0) + 1;
     seen.set(spec.origin, n);
-    const { claims, notProven } = specClaims(n > 1 ? { ...spec, origin: `${spec.origin}-${n}` } : spec);
+    const named = n > 1 ? { ...spec, origin: `${spec.origin}-${n}` } : spec;
+    const { claims, notProven } = specClaims(named);
+    all.specs.push(named);
     all.claims.push(...claims);
-    all.notProven.push(...notProven.map((line) => `${spec.origin}: ${line}`));
+    all.notProven.push(...notProven.map((line) => `${named.origin}: ${line}`));
   }
   return all;
 }
+
+const isSnapshot = (o: unknown): o is ProbeSnapshot =>
+  typeof o === 'object' && o !== null && 'interfaces' in o && 'mounts' in o;
 
 /**
  * Prove a user's container specs on this host: each isolation setting becomes a row whose
@@ -27,8 +33,28 @@ export async function proveSpec(
   specs: ContainerSpec | readonly ContainerSpec[],
   opts: Omit<ProveOptions, 'claims' | 'only' | 'image'> = {},
 ): Promise<Report> {
-  const { claims, notProven } = specsClaims(Array.isArray(specs) ? specs : [specs as ContainerSpec]);
+  const derived = specsClaims(Array.isArray(specs) ? specs : [specs as ContainerSpec]);
+  // each spec's container as written, per identity: a treatment's snapshot (every row's treatment
+  // is the spec as written), for what the spec leaves open
+  const written = new Map<string, ProbeSnapshot>();
+  const specOf = new Map(
+    derived.claims.map((c) => [c.id, derived.specs.find((s) => c.id.startsWith(`${originSlug(s.origin)}.`))]),
+  );
   // the user's image is in their own storage (default); `storage: 'podproof'` for podproof's
-  const report = await prove({ storage: 'host', ...opts, claims });
-  return { ...report, notProven };
+  const report = await prove({
+    storage: 'host',
+    ...opts,
+    claims: derived.claims,
+    onObservation: (o) => {
+      opts.onObservation?.(o);
+      const spec = specOf.get(o.claim);
+      if (spec && o.arm === 'treatment' && isSnapshot(o.observed))
+        written.set(`${spec.origin} (${o.identity})`, o.observed);
+    },
+  });
+  const leavesOpen = [...written].flatMap(([where, s]) => {
+    const spec = derived.specs.find((x) => where.startsWith(`${x.origin} (`)) as ContainerSpec;
+    return leftOpen(spec, s).map((line) => `${where}: ${line}`);
+  });
+  return { ...report, notProven: derived.notProven, leavesOpen };
 }

@@ -7,6 +7,7 @@
  * import { registerClaims } from 'podproof/vitest';
  *
  * registerClaims(['network.loopback-only', 'caps']);
+ * registerSpec(container('localhost/web:1').withNetwork('none').withCapDrop('ALL').toSpec());
  * test('my image has no network', async () => {
  *   expect(await probe(podman, 'localhost/my-image', { flags: ['--network=none'] })).toHaveOnlyLoopback();
  * });
@@ -14,4 +15,9 @@
  * @packageDocumentation
  */
 export { matchers, type PodproofMatchers } from './matchers.js';
-export { type RegisterClaimsOptions, registerClaims } from './register.js';
+export {
+  type RegisterClaimsOptions,
+  type RegisterSpecOptions,
+  registerClaims,
+  registerSpec,
+} from './register.js';

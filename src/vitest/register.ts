@@ -1,13 +1,40 @@
 import { describe, expect, test } from 'vitest';
 import { claims, selectClaims } from '../claims/index.js';
 import type { IdentityName } from '../exec/identity.js';
+import type { ContainerSpec } from '../parse/container-spec.js';
 import { checkCatalog, identitiesFromEnv, type ProveOptions, prove, type Report } from '../runner/prove.js';
+import { specsClaims } from '../runner/prove-spec.js';
 import './matchers.js';
 
 /** Options for {@link registerClaims}: those of `prove()`, and a per-test timeout. */
 export interface RegisterClaimsOptions extends Omit<ProveOptions, 'only' | 'onResult'> {
   /** Timeout of each test; the first one runs the whole prove (default 600 s). */
   timeoutMs?: number;
+}
+
+/** Options for {@link registerSpec}: those of {@link registerClaims}; storage defaults to each identity's own. */
+export type RegisterSpecOptions = Omit<RegisterClaimsOptions, 'claims' | 'image'>;
+
+/**
+ * Register one vitest test per setting x identity of your own containers (`container(image)...
+ * .toSpec()`, `fromRunArgs([...])`): each row's treatment is the container as written, its
+ * control the same without that setting. Options no row proves are listed in one more test that
+ * always passes and annotates them.
+ */
+export function registerSpec(
+  specs: ContainerSpec | readonly ContainerSpec[],
+  options: RegisterSpecOptions = {},
+): void {
+  const derived = specsClaims(Array.isArray(specs) ? specs : [specs as ContainerSpec]);
+  if (!derived.claims.length)
+    throw new Error(
+      `registerSpec: no setting podproof proves in ${derived.specs.map((s) => s.origin).join(', ')}: ${derived.notProven.join('; ')}`,
+    );
+  registerClaims(undefined, { storage: 'host', ...options, claims: derived.claims });
+  if (derived.notProven.length)
+    test('podproof: options of the spec no row proves', async (ctx) => {
+      for (const line of derived.notProven) await ctx.annotate(`not proven: ${line}`, 'notice');
+    });
 }
 
 /**

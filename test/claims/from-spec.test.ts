@@ -6,6 +6,7 @@ import {
   checkRunsAs,
   checkRunsAsOther,
   expectedBounding,
+  leftOpen,
   originSlug,
   probeOptions,
   specClaims,
@@ -95,5 +96,25 @@ describe('derived checks', () => {
     expect(checkRunsAs(control, 0, 0).holds).toBe(true);
     expect(checkRunsAs(control, 1000, undefined).holds).toBe(false);
     expect(checkRunsAsOther(control, 0).holds).toBe(false);
+  });
+});
+
+describe('leftOpen: what a spec does not restrict, as its container showed it', () => {
+  it.each(['rootful', 'rootless'] as const)('a default container leaves all five open (%s)', (id) => {
+    const { control } = observed<unknown, ProbeSnapshot>('network.loopback-only', id);
+    const open = leftOpen(fromRunArgs(['img']), control);
+    expect(open.map((l) => l.split(':')[0])).toEqual([
+      'network',
+      'capabilities',
+      'root filesystem',
+      'NoNewPrivs',
+      'user',
+    ]);
+    expect(open[1]).toMatch(/^capabilities: 11 in the bounding set .*; NET_RAW not among them$/);
+  });
+  it.each(['rootful', 'rootless'] as const)('what the spec sets is not listed (%s)', (id) => {
+    const { treatment } = observed<unknown, ProbeSnapshot>('network.loopback-only', id);
+    const open = leftOpen(fromRunArgs(['--network=none', '--cap-drop=all', 'img']), treatment);
+    expect(open.some((l) => l.startsWith('network') || l.startsWith('capabilities'))).toBe(false);
   });
 });
