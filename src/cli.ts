@@ -320,7 +320,8 @@ async function main(argv: string[]): Promise<number> {
         const specs: ContainerSpec[] = [];
         const specSession = new Session();
         try {
-          for (const file of quadlets) specs.push(await fromQuadlet(file, { session: specSession }));
+          const podman = resolvePodmanBinary(str('podman'));
+          for (const file of quadlets) specs.push(await fromQuadlet(file, { session: specSession, podman }));
           if (opt.run === true) specs.push(fromRunArgs(runArgs, 'run'));
           derived = specsClaims(specs);
         } catch (err) {

@@ -41,11 +41,15 @@ import { expect, test } from 'vitest';
 import {
   BUSYBOX,
   claims,
+  container,
   defineClaim,
+  fixtureImage,
   imageOf,
+  openPodman,
   parseSnapshot,
   probeArm,
   prove,
+  proveSpec,
   type ClaimResult,
   type Observation,
   type ProbeSnapshot,
@@ -87,6 +91,17 @@ test('matchers from podproof/vitest', () => {
   const result: ClaimResult = { claim: 'network.loopback-only', title: '', identity: 'rootful', verdict, reason: '', durationMs: 0, evidence: [] };
   expect(result).toBeProven();
   expect(claims.map((c) => c.id)).toContain('network.loopback-only');
+});
+
+// your own container, built in code: a row per setting, each with its control
+test('a container spec through proveSpec()', async () => {
+  const podman = await openPodman({ identity: 'rootful' });
+  const image = await fixtureImage(podman, BUSYBOX).finally(() => podman.close());
+  const web = container(image).named('web').withNetwork('none').withCapDrop('ALL').withReadOnly().toSpec();
+  const report = await proveSpec(web, { storage: 'podproof', identities: ['rootful'] });
+  const want = (process.env.CONSUMER_EXPECT_CAPS ?? 'proven') as Verdict;
+  const verdicts = Object.fromEntries(report.results.map((r) => [r.claim, r.verdict]));
+  expect(verdicts).toEqual({ 'web.network-none': 'proven', 'web.capabilities': want, 'web.read-only': 'proven' });
 });
 
 registerClaims(['network.loopback-only']);
@@ -181,6 +196,7 @@ describe('the packed package in a fresh project', () => {
     expect(run.stdout).toMatch(/network\.loopback-only \((rootful|rootless)\)/);
     expect(run.stdout).toMatch(/mine\.cap-drop-chown \((rootful|rootless)\)/);
     expect(run.stdout).toMatch(/a user claim through prove\(\)/);
+    expect(run.stdout).toMatch(/a container spec through proveSpec\(\)/);
 
     // the same claim refuted on a host that breaks it: through the library ...
     const refuted = await exec(['npx', 'vitest', 'run', '-t', 'a user claim through prove'], {
@@ -189,6 +205,19 @@ describe('the packed package in a fresh project', () => {
       env: { NO_COLOR: '1', PODPROOF_PODMAN: broken, CONSUMER_EXPECT: 'refuted' },
     });
     expect(refuted.exitCode, refuted.stdout + refuted.stderr).toBe(0);
+    // a podman that drops --cap-drop refutes the spec's capability row, and only that one
+    const noCapDrop = join(project, 'podman-drops-cap-drop');
+    writeFileSync(
+      noCapDrop,
+      `#!/bin/bash\nargs=()\nfor a in "$@"; do [[ $a == --cap-drop=* ]] || args+=("$a"); done\nexec ${resolvePodmanBinary()} "\${args[@]}"\n`,
+      { mode: 0o755 },
+    );
+    const specRefuted = await exec(['npx', 'vitest', 'run', '-t', 'a container spec through proveSpec'], {
+      cwd: project,
+      timeoutMs: 600_000,
+      env: { NO_COLOR: '1', PODPROOF_PODMAN: noCapDrop, CONSUMER_EXPECT_CAPS: 'refuted' },
+    });
+    expect(specRefuted.exitCode, specRefuted.stdout + specRefuted.stderr).toBe(0);
     // ... through podproof/vitest: registerClaims' test of the claim fails, saying refuted ...
     const failing = await exec(['npx', 'vitest', 'run', '-t', 'mine\\.cap-drop-chown'], {
       cwd: project,

@@ -23,15 +23,19 @@ export function quadletBinary(): string | undefined {
  */
 export async function fromQuadlet(
   file: string,
-  opts: { session: Session; log?: EvidenceLog; user?: boolean; podmanVersion?: string },
+  opts: { session: Session; log?: EvidenceLog; user?: boolean; podman?: string },
 ): Promise<ContainerSpec> {
   if (!existsSync(file)) throw new SpecError(`${file}: no such file`);
   if (!file.endsWith('.container')) throw new SpecError(`${file}: not a Quadlet .container file`);
   const quadlet = quadletBinary();
-  if (!quadlet)
+  if (!quadlet) {
+    const version = opts.podman
+      ? (await exec([opts.podman, '--version'], { timeoutMs: 30_000, log: opts.log })).stdout.trim()
+      : '';
     throw new SpecError(
-      `${file}: Quadlet files need podman 4.4 or later (its quadlet generator); this host's podman${opts.podmanVersion ? ` is ${opts.podmanVersion}` : ' has none'}: use --run with the podman run arguments instead`,
+      `${file}: Quadlet files need podman 4.4 or later (its quadlet generator); this host has ${version || 'none'}: use --run with the podman run arguments instead`,
     );
+  }
   const name = basename(file);
   const dir = opts.session.tempDir('quadlet');
   copyFileSync(file, join(dir, name));

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Make the examples' images in your own podman storage, offline, from this host's binaries:
+// localhost/podproof-example/busybox:1 (podproof's busybox fixture, tagged) and
+// localhost/podproof-example/shell-less:1 (one file: no shell, no cat). As root, for root; as a
+// user, for that user. Remove them with `podman rmi localhost/podproof-example/busybox:1
+// localhost/podproof-example/shell-less:1` (and the fixture itself with `podproof clean --images
+// --host-storage`).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUSYBOX, fixtureImage, openPodman } from 'podproof';
+
+const podman = await openPodman({
+  identity: process.getuid?.() === 0 ? 'rootful' : 'rootless',
+  storage: 'host',
+});
+const dir = mkdtempSync(join(tmpdir(), 'podproof-example-'));
+try {
+  const busybox = await fixtureImage(podman, BUSYBOX);
+  const tag = await podman.cmd(['tag', busybox, 'localhost/podproof-example/busybox:1']);
+  if (tag.exitCode !== 0) throw new Error(tag.stderr);
+  writeFileSync(join(dir, 'app'), 'not a program: this image has no shell\n');
+  const tar = join(dir, 'rootfs.tar');
+  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-cf', tar, 'app']);
+  const imported = await podman.cmd([
+    'import',
+    '--change',
+    'CMD ["/app"]',
+    tar,
+    'localhost/podproof-example/shell-less:1',
+  ]);
+  if (imported.exitCode !== 0) throw new Error(imported.stderr);
+  console.log('made localhost/podproof-example/busybox:1 and localhost/podproof-example/shell-less:1');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  await podman.close();
+}
