@@ -117,6 +117,16 @@ describe('JUnit and Markdown reports', async () => {
     // each row's commands folded under <details>
     expect(md).toMatch(/ {2}<details><summary>\d+ command\(s\)<\/summary>\n\n {2}- `[^\n]+`\n/);
     expect(md.split('<details>').length).toBe(md.split('</details>').length);
+    expect(md).not.toMatch(/### Left open/);
+  });
+  it("Markdown of a user's container lists what it leaves open and what no row proves", () => {
+    const md = formatMarkdown({
+      ...report,
+      leavesOpen: ['web (rootful): user: uid 0'],
+      notProven: ['web: --pids-limit=100: not a setting podproof proves yet'],
+    });
+    expect(md).toMatch(/### Left open\n\n- web \(rootful\): user: uid 0\n/);
+    expect(md).toMatch(/### Options no row proves\n\n- web: --pids-limit=100/);
   });
   it('the table groups by area, one column per identity, colours only when asked', () => {
     const plain = formatTable(report);

@@ -51,6 +51,15 @@ export function formatMarkdown(report: Report): string {
       }
     }
   }
+  // a user's containers (proveSpec): what they leave open here, and the options no row proves
+  for (const [title, items] of [
+    ['Left open', report.leavesOpen ?? []],
+    ['Options no row proves', report.notProven ?? []],
+  ] as const) {
+    if (!items.length) continue;
+    lines.push('', `### ${title}`, '');
+    for (const item of items) lines.push(`- ${cell(item)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
