@@ -12,6 +12,7 @@ export const STEPS: readonly string[] = [
   'reboot-check-treatment',
   'reboot-control',
   'reboot-check-control',
+  'quadlet',
 ];
 
 /**
@@ -95,6 +96,8 @@ export interface GuestOutput {
   reports: Record<'root' | 'user', { results: VmRow[] } | undefined>;
   cleanCheck?: string | undefined;
   reboot?: { treatment?: RebootArm; control?: RebootArm } | undefined;
+  /** The Quadlet step (issue 23): its exit code, and its report, when it ran. */
+  quadlet?: { rc: string; report?: { results: VmRow[] } | undefined } | undefined;
 }
 
 /** Everything the guest left in the output folder. */
@@ -108,6 +111,12 @@ export function readGuestOutput(dir: string): GuestOutput {
     },
     cleanCheck: readText(join(dir, 'clean-check.rc')),
     reboot: readJson<GuestOutput['reboot']>(join(dir, 'reboot.json')),
+    quadlet: existsSync(join(dir, 'quadlet.rc'))
+      ? {
+          rc: readText(join(dir, 'quadlet.rc')) ?? '',
+          report: readJson<{ results: VmRow[] }>(join(dir, 'vm-quadlet.json')),
+        }
+      : undefined,
   };
 }
 
@@ -176,6 +185,15 @@ export function checkVmReports(guest: GuestOutput): {
       problems.push(
         `reboot test: without the oneshot the service failed, but not for the user namespace (${reboot.control.detail})`,
       );
+  }
+  // the examples' Quadlet files, where the step ran: every derived row proven
+  if (guest.quadlet) {
+    const rows = guest.quadlet.report?.results ?? [];
+    if (!rows.length)
+      problems.push(`the Quadlet step wrote no report (exit ${guest.quadlet.rc}; quadlet.log)`);
+    for (const r of rows)
+      if (r.verdict !== 'proven')
+        problems.push(`quadlet: ${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`);
   }
   return { problems, skipped, waived };
 }
