@@ -145,6 +145,13 @@ async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSe
   return { image: spec.image, tools: probeToolsOptions(dir) };
 }
 
+/** What a derived row's source says: the spec as given. */
+const sourceOf = (spec: ContainerSpec) =>
+  `${spec.origin} (image ${spec.image}): ${spec.options.join(' ') || 'no options'}`;
+
+/** A probe container of `spec`: its options as the probe runs them, and the tools' mount. */
+const probeFlags = (spec: ContainerSpec, setup: SpecSetup) => [...probeOptions(spec), ...setup.tools];
+
 /** A row of a spec: its id, title, and the options its control leaves out. */
 interface Derived {
   what: string;
@@ -164,19 +171,19 @@ function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
   return {
     id: `${originSlug(spec.origin)}.${d.what}`,
     title: `${spec.origin}: ${d.title}`,
-    source: `${spec.origin} (image ${spec.image}): ${spec.options.join(' ') || 'no options'}`,
+    source: sourceOf(spec),
     identities: ['rootful', 'rootless'],
     concurrentArms: true,
     setup: (ctx) => specSetup(ctx, spec),
     treatment: probeArm<SpecSetup>({
       purpose: `treatment: ${d.setting}`,
-      flags: (s) => [...probeOptions(spec), ...s.tools],
+      flags: (s) => probeFlags(spec, s),
       attempts: d.attempts ?? [],
       check: d.treatment,
     }),
     control: probeArm<SpecSetup>({
       purpose: `control: without ${d.setting}`,
-      flags: (s) => [...probeOptions(control), ...s.tools],
+      flags: (s) => probeFlags(control, s),
       attempts: d.attempts ?? [],
       check: d.control,
     }),
@@ -198,13 +205,13 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
   return {
     id: `${originSlug(spec.origin)}.capabilities`,
     title: `${spec.origin}: ${setting} leaves exactly the capabilities it names`,
-    source: `${spec.origin} (image ${spec.image}): ${spec.options.join(' ') || 'no options'}`,
+    source: sourceOf(spec),
     identities: ['rootful', 'rootless'],
     async setup(ctx) {
       const s = await specSetup(ctx, spec);
       const outcome = await ctx.probe({
         image: s.image,
-        flags: [...probeOptions(base), ...s.tools],
+        flags: probeFlags(base, s),
         attempts: [],
         purpose: `control: without ${setting}`,
       });
@@ -212,7 +219,7 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
     },
     treatment: probeArm<CapsSetup>({
       purpose: `treatment: ${setting}`,
-      flags: (s) => [...probeOptions(spec), ...s.tools],
+      flags: (s) => probeFlags(spec, s),
       check: (s, { base: b }) =>
         checkCapSet(
           setting,
