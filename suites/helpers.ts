@@ -287,6 +287,13 @@ export async function traces(baseline: TraceBaseline): Promise<string[]> {
     );
     for (const s of secrets.stdout.split('\n'))
       if (s.startsWith('podproof-')) found.push(`${name} secret: ${s}`);
+    // sockets and files another program made for a session (an API service's socket)
+    const runtime = r.identity.runtimeDir;
+    if (existsSync(runtime))
+      for (const f of readdirSync(runtime)) {
+        const session = /^podproof-([a-z0-9]{10,})-/.exec(f)?.[1];
+        if (session && session !== own) found.push(`${name} runtime file: ${join(runtime, f)}`);
+      }
   }
   const rootless = resolutions.rootless;
   if (rootless.ok) {

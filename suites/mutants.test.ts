@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
 import { claims, findClaim } from '../src/claims/index.js';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
-import { exec, spawnBackground } from '../src/exec/run.js';
+import { exec } from '../src/exec/run.js';
 import { waitUntil } from '../src/exec/wait.js';
 import type { Verdict } from '../src/experiment/types.js';
 import { freePort } from '../src/host/ports.js';
@@ -38,11 +38,11 @@ function apiService(who: Identity): Promise<string> {
   if (!p) {
     p = (async () => {
       const podman = new Podman({ binary: realPodman, identity: who, session: testSession });
-      const socket = `${who.runtimeDir}/${testSession.name('mutant-api')}.sock`;
-      const service = spawnBackground(podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
+      // journaled (the socket and the service), so a killed test run leaves nothing `clean` misses
+      const socket = testSession.expectFile(`${who.runtimeDir}/${testSession.name('mutant-api')}.sock`);
+      testSession.background(podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
         identity: who,
       });
-      testSession.onTeardown('stop the mutants API service', async () => void (await service.stop()));
       if (!(await waitUntil(() => existsSync(socket), 15_000))) throw new Error(`no API socket ${socket}`);
       return socket;
     })();
@@ -69,13 +69,7 @@ function rootfulApiService(kind: 'unix' | 'tcp'): Promise<string> {
         kind === 'unix'
           ? `unix://${join(testSession.tempDir('rootful-api'), 'podman.sock')}`
           : `tcp://127.0.0.1:${await freePort()}`;
-      const service = spawnBackground(podman.argv(['system', 'service', '--time=0', url]), {
-        identity: root,
-      });
-      testSession.onTeardown(
-        `stop the rootful API service on ${url}`,
-        async () => void (await service.stop()),
-      );
+      testSession.background(podman.argv(['system', 'service', '--time=0', url]), { identity: root });
       const socket = url.slice('unix://'.length);
       const up = await waitUntil(async () => {
         if (kind === 'unix') return existsSync(socket);

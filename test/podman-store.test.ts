@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isContainerCleanup, isStaleRootlessState, netnsFileInSpec } from '../src/podman/podman.js';
+import {
+  isContainerCleanup,
+  isStaleRootlessState,
+  netnsFileInSpec,
+  writesImages,
+} from '../src/podman/podman.js';
 
 describe('a stale rootless store (what a SIGKILL of the pause process and conmon leaves)', () => {
   // as CI met it, after the machine that ran an unfinished test was stopped (podman 4.3.1)
@@ -105,5 +110,20 @@ describe("conmon's pending container cleanup (what settle waits for)", () => {
       'abc123',
     ];
     expect(isContainerCleanup(conmon, root)).toBe(false);
+  });
+});
+
+describe('podman commands that write an image (their temp files go to the session, see Podman.imageTempDir)', () => {
+  it('finds the subcommand after global flags and in the image group', () => {
+    expect(writesImages(['pull', '--tls-verify=false', '127.0.0.1:5000/busybox-a'])).toBe(true);
+    expect(writesImages(['--storage-driver', 'overlay', 'pull', 'x'])).toBe(true);
+    expect(writesImages(['--log-level=debug', 'import', 'a.tar', 'localhost/x'])).toBe(true);
+    expect(writesImages(['image', 'load', '-i', 'a.tar'])).toBe(true);
+    expect(writesImages(['commit', '--change', 'CMD ["sh"]', 'c', 'i'])).toBe(true);
+  });
+  it('a run whose command says pull writes no image', () => {
+    expect(writesImages(['run', '--rm', 'busybox', 'pull'])).toBe(false);
+    expect(writesImages(['rmi', 'pull'])).toBe(false);
+    expect(writesImages([])).toBe(false);
   });
 });

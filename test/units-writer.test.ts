@@ -1,8 +1,12 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity } from '../src/exec/identity.js';
+import { Session } from '../src/exec/session.js';
 import { serviceEndLine } from '../src/systemd/echo.js';
-import { stopSocketsFirst, writesUnitsDirectly } from '../src/systemd/units.js';
+import { installUnits, stopSocketsFirst, unitDir, writesUnitsDirectly } from '../src/systemd/units.js';
 
 const rootful = {
   name: 'rootful',
@@ -84,5 +88,36 @@ describe('stopping units (cleanup)', () => {
     expect(await stopSocketsFirst(async () => result(5), names)).toBeUndefined();
     const codes = [0, 1];
     expect((await stopSocketsFirst(async () => result(codes.shift() ?? 0), names))?.exitCode).toBe(1);
+  });
+});
+
+describe('removing installed units', () => {
+  it("a second removal (the session's teardown) waits for the first (the claim's own) to end", async () => {
+    const runtimeDir = mkdtempSync(join(tmpdir(), 'podproof-units-test-'));
+    const session = new Session('unitstest', join(runtimeDir, 'journal'));
+    const me = { ...rootless, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, runtimeDir };
+    let stopAnswered: () => void = () => {};
+    const stopping = new Promise<void>((r) => {
+      stopAnswered = r;
+    });
+    const run = async (argv: string[]) => {
+      if (argv.includes('stop')) await stopping; // the claim's stop is under way
+      return { exitCode: 0, stderr: '', stdout: '', argv } as unknown as Evidence;
+    };
+    const name = 'podproof-unitstest-echo-1.service';
+    const units = await installUnits(run, me, session, { [name]: '[Service]\nExecStart=/bin/true\n' });
+    const file = join(unitDir(me), name);
+    expect(existsSync(file)).toBe(true);
+    const claims = units.remove();
+    let teardownDone = false;
+    const teardown = units.remove().then(() => {
+      teardownDone = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(teardownDone, 'the second call returned while the files were still there').toBe(false);
+    stopAnswered();
+    await Promise.all([claims, teardown]);
+    expect(existsSync(file)).toBe(false);
+    rmSync(runtimeDir, { recursive: true, force: true });
   });
 });

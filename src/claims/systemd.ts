@@ -37,6 +37,8 @@ export function checkPullBlocked(e: Evidence): Observation {
 interface PullSetup {
   /** `podman pull` of an image in the local registry, as argv for a service. */
   pull: string[];
+  /** What both arms' services have: the pull's temp files in the session's dir, not /var/tmp. */
+  properties: string[];
 }
 
 /** The pull, run as a transient service: a process that did not run to an exit gave nothing to judge. */
@@ -67,16 +69,20 @@ export const pullBlocked: Claim<PullSetup, Evidence> = {
     const ref = registry.unsigned.a;
     // the service pulls it, not podproof: removed with what the others pulled from the registry
     registry.removeLater(ref);
-    return { pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]) };
+    return {
+      pull: ctx.podman.argv(['pull', '--tls-verify=false', ref]),
+      properties: [`Environment=TMPDIR=${ctx.podman.imageTempDir()}`],
+    };
   },
   treatment: {
     setting: RESTRICT_INET,
-    observe: (ctx, { pull }) => pullRun(ctx, pull, [RESTRICT_INET], 'treatment: restricted pull'),
+    observe: (ctx, { pull, properties }) =>
+      pullRun(ctx, pull, [RESTRICT_INET, ...properties], 'treatment: restricted pull'),
     check: checkPullBlocked,
   },
   control: {
     setting: 'the same service without RestrictAddressFamilies',
-    observe: (ctx, { pull }) => pullRun(ctx, pull, [], 'control: unrestricted pull'),
+    observe: (ctx, { pull, properties }) => pullRun(ctx, pull, properties, 'control: unrestricted pull'),
     check: checkPulled,
   },
 };

@@ -99,6 +99,23 @@ export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): 
 export const STALE_STATE_CAUSE =
   'containers marked running whose processes are gone: a SIGKILL of the pause process and conmon, or a reboot that kept /run';
 
+/** Podman subcommands that write an image (into the store or a registry) through big temp files. */
+const IMAGE_WRITERS = new Set(['pull', 'push', 'import', 'load', 'commit', 'build']);
+
+/**
+ * Whether `podman ARGS` writes an image (pure): its subcommand (after global flags, each `--flag`
+ * without `=` taken with its value, and an `image` group) is one of {@link IMAGE_WRITERS}.
+ */
+export function writesImages(args: string[]): boolean {
+  let i = 0;
+  while (i < args.length && args[i]?.startsWith('-')) i += args[i]?.includes('=') ? 1 : 2;
+  if (args[i] === 'image') i += 1;
+  return IMAGE_WRITERS.has(args[i] ?? '');
+}
+
+/** Each session's image temp dir, by session id and identity (see Podman.imageTempDir). */
+const imageTempDirs = new Map<string, string>();
+
 /** Resets of a stale rootless store under way, by storage root (see Podman.resetStaleStore). */
 const storeResets = new Map<string, Promise<Evidence>>();
 
@@ -190,9 +207,12 @@ export class Podman {
    * cancelled by the handle's signal (SIGINT, a claim's deadline): it is what removes things then.
    */
   async cmd(args: string[], opts: Omit<ExecOptions, 'identity' | 'log'> = {}): Promise<Evidence> {
+    const env =
+      writesImages(args) && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: this.imageTempDir() } : opts.env;
     const run = () =>
       exec(this.argv(args), {
         ...opts,
+        ...(env ? { env } : {}),
         identity: this.identity,
         log: this.log,
         signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
@@ -203,6 +223,24 @@ export class Podman {
     // podman stopped in its setup, before doing anything: reset podproof's store, then once more
     await this.resetStaleStore();
     return run();
+  }
+
+  /**
+   * Where podman puts an image's big temp files while it writes one (`storage*`, `buildah*`;
+   * /var/tmp unless TMPDIR says otherwise): a journaled session dir per identity, so a podman
+   * that dies midway (SIGPIPE once a SIGKILLed run's pipes close) leaves them where `clean` looks.
+   */
+  imageTempDir(): string {
+    const key = `${this.session.id}/${this.identity.name}`;
+    let dir = imageTempDirs.get(key);
+    if (!dir) {
+      dir = this.session.tempDir(`image-tmp-${this.identity.name}`, {
+        owner: this.identity,
+        writer: this.identity,
+      });
+      imageTempDirs.set(key, dir);
+    }
+    return dir;
   }
 
   /** The rootless storage this handle uses is podproof's own, which podproof may repair. */
@@ -344,9 +382,7 @@ export class Podman {
       );
       env.CONTAINERS_STORAGE_CONF = file;
     }
-    // commit's own temp files (buildah*, storage* in /var/tmp by default) go to a journaled
-    // session dir: a commit killed midway (SIGKILL of the run) leaves them where clean finds them
-    env.TMPDIR = this.session.tempDir('commit-tmp', { owner: this.identity });
+    // commit's temp files go to the session's image temp dir (see cmd)
     return this.cmd(['commit', ...changes.flatMap((c) => ['--change', c]), container, image], {
       purpose,
       timeoutMs: 120_000,

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { settleAardvark } from '../apparatus/network-sink.js';
 import type { IdentityName, IdentityResolution } from '../exec/identity.js';
@@ -9,7 +9,7 @@ import { waitUntil } from '../exec/wait.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
-import { stopSocketsFirst, writesUnitsDirectly } from '../systemd/units.js';
+import { stopSocketsFirst, unitDir, writesUnitsDirectly } from '../systemd/units.js';
 
 /** What `podproof clean` did (or, with `check`, would do) for one session. */
 export interface CleanedSession {
@@ -85,6 +85,31 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     }
     for (const entry of [...j.entries].reverse()) await undo(entry, opts, done);
     if (!opts.check && !done.failed.length) rmSync(j.file, { force: true });
+  }
+  // unit files by name, journaled or not (a journal closed by a teardown that missed them): all
+  // but those of live sessions, here or in a journal of the identity's own user
+  const journaled = new Set(journals.map((j) => j.id));
+  for (const name of opts.identities) {
+    const r = opts.resolutions[name];
+    if (!r.ok) continue;
+    const liveThere = readJournals(join(r.identity.runtimeDir, 'podproof', 'sessions'));
+    const skip = new Set([...live, ...liveThere.filter((j) => j.live).map((j) => j.id), opts.session.id]);
+    for (const [id, names] of unitFilesBySession(unitDir(r.identity))) {
+      if (skip.has(id) || journaled.has(id)) continue;
+      let row = out.find((s) => s.id === id);
+      if (!row) {
+        row = { id, live: false, removed: [], failed: [] };
+        out.push(row);
+      }
+      const entry = {
+        kind: 'units',
+        identity: name,
+        user: name === 'rootless',
+        names,
+        dir: unitDir(r.identity),
+      };
+      await undo(entry as JournalEntry, opts, row);
+    }
   }
   // podman objects by label, journaled or not (sessions of older versions): all but the live ones
   for (const name of opts.identities) {
@@ -169,6 +194,20 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     for (const pid of await endOrphanedConmons(undefined, new Set([...live, opts.session.id])))
       out.push({ id: '?', live: false, removed: [`orphaned conmon ${pid} and its container`], failed: [] });
   return out.filter((s) => s.live || s.removed.length || s.failed.length);
+}
+
+/** podproof's unit files in a unit dir, by the session their name carries. */
+function unitFilesBySession(dir: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {}
+  for (const f of files) {
+    const id = /^podproof-([a-z0-9]+)-[\w.-]+\.(?:service|socket)$/.exec(f)?.[1];
+    if (id) out.set(id, [...(out.get(id) ?? []), f]);
+  }
+  return out;
 }
 
 /** How long a dead session's podman commands get to end by themselves before they are killed. */

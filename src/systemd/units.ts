@@ -35,7 +35,7 @@ export function execLine(argv: string[]): string {
 export interface InstalledUnits {
   names: string[];
   systemctl(args: string[], purpose?: string): ReturnType<RunCommand>;
-  /** Stop the units, remove their files, daemon-reload and reset-failed. Idempotent. */
+  /** Stop the units, remove their files, daemon-reload and reset-failed. Once: a later call waits for the first. */
   remove(): Promise<void>;
 }
 
@@ -66,10 +66,14 @@ export async function installUnits(
     if (!/^podproof-[a-z0-9]+-[\w.-]+\.(service|socket)$/.test(name))
       throw new Error(`unit name must be podproof-SESSION-*: ${name}`);
   }
-  let removed = false;
-  const remove = async () => {
-    if (removed) return;
-    removed = true;
+  // one removal, however many ask: a teardown that asks while the claim's own removal is under
+  // way must wait for it, not return at once and let the run exit with the files still there
+  let removal: Promise<void> | undefined;
+  const remove = () => {
+    removal ??= removeUnits();
+    return removal;
+  };
+  const removeUnits = async () => {
     const stopped = await stopSocketsFirst((units) => systemctl(['stop', ...units], 'cleanup'), names);
     if (direct) for (const name of names) rmSync(join(dir, name), { force: true });
     else await mustRun(['rm', '-f', ...names.map((n) => join(dir, n))], 'cleanup');
