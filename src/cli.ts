@@ -21,7 +21,13 @@ import { Session } from './exec/session.js';
 import { which } from './exec/which.js';
 import type { ClaimResult } from './experiment/types.js';
 import { detectHost } from './host/profile.js';
-import { type ContainerSpec, fromRunArgs, SpecError } from './parse/container-spec.js';
+import {
+  type ContainerSpec,
+  fromRunArgs,
+  runHelpOptions,
+  SpecError,
+  unknownOptions,
+} from './parse/container-spec.js';
 import { PodmanNotFoundError, resolvePodmanBinary, type StorageMode } from './podman/podman.js';
 import { diffResults, formatDiff, readReport } from './report/diff.js';
 import { doctorChecklist, formatChecklist } from './report/doctor.js';
@@ -323,6 +329,19 @@ async function main(argv: string[]): Promise<number> {
           const podman = resolvePodmanBinary(str('podman'));
           for (const file of quadlets) specs.push(await fromQuadlet(file, { session: specSession, podman }));
           if (opt.run === true) specs.push(fromRunArgs(runArgs, 'run'));
+          // an option this podman does not know: one line now, not an error row per claim later
+          const help = await exec([podman, 'run', '--help'], {
+            timeoutMs: 30_000,
+            purpose: 'podman run options',
+          });
+          const known = runHelpOptions(help.stdout);
+          for (const spec of specs) {
+            const unknown = known.size ? unknownOptions(spec, known) : [];
+            if (unknown.length)
+              throw new SpecError(
+                `${spec.origin === 'run' ? '' : `${spec.origin}: `}${unknown.join(', ')}: not an option of this podman (\`podman run --help\` does not list it)`,
+              );
+          }
           derived = specsClaims(specs);
         } catch (err) {
           if (err instanceof SpecError)
@@ -374,6 +393,12 @@ async function main(argv: string[]): Promise<number> {
           ? await proveSpec(derived.specs, { ...common, storage: 'host' })
           : await prove({ ...common, claims: chosen, image: str('image'), storage });
         progress.finish();
+        // a user's image in no identity's storage: a mistake in the arguments, said in one line
+        const noImage = /^image \S+ is not in \w+'s storage/;
+        if (derived && report.results.length && report.results.every((r) => noImage.test(r.reason))) {
+          console.error(`podproof: ${[...new Set(report.results.map((r) => r.reason))].join('; ')}`);
+          return 2;
+        }
         // waivers are applied before any report is written, so every report shows them
         const { expired } = applyWaivers(report.results, waivers, report.host.hostname, day);
         human(formatTable(report, { colour: tty && !process.env.NO_COLOR, verbose: opt.verbose === true }));

@@ -25,6 +25,11 @@ const refs = await Promise.all(
 );
 const image = refs[0] ?? 'localhost/podproof/busybox';
 
+// a host directory of the test's own, as a user's data volume (mount flags are read, nothing written)
+const data = testSession.tempDir('spec-data');
+/** Paths a default container sees (a mask of the spec hides them). */
+const MASKED = '/proc/version:/proc/cmdline';
+
 const hardened = container(image)
   .named('hardened')
   .withNetwork('none')
@@ -33,6 +38,10 @@ const hardened = container(image)
   .withReadOnly()
   .withNoNewPrivileges()
   .withUser('1000:1000')
+  .withIpc('none')
+  .withVolume(data, '/data', 'ro', 'noexec')
+  .withMask(...MASKED.split(':'))
+  .withUserns('auto')
   .withOption('--pids-limit=100')
   .toSpec();
 
@@ -97,6 +106,11 @@ describe('proveSpec: a user container, setting by setting', () => {
         'hardened.read-only',
         'hardened.no-new-privileges',
         'hardened.user',
+        'hardened.ipc-none',
+        'hardened.volume-data-ro',
+        'hardened.volume-data-noexec',
+        'hardened.mask',
+        'hardened.userns',
       ]),
     );
     expect(report.notProven).toEqual(['hardened: --pids-limit=100: not a setting podproof proves yet']);
@@ -109,7 +123,13 @@ describe('proveSpec: a user container, setting by setting', () => {
     const open = report.leavesOpen ?? [];
     for (const r of report.results) {
       const here = open.filter((l) => l.startsWith(`weak (${r.identity}): `)).map((l) => l.split(': ')[1]);
-      expect(here).toEqual(['network', 'capabilities', 'root filesystem', 'NoNewPrivs']);
+      expect(here).toEqual([
+        'network',
+        'capabilities',
+        'root filesystem',
+        'NoNewPrivs',
+        ...(r.identity === 'rootful' ? ['user namespace'] : []),
+      ]);
     }
   });
 
@@ -171,6 +191,56 @@ describe('proveSpec: a user container, setting by setting', () => {
       how: 'runs as root instead',
       editRun: 'replace_arg --user=1000:1000 --user=0:0',
     },
+    { row: 'ipc-none', options: ['--ipc=none'], how: 'drops --ipc', editRun: 'drop_args "^--ipc="' },
+    {
+      row: 'ipc-none',
+      options: ['--ipc=none'],
+      how: 'runs --ipc=private instead',
+      editRun: 'replace_arg --ipc=none --ipc=private',
+    },
+    {
+      row: 'volume-data-ro',
+      options: [`--volume=${data}:/data:ro`],
+      how: 'mounts the volume rw',
+      editRun: `replace_arg --volume=${data}:/data:ro --volume=${data}:/data:rw`,
+    },
+    {
+      row: 'volume-data-ro',
+      options: [`--volume=${data}:/data:ro`],
+      how: 'drops the volume options',
+      editRun: `replace_arg --volume=${data}:/data:ro --volume=${data}:/data`,
+    },
+    {
+      row: 'volume-data-noexec',
+      options: [`--volume=${data}:/data:noexec`],
+      how: 'mounts the volume exec',
+      editRun: `replace_arg --volume=${data}:/data:noexec --volume=${data}:/data:exec`,
+    },
+    {
+      row: 'volume-data-noexec',
+      options: [`--volume=${data}:/data:noexec`],
+      how: 'mounts the volume without noexec',
+      editRun: `replace_arg --volume=${data}:/data:noexec --volume=${data}:/data`,
+    },
+    {
+      row: 'mask',
+      options: [`--security-opt=mask=${MASKED}`],
+      how: 'drops the mask',
+      editRun: 'drop_args "^--security-opt=mask="',
+    },
+    {
+      row: 'mask',
+      options: [`--security-opt=mask=${MASKED}`],
+      how: 'masks another path instead',
+      editRun: `replace_arg --security-opt=mask=${MASKED} --security-opt=mask=/proc/cpuinfo`,
+    },
+    { row: 'userns', options: ['--userns=auto'], how: 'drops --userns', editRun: 'drop_args "^--userns="' },
+    {
+      row: 'userns',
+      options: ['--userns=auto'],
+      how: 'runs --userns=host instead',
+      editRun: 'replace_arg --userns=auto --userns=host',
+    },
   ];
   it.for(breakages)('a podman that $how refutes the $row row', async ({ row, options, how, editRun }) => {
     const name = `spec-${row}-${how.replace(/\W+/g, '-')}`;
@@ -184,16 +254,12 @@ describe('proveSpec: a user container, setting by setting', () => {
   });
 
   it('the CLI takes a run line, and names an image not in the storage in one line', async () => {
-    const { run, report } = await runCli([
-      'prove',
-      '--run',
-      '--',
-      '--network=none',
-      'localhost/podproof-no-such:1',
-    ]);
-    const reasons = report?.results.map((r) => r.reason).join('\n') ?? run.stderr;
-    expect(reasons).toMatch(/image localhost\/podproof-no-such:1 is not in \w+'s storage/);
-    expect(run.exitCode, run.stdout + run.stderr).toBe(3);
+    const { run } = await runCli(['prove', '--run', '--', '--network=none', 'localhost/podproof-no-such:1']);
+    expect(run.stderr).toMatch(/^podproof: image localhost\/podproof-no-such:1 is not in \w+'s storage/m);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(2);
+    const unknown = await runCli(['prove', '--run', '--', '--bogus=1', 'localhost/podproof-no-such:1']);
+    expect(unknown.run.exitCode).toBe(2);
+    expect(unknown.run.stderr).toMatch(/--run: --bogus: not an option of this podman/);
     const bad = await runCli(['prove', '--run', '--', '--network']);
     expect(bad.run.exitCode).toBe(2);
     expect(bad.run.stderr).toMatch(/--run: --network needs a value/);

@@ -3,7 +3,9 @@ import {
   container,
   fromRunArgs,
   optionValues,
+  runHelpOptions,
   SpecError,
+  unknownOptions,
   withoutOptions,
 } from '../src/parse/container-spec.js';
 
@@ -78,5 +80,22 @@ describe('fromRunArgs: podman run arguments as a container spec', () => {
       'app',
     );
     expect(built).toEqual(line);
+  });
+});
+
+describe('the options this podman knows (from `podman run --help`)', () => {
+  const help = [
+    'Options:',
+    '      --add-host strings                         Add a custom host-to-IP mapping (host:ip) (default [])',
+    '      --cap-add strings                          Add capabilities to the container',
+    '  -v, --volume stringArray                       Bind mount a volume into the container',
+    '      --read-only                                Make containers root filesystem read-only',
+  ].join('\n');
+  it('reads long options, with or without a short one', () => {
+    expect([...runHelpOptions(help)]).toEqual(['--add-host', '--cap-add', '--volume', '--read-only']);
+  });
+  it("names a spec's options it does not list", () => {
+    const spec = fromRunArgs(['--cap-add=NET_RAW', '--bogus=1', '-v', '/a:/b', 'img']);
+    expect(unknownOptions(spec, runHelpOptions(help))).toEqual(['--bogus']);
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { specClaims } from '../src/claims/from-spec.js';
 import { fromRunArgs } from '../src/parse/container-spec.js';
-import { execStartRunArgs, generatedUnits, serviceSettings, splitCommandLine } from '../src/parse/quadlet.js';
+import {
+  execStartRunArgs,
+  generatedUnits,
+  lineOfKey,
+  malformedUnitLine,
+  serviceSettings,
+  splitCommandLine,
+} from '../src/parse/quadlet.js';
 
 /** What `quadlet -dryrun` prints for a hardened web.container (podman 5.x's shape). */
 const DRYRUN = `---web.service---
@@ -60,5 +67,23 @@ describe('Quadlet: the podman run systemd would start', () => {
         '[Container]\nImage=x\n[Service]\n# c\nRestrictAddressFamilies=AF_UNIX\n\n[Install]\nWantedBy=x\n',
       ),
     ).toEqual(['RestrictAddressFamilies=AF_UNIX']);
+  });
+});
+
+describe('a Quadlet file systemd could not read, by its line', () => {
+  const good = '# a comment\n[Container]\nImage=x\nExec=sh -c \\\n  "sleep 1"\n\n; another\nNetwork = none\n';
+  it('reads sections, keys, comments and continuations', () => {
+    expect(malformedUnitLine(good)).toBeUndefined();
+  });
+  it('names the first line that is none of them', () => {
+    expect(malformedUnitLine('[Container]\nImage=x\nNetwork none\n')).toEqual({
+      line: 3,
+      text: 'Network none',
+    });
+    expect(malformedUnitLine('[Container\nImage=x\n')).toEqual({ line: 1, text: '[Container' });
+  });
+  it('finds the line of a key the generator names', () => {
+    expect(lineOfKey(good, 'Network')).toBe(8);
+    expect(lineOfKey(good, 'Volume')).toBeUndefined();
   });
 });

@@ -1,16 +1,28 @@
 import { probeTools, probeToolsOptions } from '../apparatus/probe-tools.js';
+import type { IdentityName } from '../exec/identity.js';
 import { succeeded } from '../exec/run.js';
 import { type Claim, type ClaimContext, OutputNotExplained, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
-import { type ContainerSpec, optionParts, optionValues, withoutOptions } from '../parse/container-spec.js';
-import { isReadOnly, mountAt } from '../parse/mounts.js';
+import {
+  type ContainerSpec,
+  hostVolumes,
+  optionParts,
+  optionValues,
+  replacingOption,
+  volumeOption,
+  withoutOptions,
+} from '../parse/container-spec.js';
+import { describeMount, isReadOnly, mountAt } from '../parse/mounts.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { checkCapSet } from './caps.js';
+import { checkNoShm, checkShmMounted } from './ipc.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
 import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
+import { checkMasked, existsAttempt, pathViews } from './proc.js';
 import { WRITE_ATTEMPTS } from './rootfs.js';
+import { formatIdMap } from './userns.js';
 
 /**
  * Options of a user's spec the probe does not run with: the harness names, attaches and removes
@@ -119,9 +131,67 @@ export function checkRunsAsOther(s: ProbeSnapshot, uid: number): Observation {
   };
 }
 
+/** A volume row's check (pure): the mount at `target` has `flag` (`ro`, `noexec`), or has not. */
+export function checkMountFlag(
+  s: ProbeSnapshot,
+  target: string,
+  flag: string,
+  present: boolean,
+): Observation {
+  const m = mountAt(s.mounts, target);
+  return {
+    holds: m !== undefined && m.options.includes(flag) === present,
+    observed: describeMount(m, target),
+  };
+}
+
+/** The mask row's control check (pure): without the mask, at least one of its paths is visible. */
+export function checkPathsVisible(s: ProbeSnapshot, paths: readonly string[]): Observation {
+  const visible = [...pathViews(s, paths)].filter(([, v]) => v === 'visible').map(([p]) => p);
+  return {
+    holds: visible.length > 0,
+    observed: `${visible.length} of ${paths.length} visible (${visible.join(', ') || 'none'})`,
+  };
+}
+
+/** The host id uid 0 in the container is (from the uid map it reports), if mapped. */
+const rootOutside = (s: ProbeSnapshot) => {
+  const r = s.uidMap.find((m) => m.inside === 0 && m.count > 0);
+  return r?.outside;
+};
+const uidMapLine = (s: ProbeSnapshot) => `uid_map ${formatIdMap(s.uidMap)}`;
+
+/**
+ * `--userns=auto` treatment check (pure): uid 0 in the container is not the identity's own id
+ * (`uid`: root's 0, or the rootless user's) in its parent namespace: a range of its own.
+ */
+export function checkRootRemapped(s: ProbeSnapshot, uid: number): Observation {
+  const root = rootOutside(s);
+  return { holds: root !== undefined && root !== uid, observed: `${uidMapLine(s)}: root is ${root ?? '?'}` };
+}
+
+/** Its control check (pure): without the option, uid 0 in the container is the identity's own id. */
+export function checkRootIsOwn(s: ProbeSnapshot, uid: number): Observation {
+  const root = rootOutside(s);
+  return { holds: root === uid, observed: `${uidMapLine(s)}: root is ${root ?? '?'}` };
+}
+
+/**
+ * `--userns=keep-id` treatment check (pure): the rootless user's uid in the container is the user
+ * itself (0 of the rootless namespace that holds the container's).
+ */
+export function checkKeepsId(s: ProbeSnapshot, uid: number): Observation {
+  const kept = s.uidMap.some(
+    (m) => m.inside <= uid && uid < m.inside + m.count && m.outside + uid - m.inside === 0,
+  );
+  return { holds: kept, observed: `${uidMapLine(s)}: uid ${uid} ${kept ? 'is' : 'is not'} the user's own` };
+}
+
 /** The setup of a derived claim: the user's image (present for this identity) and the probe's tools. */
 interface SpecSetup extends ProbeSetup {
   tools: string[];
+  /** The identity's own uid (whose ids `--userns=keep-id` keeps). */
+  uid: number;
 }
 
 /**
@@ -142,7 +212,7 @@ async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSe
       `image ${spec.image} is not in ${ctx.identity.name}'s storage (${ctx.identity.user}); podproof pulls nothing: pull or build it as ${ctx.identity.user} first`,
     );
   const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log));
-  return { image: spec.image, tools: probeToolsOptions(dir) };
+  return { image: spec.image, tools: probeToolsOptions(dir), uid: ctx.identity.uid };
 }
 
 /** What a derived row's source says: the spec as given. */
@@ -158,21 +228,25 @@ interface Derived {
   title: string;
   /** The option(s) under test, as the report's setting names them. */
   setting: string;
-  /** Leave these out for the control (or set them to their documented opposite). */
-  drop: (name: string, value: string) => boolean;
+  /** The control: the spec less these options... */
+  drop?: (name: string, value: string) => boolean;
+  /** ...or this spec (the option set to its documented opposite: a volume `rw`, not `ro`). */
+  controlSpec?: ContainerSpec;
+  /** Where the setting applies (default both). */
+  identities?: IdentityName[];
   attempts?: Attempt[];
-  treatment: (s: ProbeSnapshot) => Observation;
-  control: (s: ProbeSnapshot) => Observation;
+  treatment: (s: ProbeSnapshot, setup: SpecSetup) => Observation;
+  control: (s: ProbeSnapshot, setup: SpecSetup) => Observation;
 }
 
 /** A claim of `spec` from a {@link Derived} row: the spec as written, and without the setting. */
 function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
-  const control = withoutOptions(spec, d.drop);
+  const control = d.controlSpec ?? withoutOptions(spec, d.drop ?? (() => false));
   return {
     id: `${originSlug(spec.origin)}.${d.what}`,
     title: `${spec.origin}: ${d.title}`,
     source: sourceOf(spec),
-    identities: ['rootful', 'rootless'],
+    identities: d.identities ?? ['rootful', 'rootless'],
     concurrentArms: true,
     setup: (ctx) => specSetup(ctx, spec),
     treatment: probeArm<SpecSetup>({
@@ -182,7 +256,7 @@ function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
       check: d.treatment,
     }),
     control: probeArm<SpecSetup>({
-      purpose: `control: without ${d.setting}`,
+      purpose: d.controlSpec ? `control: ${controlSetting(spec, control)}` : `control: without ${d.setting}`,
       flags: (s) => probeFlags(control, s),
       attempts: d.attempts ?? [],
       check: d.control,
@@ -242,6 +316,97 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
       },
     },
   };
+}
+
+/** What the control spec has that the spec has not, for the report (pure). */
+const controlSetting = (spec: ContainerSpec, control: ContainerSpec) =>
+  control.options.filter((o) => !spec.options.includes(o)).join(' ') || 'without the setting';
+
+/** `--security-opt=mask=A:B` -> its paths (pure). */
+const maskPaths = (value: string) => /^mask=(.+)$/.exec(value)?.[1]?.split(':').filter(Boolean);
+
+/** `/srv/data` -> `srv-data`, for a volume row's id (pure). */
+const pathSlug = (path: string) => path.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+
+/** The rows of settings that restrict what the container sees: IPC, volumes, masks, user namespace. */
+function visibilityRows(spec: ContainerSpec, take: (option: string) => void): Derived[] {
+  const rows: Derived[] = [];
+  if (optionValues(spec, '--ipc').at(-1) === 'none') {
+    take('--ipc');
+    rows.push({
+      what: 'ipc-none',
+      title: '--ipc=none gives the container no /dev/shm',
+      setting: '--ipc=none',
+      drop: (name) => name === '--ipc',
+      treatment: checkNoShm,
+      control: checkShmMounted,
+    });
+  }
+  // a volume's ro or noexec: its control is the same volume rw or exec (mount flags, no write:
+  // the directory is the user's)
+  const opposite: Record<string, string> = { ro: 'rw', noexec: 'exec' };
+  for (const v of hostVolumes(spec))
+    for (const flag of ['ro', 'noexec'] as const) {
+      if (!v.flags.includes(flag)) continue;
+      take(v.option);
+      const control = replacingOption(
+        spec,
+        v.option,
+        volumeOption(
+          v,
+          v.flags.map((f) => (f === flag ? (opposite[flag] as string) : f)),
+        ),
+      );
+      rows.push({
+        what: `volume-${pathSlug(v.target)}-${flag}`,
+        title: `the volume at ${v.target} is mounted ${flag}`,
+        setting: v.option,
+        controlSpec: control,
+        treatment: (s) => checkMountFlag(s, v.target, flag, true),
+        control: (s) => checkMountFlag(s, v.target, flag, false),
+      });
+    }
+  const masks = optionValues(spec, '--security-opt').flatMap((v) => maskPaths(v) ?? []);
+  if (masks.length)
+    rows.push({
+      what: 'mask',
+      title: `mask hides ${masks.join(', ')} in the container`,
+      setting: `--security-opt=mask=${masks.join(':')}`,
+      drop: (name, value) => name === '--security-opt' && maskPaths(value) !== undefined,
+      attempts: [existsAttempt(masks)],
+      treatment: (s) => checkMasked(s, masks),
+      control: (s) => checkPathsVisible(s, masks),
+    });
+  const userns = optionValues(spec, '--userns').at(-1);
+  const mode = userns?.split(':')[0];
+  if (mode === 'auto' || mode === 'keep-id') {
+    take('--userns');
+    rows.push(
+      mode === 'auto'
+        ? {
+            what: 'userns',
+            title: `--userns=${userns} runs the container's root as an id of its own, not the identity's`,
+            setting: `--userns=${userns}`,
+            drop: (name) => name === '--userns',
+            treatment: (s, { uid }) => checkRootRemapped(s, uid),
+            control: (s, { uid }) => checkRootIsOwn(s, uid),
+          }
+        : {
+            what: 'userns',
+            title: `--userns=${userns} keeps the user's own uid in the container`,
+            setting: `--userns=${userns}`,
+            drop: (name) => name === '--userns',
+            // rootful podman has no user of its own to keep (4.x refuses keep-id there)
+            identities: ['rootless'],
+            treatment: (s, { uid }) => checkKeepsId(s, uid),
+            control: (s, { uid }) => {
+              const kept = checkKeepsId(s, uid);
+              return { ...kept, holds: !kept.holds };
+            },
+          },
+    );
+  }
+  return rows;
 }
 
 /** What a spec becomes: a claim per setting podproof proves, and the options it does not. */
@@ -326,6 +491,7 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
       }),
     );
   }
+  for (const row of visibilityRows(spec, take)) claims.push(derivedClaim(spec, row));
   const notProven: string[] = [];
   if (adds.includes('all')) {
     take('--cap-add');
@@ -338,8 +504,8 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
   }
   for (const option of spec.options) {
     const { name, value } = optionParts(option);
-    if (proven.has(name)) continue;
-    if (name === '--security-opt' && nnp(value)) continue;
+    if (proven.has(name) || proven.has(option)) continue;
+    if (name === '--security-opt' && (nnp(value) || maskPaths(value))) continue;
     if (dropped(name, value))
       notProven.push(`${option}: not used by the probe (the harness's own, or it would change the host)`);
     else if (name === '--network') notProven.push(`${option}: podproof proves --network=none only`);
@@ -371,5 +537,10 @@ export function leftOpen(spec: ContainerSpec, s: ProbeSnapshot): string[] {
   if (root && !isReadOnly(root)) open.push('root filesystem: mounted read-write');
   if (s.noNewPrivs === false) open.push('NoNewPrivs: 0 (a setuid binary in the image can raise its user)');
   if (s.uid === 0) open.push("user: uid 0 (the image's root)");
+  const userns = optionValues(spec, '--userns').at(-1);
+  if (rootOutside(s) === 0 && (userns === undefined || userns === 'host'))
+    open.push(`user namespace: ${uidMapLine(s)} (uid 0 in the container is the host's uid 0)`);
+  // an isolated PID namespace lists the probe's own few processes
+  if (s.pids.length > 5) open.push(`processes: ${s.pids.length} visible (another PID namespace's)`);
   return open;
 }

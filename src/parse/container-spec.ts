@@ -161,6 +161,48 @@ export function withoutOptions(
   };
 }
 
+/** The long options `podman run --help` lists (pure): `      --cap-add strings   Add ...`. */
+export function runHelpOptions(help: string): Set<string> {
+  return new Set([...help.matchAll(/^\s+(?:-\w, )?(--[a-z0-9][a-z0-9-]*)/gm)].map((m) => m[1] as string));
+}
+
+/** The spec's options this podman does not know (pure), by name. */
+export function unknownOptions(spec: ContainerSpec, known: ReadonlySet<string>): string[] {
+  return [...new Set(spec.options.map((o) => optionParts(o).name))].filter((n) => !known.has(n));
+}
+
+/** The spec with `option` (as written) replaced by `by`, or removed when `by` is undefined (pure). */
+export function replacingOption(spec: ContainerSpec, option: string, by: string | undefined): ContainerSpec {
+  return {
+    ...spec,
+    options: spec.options.flatMap((o) => (o === option ? (by === undefined ? [] : [by]) : [o])),
+  };
+}
+
+/** A `--volume` of a host path (`SRC:DST[:OPTS]`): named volumes are podman's to make. */
+export interface HostVolume {
+  /** The option as written (`--volume=/srv/data:/data:ro,noexec`). */
+  option: string;
+  source: string;
+  target: string;
+  /** Its options (`ro`, `noexec`, `z`, ...), in order. */
+  flags: string[];
+}
+
+/** The spec's host-path volumes (pure). */
+export function hostVolumes(spec: ContainerSpec): HostVolume[] {
+  return spec.options.flatMap((option) => {
+    const { name, value } = optionParts(option);
+    const [source, target, flags] = value.split(':');
+    if (name !== '--volume' || !source || !/^[/.]/.test(source) || !target) return [];
+    return [{ option, source, target, flags: flags ? flags.split(',').filter(Boolean) : [] }];
+  });
+}
+
+/** A volume's option with other flags (pure): none left, no `:` part. */
+export const volumeOption = (v: HostVolume, flags: string[]): string =>
+  `--volume=${v.source}:${v.target}${flags.length ? `:${flags.join(',')}` : ''}`;
+
 /**
  * A container spec built in code (testcontainers style): `container(image).withNetwork('none')
  * .withCapDrop('ALL').withReadOnly().toSpec()`. Each method returns a new builder.
@@ -195,6 +237,20 @@ export class ContainerBuilder {
   }
   withUser(user: string): ContainerBuilder {
     return this.with(`--user=${user}`);
+  }
+  withIpc(mode: string): ContainerBuilder {
+    return this.with(`--ipc=${mode}`);
+  }
+  /** A host directory as a volume, with its options (`ro`, `noexec`, ...). */
+  withVolume(source: string, target: string, ...flags: string[]): ContainerBuilder {
+    return this.with(`--volume=${source}:${target}${flags.length ? `:${flags.join(',')}` : ''}`);
+  }
+  /** Paths the container sees masked (`--security-opt=mask=A:B`). */
+  withMask(...paths: string[]): ContainerBuilder {
+    return this.with(`--security-opt=mask=${paths.join(':')}`);
+  }
+  withUserns(mode: string): ContainerBuilder {
+    return this.with(`--userns=${mode}`);
   }
   /** Any other `podman run` option, as podman reads it (`--ipc=none`, `--pids-limit=100`). */
   withOption(...args: string[]): ContainerBuilder {

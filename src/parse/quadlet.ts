@@ -79,3 +79,29 @@ export function serviceSettings(unitFile: string): string[] {
   }
   return out;
 }
+
+/**
+ * The first line of a unit file systemd could not read (pure): not a `[Section]`, a `Key=value`,
+ * a comment or blank, nor the continuation of a line ending in a backslash. 1-based.
+ */
+export function malformedUnitLine(unitFile: string): { line: number; text: string } | undefined {
+  let continued = false;
+  const lines = unitFile.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const text = (lines[i] ?? '').trim();
+    const wasContinued = continued;
+    continued = text.endsWith('\\');
+    if (wasContinued || !text || /^[#;]/.test(text)) continue;
+    if (/^\[[^\]]+\]$/.test(text) || /^[A-Za-z][\w-]*\s*=/.test(text)) continue;
+    return { line: i + 1, text };
+  }
+  return undefined;
+}
+
+/** The 1-based line of `key=` in a unit file, for an error that names the key only (pure). */
+export function lineOfKey(unitFile: string, key: string): number | undefined {
+  const i = unitFile
+    .split('\n')
+    .findIndex((l) => new RegExp(`^\\s*${key.replace(/\W/g, '\\$&')}\\s*=`).test(l));
+  return i < 0 ? undefined : i + 1;
+}

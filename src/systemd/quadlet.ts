@@ -5,7 +5,13 @@ import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
 import { type ContainerSpec, fromRunArgs, SpecError } from '../parse/container-spec.js';
-import { execStartRunArgs, generatedUnits, serviceSettings } from '../parse/quadlet.js';
+import {
+  execStartRunArgs,
+  generatedUnits,
+  lineOfKey,
+  malformedUnitLine,
+  serviceSettings,
+} from '../parse/quadlet.js';
 
 /** Where distributions install podman's Quadlet generator (podman 4.4 and later). */
 const QUADLET_PATHS = ['/usr/libexec/podman/quadlet', '/usr/lib/podman/quadlet'];
@@ -27,6 +33,10 @@ export async function fromQuadlet(
 ): Promise<ContainerSpec> {
   if (!existsSync(file)) throw new SpecError(`${file}: no such file`);
   if (!file.endsWith('.container')) throw new SpecError(`${file}: not a Quadlet .container file`);
+  const text = readFileSync(file, 'utf8');
+  const bad = malformedUnitLine(text);
+  if (bad)
+    throw new SpecError(`${file}:${bad.line}: "${bad.text}" is not a [Section], a Key=value or a comment`);
   const quadlet = quadletBinary();
   if (!quadlet) {
     const version = opts.podman
@@ -49,11 +59,17 @@ export async function fromQuadlet(
   const unit = generatedUnits(run.stdout).get(service);
   if (!succeeded(run) || unit === undefined) {
     // the generator names the file and line it could not read
-    const why = run.stderr.trim().split('\n').filter(Boolean).pop() ?? describeEvidence(run);
-    throw new SpecError(`${file}: Quadlet generated no ${service}: ${why}`);
+    const why = (run.stderr.trim().split('\n').filter(Boolean).pop() ?? describeEvidence(run)).replaceAll(
+      join(dir, name),
+      file,
+    );
+    // it names an unsupported key, not its line: find the line
+    const key = /key '([^']+)'/.exec(why)?.[1];
+    const line = key ? lineOfKey(text, key) : undefined;
+    throw new SpecError(`${file}${line ? `:${line}` : ''}: Quadlet generated no ${service}: ${why}`);
   }
   const args = execStartRunArgs(unit);
   if (!args) throw new SpecError(`${file}: the generated ${service} has no ExecStart that runs podman`);
   // the file's own [Service] settings: listed with the spec (proven under systemd, not by a run)
-  return { ...fromRunArgs(args, name), unitSettings: serviceSettings(readFileSync(file, 'utf8')) };
+  return { ...fromRunArgs(args, name), unitSettings: serviceSettings(text) };
 }

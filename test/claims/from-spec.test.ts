@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   capName,
+  checkKeepsId,
+  checkMountFlag,
+  checkPathsVisible,
+  checkRootIsOwn,
   checkRootReadOnly,
+  checkRootRemapped,
   checkRootWritable,
   checkRunsAs,
   checkRunsAsOther,
@@ -11,8 +16,10 @@ import {
   probeOptions,
   specClaims,
 } from '../../src/claims/from-spec.js';
+import { checkMasked } from '../../src/claims/proc.js';
+import { VOLUME_AT } from '../../src/claims/volume.js';
 import { claimProblems } from '../../src/experiment/define.js';
-import { fromRunArgs } from '../../src/parse/container-spec.js';
+import { fromRunArgs, hostVolumes, replacingOption } from '../../src/parse/container-spec.js';
 import type { ProbeSnapshot } from '../../src/probe/snapshot.js';
 import { observed } from '../support/observations.js';
 
@@ -100,21 +107,121 @@ describe('derived checks', () => {
 });
 
 describe('leftOpen: what a spec does not restrict, as its container showed it', () => {
-  it.each(['rootful', 'rootless'] as const)('a default container leaves all five open (%s)', (id) => {
-    const { control } = observed<unknown, ProbeSnapshot>('network.loopback-only', id);
-    const open = leftOpen(fromRunArgs(['img']), control);
-    expect(open.map((l) => l.split(':')[0])).toEqual([
-      'network',
-      'capabilities',
-      'root filesystem',
-      'NoNewPrivs',
-      'user',
-    ]);
-    expect(open[1]).toMatch(/^capabilities: 11 in the bounding set .*; NET_RAW not among them$/);
-  });
+  it.each(['rootful', 'rootless'] as const)(
+    'a default container leaves five open, rootful six (%s)',
+    (id) => {
+      const { control } = observed<unknown, ProbeSnapshot>('network.loopback-only', id);
+      const open = leftOpen(fromRunArgs(['img']), control);
+      expect(open.map((l) => l.split(':')[0])).toEqual([
+        'network',
+        'capabilities',
+        'root filesystem',
+        'NoNewPrivs',
+        'user',
+        // rootful podman's default: no user namespace
+        ...(id === 'rootful' ? ['user namespace'] : []),
+      ]);
+      expect(open[1]).toMatch(/^capabilities: 11 in the bounding set .*; NET_RAW not among them$/);
+    },
+  );
   it.each(['rootful', 'rootless'] as const)('what the spec sets is not listed (%s)', (id) => {
     const { treatment } = observed<unknown, ProbeSnapshot>('network.loopback-only', id);
     const open = leftOpen(fromRunArgs(['--network=none', '--cap-drop=all', 'img']), treatment);
     expect(open.some((l) => l.startsWith('network') || l.startsWith('capabilities'))).toBe(false);
+  });
+});
+
+describe('rows of what the container sees: IPC, volumes, masks, user namespace', () => {
+  const spec = fromRunArgs(
+    [
+      '--ipc=none',
+      '-v',
+      '/srv/data:/data:ro,noexec,z',
+      '-v',
+      '/srv/logs:/logs',
+      '--security-opt=mask=/proc/kcore:/proc/keys',
+      '--userns=auto',
+      'img',
+    ],
+    'app',
+  );
+  const { claims, notProven } = specClaims(spec);
+  it('one row per setting; a volume row per flag, its control the same volume rw or exec', () => {
+    expect(claims.map((c) => c.id)).toEqual([
+      'app.ipc-none',
+      'app.volume-data-ro',
+      'app.volume-data-noexec',
+      'app.mask',
+      'app.userns',
+    ]);
+    for (const c of claims) expect(claimProblems(c)).toEqual([]);
+    expect(notProven).toEqual(['--volume=/srv/logs:/logs: not a setting podproof proves yet']);
+    const ro = replacingOption(
+      spec,
+      '--volume=/srv/data:/data:ro,noexec,z',
+      '--volume=/srv/data:/data:rw,noexec,z',
+    );
+    expect(ro.options).toContain('--volume=/srv/data:/data:rw,noexec,z');
+    expect(ro.options).not.toContain('--volume=/srv/data:/data:ro,noexec,z');
+    expect(
+      hostVolumes(fromRunArgs(['-v', 'named:/x:ro', '-v', './rel:/y', 'img'])).map((v) => v.target),
+    ).toEqual(['/y']);
+  });
+  it('keep-id is a rootless row', () => {
+    const keep = specClaims(fromRunArgs(['--userns=keep-id', 'img'])).claims;
+    expect(keep.map((c) => [c.id, c.identities])).toEqual([['run.userns', ['rootless']]]);
+  });
+  it.each(['rootful', 'rootless'] as const)('a volume flag check fails on the other arm (%s)', (id) => {
+    const noexec = observed<unknown, ProbeSnapshot>('volume.noexec', id);
+    expect(checkMountFlag(noexec.treatment, VOLUME_AT, 'noexec', true).holds).toBe(true);
+    expect(checkMountFlag(noexec.control, VOLUME_AT, 'noexec', true).holds).toBe(false);
+    expect(checkMountFlag(noexec.control, VOLUME_AT, 'noexec', false).holds).toBe(true);
+    expect(checkMountFlag(noexec.treatment, VOLUME_AT, 'noexec', false).holds).toBe(false);
+    const ro = observed<unknown, ProbeSnapshot>('rootfs.read-only', id);
+    expect(checkMountFlag(ro.treatment, '/', 'ro', true).holds).toBe(true);
+    expect(checkMountFlag(ro.control, '/', 'ro', true).holds).toBe(false);
+    expect(checkMountFlag(ro.control, '/nowhere', 'ro', false).holds).toBe(false);
+  });
+  it.each(['rootful', 'rootless'] as const)('the mask control check fails on masked paths (%s)', (id) => {
+    // proc.masked's arms: the default spec (masked) and unmask=ALL
+    const { treatment, control } = observed<unknown, ProbeSnapshot>('proc.masked', id);
+    const paths = ['/proc/kcore', '/proc/keys'];
+    expect(checkMasked(treatment, paths).holds).toBe(true);
+    expect(checkMasked(control, paths).holds).toBe(false);
+    expect(checkPathsVisible(control, paths).holds).toBe(true);
+    expect(checkPathsVisible(treatment, paths).holds).toBe(false);
+  });
+  it('user namespace checks fail on the other arm', () => {
+    // userns.rootless-map: rootful's default map and one of its own; rootless's default and keep-id
+    const rootful = observed<unknown, ProbeSnapshot>('userns.rootless-map', 'rootful');
+    expect(checkRootRemapped(rootful.control, 0).holds).toBe(true);
+    expect(checkRootRemapped(rootful.treatment, 0).holds).toBe(false);
+    expect(checkRootIsOwn(rootful.treatment, 0).holds).toBe(true);
+    expect(checkRootIsOwn(rootful.control, 0).holds).toBe(false);
+    const rootless = observed<unknown, ProbeSnapshot>('userns.rootless-map', 'rootless');
+    expect(checkKeepsId(rootless.control, 1001).holds).toBe(true);
+    expect(checkKeepsId(rootless.treatment, 1001).holds).toBe(false);
+    expect(checkRootIsOwn(rootless.treatment, 1001).holds).toBe(true);
+    expect(checkRootRemapped(rootless.treatment, 1001).holds).toBe(false);
+  });
+});
+
+describe('leftOpen: namespaces', () => {
+  it.each(['rootful', 'rootless'] as const)(
+    "another PID namespace's processes, from --pid=host (%s)",
+    (id) => {
+      const { treatment, control } = observed<unknown, ProbeSnapshot>('pid.isolated', id);
+      const line = (s: ProbeSnapshot) =>
+        leftOpen(fromRunArgs(['img']), s).find((l) => l.startsWith('processes'));
+      expect(line(control)).toMatch(/^processes: \d+ visible/);
+      expect(line(treatment)).toBeUndefined();
+    },
+  );
+  it('a spec with a --userns of its own is not told it has none; --userns=host is', () => {
+    const { treatment } = observed<unknown, ProbeSnapshot>('network.loopback-only', 'rootful');
+    const has = (args: string[]) =>
+      leftOpen(fromRunArgs([...args, 'img']), treatment).some((l) => l.startsWith('user namespace'));
+    expect(has(['--userns=auto'])).toBe(false);
+    expect(has(['--userns=host'])).toBe(true);
   });
 });
