@@ -128,6 +128,25 @@ describe('JUnit and Markdown reports', async () => {
     expect(md).toMatch(/### Left open\n\n- web \(rootful\): user: uid 0\n/);
     expect(md).toMatch(/### Options no row proves\n\n- web: --pids-limit=100/);
   });
+  it("JUnit of a user's container carries what it leaves open (per identity) and what no row proves", () => {
+    const text = formatJunit({
+      ...report,
+      leavesOpen: ['web (rootful): user: uid 0', 'web (rootless): NoNewPrivs: 0'],
+      notProven: ['web: --pids-limit=100: not a setting podproof proves yet'],
+    });
+    expect(XMLValidator.validate(text)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text);
+    const props = (name: string) =>
+      [doc.testsuites.testsuite]
+        .flat()
+        .find((s: { name: string }) => s.name === `podproof ${name}`)
+        .properties.property.map((p: { name: string; value: string }) => `${p.name}: ${p.value}`);
+    expect(props('rootful')).toEqual([
+      'left open: web (rootful): user: uid 0',
+      'not proven: web: --pids-limit=100: not a setting podproof proves yet',
+    ]);
+    expect(props('rootless')[0]).toBe('left open: web (rootless): NoNewPrivs: 0');
+  });
   it('the table groups by area, one column per identity, colours only when asked', () => {
     const plain = formatTable(report);
     expect(plain).toMatch(/^claim\s+rootful\s+rootless$/m);

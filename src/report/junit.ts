@@ -63,11 +63,19 @@ export function junitCounts(rs: ClaimResult[]) {
 export function formatJunit(report: Report): string {
   const testsuite = identitiesIn(report.results).map((identity) => {
     const rs = report.results.filter((r) => r.identity === identity);
+    // a user's container: what it leaves open (this identity's lines) and what no row proves
+    const property = [
+      ...(report.leavesOpen ?? [])
+        .filter((l) => l.includes(` (${identity}): `))
+        .map((l) => ({ '@_name': 'left open', '@_value': text(l) })),
+      ...(report.notProven ?? []).map((l) => ({ '@_name': 'not proven', '@_value': text(l) })),
+    ];
     return {
       '@_name': `podproof ${identity}`,
       ...junitCounts(rs),
       '@_time': (rs.reduce((s, r) => s + r.durationMs, 0) / 1000).toFixed(3),
       '@_timestamp': report.startedAt,
+      ...(property.length ? { properties: { property } } : {}),
       testcase: rs.map((r) => junitTestcase(r)),
     };
   });
