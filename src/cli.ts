@@ -50,7 +50,7 @@ import { applyWaivers, describeWaiver, readWaivers } from './report/waivers.js';
 import { clean } from './runner/clean.js';
 import { catalogWith } from './runner/load-claims.js';
 import { checkIdentities, identitiesFromEnv, prove, type Report, UsageError } from './runner/prove.js';
-import { proveSpec, specsClaims } from './runner/prove-spec.js';
+import { loadSpecFiles, proveSpec, specsClaims } from './runner/prove-spec.js';
 import { fromQuadlet } from './systemd/quadlet.js';
 
 type Option = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
@@ -329,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
           const podman = resolvePodmanBinary(str('podman'));
           for (const file of quadlets) specs.push(await fromQuadlet(file, { session: specSession, podman }));
           if (opt.run === true) specs.push(fromRunArgs(runArgs, 'run'));
+          specs.splice(0, specs.length, ...specs.map(loadSpecFiles));
           // an option this podman does not know: one line now, not an error row per claim later
           const help = await exec([podman, 'run', '--help'], {
             timeoutMs: 30_000,

@@ -67,4 +67,4 @@ export { formatJunit, writeJunitReport } from './report/junit.js';
 export { formatMarkdown, writeMarkdownReport } from './report/markdown.js';
 export { formatTable } from './report/table.js';
 export { type ProveOptions, prove, REPORT_SCHEMA_VERSION, type Report, UsageError } from './runner/prove.js';
-export { proveSpec, specsClaims } from './runner/prove-spec.js';
+export { loadSpecFiles, proveSpec, specsClaims } from './runner/prove-spec.js';

@@ -287,6 +287,10 @@ export async function traces(baseline: TraceBaseline): Promise<string[]> {
     );
     for (const s of secrets.stdout.split('\n'))
       if (s.startsWith('podproof-')) found.push(`${name} secret: ${s}`);
+    // names of images pulled from another session's local registry (fixture-labelled, not session-labelled)
+    const podman = new Podman({ binary: realPodman, identity: r.identity, session: testSession });
+    for (const [id, names] of await podman.sessionImageNames())
+      if (id !== own) found.push(...names.map((n) => `${name} image name: ${n}`));
     // sockets and files another program made for a session (an API service's socket)
     const runtime = r.identity.runtimeDir;
     if (existsSync(runtime))

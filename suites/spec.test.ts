@@ -27,6 +27,15 @@ const image = refs[0] ?? 'localhost/podproof/busybox';
 
 // a host directory of the test's own, as a user's data volume (mount flags are read, nothing written)
 const data = testSession.tempDir('spec-data');
+/** A user's seccomp profile: podman's default answer for all but mkdir, which it refuses (EPERM). */
+const noMkdir = join(testSession.tempDir('spec-seccomp'), 'no-mkdir.json');
+writeFileSync(
+  noMkdir,
+  JSON.stringify({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+  }),
+);
 /** Paths a default container sees (a mask of the spec hides them). */
 const MASKED = '/proc/version:/proc/cmdline';
 
@@ -42,6 +51,7 @@ const hardened = container(image)
   .withVolume(data, '/data', 'ro', 'noexec')
   .withMask(...MASKED.split(':'))
   .withUserns('auto')
+  .withOption('--security-opt', `seccomp=${noMkdir}`)
   .withOption('--pids-limit=100')
   .toSpec();
 
@@ -111,6 +121,7 @@ describe('proveSpec: a user container, setting by setting', () => {
         'hardened.volume-data-noexec',
         'hardened.mask',
         'hardened.userns',
+        'hardened.seccomp',
       ]),
     );
     expect(report.notProven).toEqual(['hardened: --pids-limit=100: not a setting podproof proves yet']);
@@ -233,6 +244,18 @@ describe('proveSpec: a user container, setting by setting', () => {
       options: [`--security-opt=mask=${MASKED}`],
       how: 'masks another path instead',
       editRun: `replace_arg --security-opt=mask=${MASKED} --security-opt=mask=/proc/cpuinfo`,
+    },
+    {
+      row: 'seccomp',
+      options: [`--security-opt=seccomp=${noMkdir}`],
+      how: 'drops the seccomp profile',
+      editRun: 'drop_args "^--security-opt=seccomp="',
+    },
+    {
+      row: 'seccomp',
+      options: [`--security-opt=seccomp=${noMkdir}`],
+      how: 'runs seccomp=unconfined instead',
+      editRun: `replace_arg --security-opt=seccomp=${noMkdir} --security-opt=seccomp=unconfined`,
     },
     { row: 'userns', options: ['--userns=auto'], how: 'drops --userns', editRun: 'drop_args "^--userns="' },
     {

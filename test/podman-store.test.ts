@@ -3,6 +3,7 @@ import {
   isContainerCleanup,
   isStaleRootlessState,
   netnsFileInSpec,
+  sessionImageNamesIn,
   writesImages,
 } from '../src/podman/podman.js';
 
@@ -125,5 +126,25 @@ describe('podman commands that write an image (their temp files go to the sessio
     expect(writesImages(['run', '--rm', 'busybox', 'pull'])).toBe(false);
     expect(writesImages(['rmi', 'pull'])).toBe(false);
     expect(writesImages([])).toBe(false);
+  });
+});
+
+describe("names of images pulled from a session's local registry (clean removes a dead session's)", () => {
+  it('groups them by session; other names are not podproof sessions', () => {
+    const names = [
+      '127.0.0.1:46397/podproof-mxcly9c5634a1d/busybox-a:latest',
+      '127.0.0.1:46397/podproof-mxcly9c5634a1d/signed:latest',
+      '127.0.0.1:37399/podproof-mxclxoos62f5fa/other-key:latest',
+      'localhost/podproof/busybox:8bd7729c8186d0d0',
+      'localhost/podproof-web:1',
+      'docker.io/library/alpine:latest',
+    ].join('\n');
+    expect(Object.fromEntries(sessionImageNamesIn(names))).toEqual({
+      mxcly9c5634a1d: [
+        '127.0.0.1:46397/podproof-mxcly9c5634a1d/busybox-a:latest',
+        '127.0.0.1:46397/podproof-mxcly9c5634a1d/signed:latest',
+      ],
+      mxclxoos62f5fa: ['127.0.0.1:37399/podproof-mxclxoos62f5fa/other-key:latest'],
+    });
   });
 });

@@ -9,10 +9,12 @@ import {
   optionParts,
   optionValues,
   replacingOption,
+  seccompProfilePaths,
   volumeOption,
   withoutOptions,
 } from '../parse/container-spec.js';
 import { describeMount, isReadOnly, mountAt } from '../parse/mounts.js';
+import { type SeccompProbe, type SyscallAction, seccompProbe } from '../parse/seccomp-profile.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
@@ -187,6 +189,29 @@ export function checkKeepsId(s: ProbeSnapshot, uid: number): Observation {
   return { holds: kept, observed: `${uidMapLine(s)}: uid ${uid} ${kept ? 'is' : 'is not'} the user's own` };
 }
 
+/** Did the attempt get the kernel's own answer (the syscall passed seccomp)? */
+const kernelAnswered = (a: { exitCode: number; text: string }, action: SyscallAction) =>
+  action.kernelAnswer === 'success' ? a.exitCode === 0 : a.exitCode !== 0 && action.kernelAnswer.test(a.text);
+
+/** The seccomp row's treatment check (pure): the action failed with the profile's errno, not the kernel's answer. */
+export function checkRefusedWith(s: ProbeSnapshot, action: SyscallAction, errnoText: string): Observation {
+  const a = attemptOf(s, 'seccomp');
+  if (a.exitCode >= 126) throw new OutputNotExplained(`the attempt did not run: ${lastLineOf(a)}`);
+  return {
+    holds: a.exitCode !== 0 && a.text.includes(errnoText) && !kernelAnswered(a, action),
+    observed: `${action.argv.join(' ')}: ${a.exitCode === 0 ? 'ran' : lastLineOf(a)}`,
+  };
+}
+
+/** Its control check (pure): without the profile, the kernel answers the same action itself. */
+export function checkKernelAnswered(s: ProbeSnapshot, action: SyscallAction): Observation {
+  const a = attemptOf(s, 'seccomp');
+  return {
+    holds: kernelAnswered(a, action),
+    observed: `${action.argv.join(' ')}: ${a.exitCode === 0 ? 'ran' : lastLineOf(a)}`,
+  };
+}
+
 /** The setup of a derived claim: the user's image (present for this identity) and the probe's tools. */
 interface SpecSetup extends ProbeSetup {
   tools: string[];
@@ -222,6 +247,16 @@ const sourceOf = (spec: ContainerSpec) =>
 /** A probe container of `spec`: its options as the probe runs them, and the tools' mount. */
 const probeFlags = (spec: ContainerSpec, setup: SpecSetup) => [...probeOptions(spec), ...setup.tools];
 
+/**
+ * How a spec's rows share the host: a `--userns=auto` container made beside others can deadlock
+ * podman 4.3 (podman#16062, as the catalog's userns claims): such a spec's rows run alone and
+ * their arms one after the other; any other spec's arms run at once.
+ */
+const runsAlone = (spec: ContainerSpec) =>
+  optionValues(spec, '--userns').some((v) => v.startsWith('auto'))
+    ? { exclusive: true, concurrentArms: false }
+    : { concurrentArms: true };
+
 /** A row of a spec: its id, title, and the options its control leaves out. */
 interface Derived {
   what: string;
@@ -247,7 +282,7 @@ function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
     title: `${spec.origin}: ${d.title}`,
     source: sourceOf(spec),
     identities: d.identities ?? ['rootful', 'rootless'],
-    concurrentArms: true,
+    ...runsAlone(spec),
     setup: (ctx) => specSetup(ctx, spec),
     treatment: probeArm<SpecSetup>({
       purpose: `treatment: ${d.setting}`,
@@ -281,6 +316,7 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
     title: `${spec.origin}: ${setting} leaves exactly the capabilities it names`,
     source: sourceOf(spec),
     identities: ['rootful', 'rootless'],
+    ...runsAlone(spec),
     async setup(ctx) {
       const s = await specSetup(ctx, spec);
       const outcome = await ctx.probe({
@@ -321,6 +357,10 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
 /** What the control spec has that the spec has not, for the report (pure). */
 const controlSetting = (spec: ContainerSpec, control: ContainerSpec) =>
   control.options.filter((o) => !spec.options.includes(o)).join(' ') || 'without the setting';
+
+/** `seccomp=FILE` (not `unconfined`): a profile of the user's. */
+const isSeccompOption = (value: string) =>
+  /^seccomp[=:]/.test(value) && !/^seccomp[=:]unconfined$/.test(value);
 
 /** `--security-opt=mask=A:B` -> its paths (pure). */
 const maskPaths = (value: string) => /^mask=(.+)$/.exec(value)?.[1]?.split(':').filter(Boolean);
@@ -493,6 +533,24 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
   }
   for (const row of visibilityRows(spec, take)) claims.push(derivedClaim(spec, row));
   const notProven: string[] = [];
+  const profile = seccompProfilePaths(spec).at(-1);
+  if (profile) {
+    const text = spec.files?.[profile];
+    const found: SeccompProbe = text === undefined ? { why: 'the file was not read' } : seccompProbe(text);
+    if ('why' in found) notProven.push(`--security-opt=seccomp=${profile}: ${found.why}`);
+    else
+      claims.push(
+        derivedClaim(spec, {
+          what: 'seccomp',
+          title: `the seccomp profile ${profile} refuses ${found.action.name} (${found.action.syscalls.join('/')}) with "${found.errnoText}"`,
+          setting: `--security-opt=seccomp=${profile}`,
+          drop: (name, value) => name === '--security-opt' && isSeccompOption(value),
+          attempts: [{ name: 'seccomp', argv: found.action.argv }],
+          treatment: (s) => checkRefusedWith(s, found.action, found.errnoText),
+          control: (s) => checkKernelAnswered(s, found.action),
+        }),
+      );
+  }
   if (adds.includes('all')) {
     take('--cap-add');
     take('--cap-drop');
@@ -505,7 +563,8 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
   for (const option of spec.options) {
     const { name, value } = optionParts(option);
     if (proven.has(name) || proven.has(option)) continue;
-    if (name === '--security-opt' && (nnp(value) || maskPaths(value))) continue;
+    if (name === '--security-opt' && (nnp(value) || maskPaths(value) || (profile && isSeccompOption(value))))
+      continue;
     if (dropped(name, value))
       notProven.push(`${option}: not used by the probe (the harness's own, or it would change the host)`);
     else if (name === '--network') notProven.push(`${option}: podproof proves --network=none only`);

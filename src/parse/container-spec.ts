@@ -13,6 +13,15 @@ export interface ContainerSpec {
   command: string[];
   /** A Quadlet unit's `[Service]` lines (`NoNewPrivileges=yes`): listed, not run by a probe. */
   unitSettings?: string[];
+  /** Files the options name, by path, as read when the spec was loaded (a seccomp profile). */
+  files?: Record<string, string>;
+}
+
+/** The seccomp profile files the spec names (`--security-opt seccomp=FILE`), pure. */
+export function seccompProfilePaths(spec: ContainerSpec): string[] {
+  return optionValues(spec, '--security-opt')
+    .map((v) => /^seccomp[=:](.+)$/.exec(v)?.[1] ?? '')
+    .filter((p) => p && p !== 'unconfined');
 }
 
 /** A spec that cannot be read: the argument (or file line) it could not read, and why. */

@@ -99,6 +99,16 @@ export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): 
 export const STALE_STATE_CAUSE =
   'containers marked running whose processes are gone: a SIGKILL of the pause process and conmon, or a reboot that kept /run';
 
+/** `podman images` names under a session's registry scope (`HOST:PORT/podproof-SESSION/...`), by session (pure). */
+export function sessionImageNamesIn(names: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const name of names.split('\n').map((n) => n.trim())) {
+    const id = /^[^/]+\/podproof-([a-z0-9]+)\//.exec(name)?.[1];
+    if (id) out.set(id, [...(out.get(id) ?? []), name]);
+  }
+  return out;
+}
+
 /** Podman subcommands that write an image (into the store or a registry) through big temp files. */
 const IMAGE_WRITERS = new Set(['pull', 'push', 'import', 'load', 'commit', 'build']);
 
@@ -541,6 +551,20 @@ export class Podman {
   }
 
   /** The objects that carry a podproof session label (what `removeLabelled` would remove). */
+  /**
+   * Names a session gave images it did not make (pulled from its own local registry:
+   * `127.0.0.1:PORT/podproof-SESSION/NAME:TAG`), by session: they carry the fixture's labels, not
+   * the session's, so only their names say whose they are.
+   */
+  async sessionImageNames(): Promise<Map<string, string[]>> {
+    const e = await this.cmd(['images', '--format', '{{.Repository}}:{{.Tag}}'], {
+      purpose: 'list',
+      timeoutMs: 60_000,
+    });
+    if (e.exitCode !== 0) throw new Error(`podman images failed: ${e.stderr.trim()}`);
+    return sessionImageNamesIn(e.stdout);
+  }
+
   async listLabelled(sessionId?: string): Promise<string[]> {
     const filter = sessionId ? `label=${SESSION_LABEL}=${sessionId}` : `label=${SESSION_LABEL}`;
     const found: string[] = [];

@@ -168,6 +168,23 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
       row.removed.push(...list.map((o) => `${name} ${o}`));
       row.failed.push(...errors.map((e) => `${e.argv.join(' ')}: ${e.stderr.trim()}`));
     }
+    // names given to images pulled from a dead session's registry (see Podman.sessionImageNames)
+    let pulled = new Map<string, string[]>();
+    try {
+      pulled = await podman.sessionImageNames();
+    } catch {}
+    for (const [id, names] of pulled) {
+      if (live.has(id) || id === opts.session.id) continue;
+      let row = out.find((s) => s.id === id);
+      if (!row) {
+        row = { id, live: false, removed: [], failed: [] };
+        out.push(row);
+      }
+      row.removed.push(...names.map((n) => `${name} image name ${n}`));
+      if (opts.check) continue;
+      const e = await podman.cmd(['rmi', ...names], { purpose: 'clean', timeoutMs: 60_000 });
+      if (!succeeded(e)) row.failed.push(`${e.argv.join(' ')}: ${e.stderr.trim()}`);
+    }
     // DNS state of podproof networks that are gone (a start cut short), and an idle aardvark-dns
     // (left running while a session is live: that run may be about to use it)
     if (!opts.check)

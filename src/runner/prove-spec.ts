@@ -1,8 +1,26 @@
+import { readFileSync } from 'node:fs';
 import { leftOpen, originSlug, type SpecClaims, specClaims } from '../claims/from-spec.js';
-import type { ContainerSpec } from '../parse/container-spec.js';
+import { type ContainerSpec, SpecError, seccompProfilePaths } from '../parse/container-spec.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
 import type { Report } from '../report/report.js';
 import { type ProveOptions, prove } from './prove.js';
+
+/**
+ * The spec with the files its options name read in (a seccomp profile: what it refuses decides
+ * the row's attempt). Only read: the file stays the user's. A missing one is a {@link SpecError}.
+ */
+export function loadSpecFiles(spec: ContainerSpec): ContainerSpec {
+  const files = { ...spec.files };
+  for (const path of seccompProfilePaths(spec)) {
+    if (files[path] !== undefined) continue;
+    try {
+      files[path] = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new SpecError(`${spec.origin}: --security-opt seccomp=${path}: ${(err as Error).message}`);
+    }
+  }
+  return { ...spec, files };
+}
 
 /** The claims of several specs: origins made unique, so each row id names one spec (pure). */
 export function specsClaims(specs: readonly ContainerSpec[]): SpecClaims & { specs: ContainerSpec[] } {
@@ -33,7 +51,7 @@ export async function proveSpec(
   specs: ContainerSpec | readonly ContainerSpec[],
   opts: Omit<ProveOptions, 'claims' | 'only' | 'image'> = {},
 ): Promise<Report> {
-  const derived = specsClaims(Array.isArray(specs) ? specs : [specs as ContainerSpec]);
+  const derived = specsClaims((Array.isArray(specs) ? specs : [specs as ContainerSpec]).map(loadSpecFiles));
   // each spec's container as written, per identity: a treatment's snapshot (every row's treatment
   // is the spec as written), for what the spec leaves open
   const written = new Map<string, ProbeSnapshot>();

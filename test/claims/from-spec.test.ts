@@ -167,6 +167,11 @@ describe('rows of what the container sees: IPC, volumes, masks, user namespace',
       hostVolumes(fromRunArgs(['-v', 'named:/x:ro', '-v', './rel:/y', 'img'])).map((v) => v.target),
     ).toEqual(['/y']);
   });
+  it('a spec with --userns=auto runs each row alone, its arms in turn (podman 4.3 deadlocks: podman#16062)', () => {
+    for (const c of claims) expect([c.id, c.exclusive, c.concurrentArms]).toEqual([c.id, true, false]);
+    const plain = specClaims(fromRunArgs(['--ipc=none', '--cap-drop=ALL', 'img'])).claims;
+    for (const c of plain) expect([c.id, c.exclusive, c.concurrentArms]).toEqual([c.id, undefined, true]);
+  });
   it('keep-id is a rootless row', () => {
     const keep = specClaims(fromRunArgs(['--userns=keep-id', 'img'])).claims;
     expect(keep.map((c) => [c.id, c.identities])).toEqual([['run.userns', ['rootless']]]);
