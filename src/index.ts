@@ -51,7 +51,7 @@ export {
   SpecError,
 } from './parse/container-spec.js';
 export type { NetInterface } from './parse/network.js';
-export { type OpenPodmanOptions, openPodman, PodmanSession } from './podman/open.js';
+export { type OpenPodmanOptions, openPodman, PodmanSession, type StartedContainer } from './podman/open.js';
 export {
   Podman,
   PodmanNotFoundError,

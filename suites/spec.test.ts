@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
 import { exec } from '../src/exec/run.js';
 import { container, fromRunArgs } from '../src/parse/container-spec.js';
+import { openPodman } from '../src/podman/open.js';
 import { Podman } from '../src/podman/podman.js';
 import { proveSpec } from '../src/runner/prove-spec.js';
 import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
@@ -274,6 +275,22 @@ describe('proveSpec: a user container, setting by setting', () => {
     const rows = report.results.filter((r) => r.claim === `broken.${row}` && r.verdict !== 'skipped');
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.verdict, `${r.identity}: ${r.reason}`).toBe('refuted');
+  });
+
+  it("startSpec: a container of the user's, from the builder, removed when its scope ends", async () => {
+    const who = podmans[0]?.identity.name ?? 'rootless';
+    await using podman = await openPodman({ identity: who, storage: 'podproof' });
+    const spec = container(image).named('web').withNetwork('none').withCommand('sleep', '600').toSpec();
+    const running = async (name: string) =>
+      (await podman.cmd(['ps', '--format', '{{.Names}}', '--filter', `name=^${name}$`])).stdout.trim();
+    let name = '';
+    {
+      await using web = await podman.startSpec(spec);
+      name = web.name;
+      expect(web.id).toMatch(/^[0-9a-f]{64}$/);
+      expect(await running(name)).toBe(name);
+    }
+    expect(await running(name)).toBe('');
   });
 
   it('the CLI takes a run line, and names an image not in the storage in one line', async () => {

@@ -81,6 +81,30 @@ describe('fromRunArgs: podman run arguments as a container spec', () => {
     );
     expect(built).toEqual(line);
   });
+  it('the builder keeps a command, and each new setting keeps it', () => {
+    const spec = container('img')
+      .withCommand('httpd', '-f')
+      .named('web')
+      .withIpc('none')
+      .withVolume('/srv', '/data', 'ro')
+      .withMask('/proc/version')
+      .withUserns('auto')
+      .toSpec();
+    expect(spec).toEqual(
+      fromRunArgs(
+        [
+          '--ipc=none',
+          '--volume=/srv:/data:ro',
+          '--security-opt=mask=/proc/version',
+          '--userns=auto',
+          'img',
+          'httpd',
+          '-f',
+        ],
+        'web',
+      ),
+    );
+  });
 });
 
 describe('the options this podman knows (from `podman run --help`)', () => {

@@ -221,13 +221,18 @@ export class ContainerBuilder {
     readonly image: string,
     private readonly opts: readonly string[] = [],
     private readonly origin = 'container',
+    private readonly command: readonly string[] = [],
   ) {}
   private with(...more: string[]): ContainerBuilder {
-    return new ContainerBuilder(this.image, [...this.opts, ...more], this.origin);
+    return new ContainerBuilder(this.image, [...this.opts, ...more], this.origin, this.command);
   }
   /** Name the rows this spec's claims get (`NAME.network-none`, ...). */
   named(origin: string): ContainerBuilder {
-    return new ContainerBuilder(this.image, this.opts, origin);
+    return new ContainerBuilder(this.image, this.opts, origin, this.command);
+  }
+  /** The command after the image (a started container runs it; a probe runs podproof's own). */
+  withCommand(...command: string[]): ContainerBuilder {
+    return new ContainerBuilder(this.image, this.opts, this.origin, command);
   }
   withNetwork(mode: string): ContainerBuilder {
     return this.with(`--network=${mode}`);
@@ -266,7 +271,7 @@ export class ContainerBuilder {
     return this.with(...fromRunArgs([...args, this.image]).options);
   }
   toSpec(): ContainerSpec {
-    return { origin: this.origin, image: this.image, options: [...this.opts], command: [] };
+    return { origin: this.origin, image: this.image, options: [...this.opts], command: [...this.command] };
   }
 }
 

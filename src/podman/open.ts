@@ -1,7 +1,9 @@
 import { UsageError } from '../exec/errors.js';
+import { describeEvidence } from '../exec/evidence.js';
 import type { IdentityName } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
 import { Session } from '../exec/session.js';
+import { type ContainerSpec, withoutOptions } from '../parse/container-spec.js';
 import { Podman, resolvePodmanBinary, type StorageMode } from './podman.js';
 
 /**
@@ -9,6 +11,38 @@ import { Podman, resolvePodmanBinary, type StorageMode } from './podman.js';
  * removes every container, pod, volume and image it labelled, and its temp dirs.
  */
 export class PodmanSession extends Podman implements AsyncDisposable {
+  /**
+   * Start a container spec of yours (a builder's `toSpec()`, `fromRunArgs(...)`) detached, with
+   * this handle's session label and a session name: `await using web = await podman.startSpec(spec)`.
+   * Its options and command as written, but those the handle sets itself (name, `--rm`, `-d`,
+   * `--replace`, `--pull`: podproof pulls nothing). Removed by `stop()`, disposal, or the session.
+   */
+  async startSpec(
+    spec: ContainerSpec,
+    opts: { purpose?: string; timeoutMs?: number } = {},
+  ): Promise<StartedContainer> {
+    const purpose = opts.purpose ?? `start ${spec.origin}`;
+    const name = this.session.name(spec.origin);
+    const started = await this.start({
+      image: spec.image,
+      name,
+      flags: withoutOptions(spec, (option) => STARTED_BY_HANDLE.has(option)).options,
+      command: spec.command,
+      purpose,
+      timeoutMs: opts.timeoutMs,
+    });
+    if (started.exitCode !== 0)
+      throw new Error(`could not start ${spec.origin}: ${describeEvidence(started)}`);
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= this.cmd(['rm', '-f', name], { purpose: 'cleanup', timeoutMs: 60_000 }).then((e) => {
+        if (e.exitCode !== 0) throw new Error(`could not remove ${name}: ${describeEvidence(e)}`);
+      });
+      return stopped;
+    };
+    return { name, id: started.stdout.trim(), stop, [Symbol.asyncDispose]: stop };
+  }
+
   /** Remove what this handle created (same as disposal). */
   close(): Promise<string[]> {
     return this.session.teardown();
@@ -18,6 +52,17 @@ export class PodmanSession extends Podman implements AsyncDisposable {
     const failures = await this.close();
     if (failures.length) throw new Error(`podproof cleanup failed: ${failures.join('; ')}`);
   }
+}
+
+/** Options the handle sets itself when it starts a spec (see {@link PodmanSession.startSpec}). */
+const STARTED_BY_HANDLE = new Set(['--name', '--rm', '--detach', '--replace', '--pull']);
+
+/** A container {@link PodmanSession.startSpec} started: `stop()` (or disposal) removes it. */
+export interface StartedContainer extends AsyncDisposable {
+  name: string;
+  /** Its container id. */
+  id: string;
+  stop(): Promise<void>;
 }
 
 /** Options for {@link openPodman}. */
