@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isContainerCleanup,
+  isPauseJoinRace,
   isStaleRootlessState,
   netnsFileInSpec,
   sessionImageNamesIn,
@@ -146,5 +147,16 @@ describe("names of images pulled from a session's local registry (clean removes 
       ],
       mxclxoos62f5fa: ['127.0.0.1:37399/podproof-mxclxoos62f5fa/other-key:latest'],
     });
+  });
+});
+
+describe("rootless podman's start-up race with its pause process (run once more)", () => {
+  it('is its one line at exit 1, nothing else', () => {
+    // as the CI run of 2026-12-07 met it (podman 4.3.1, 34 ms)
+    const race = { exitCode: 1, stderr: 'cannot chdir to /home/podproof: No such file or directory\n' };
+    expect(isPauseJoinRace(race)).toBe(true);
+    expect(isPauseJoinRace({ ...race, exitCode: 125 })).toBe(false);
+    expect(isPauseJoinRace({ exitCode: 1, stderr: `Error: boom\n${race.stderr}` })).toBe(false);
+    expect(isPauseJoinRace({ exitCode: 0, stderr: '' })).toBe(false);
   });
 });

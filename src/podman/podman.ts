@@ -95,6 +95,16 @@ export function isStaleRootlessState(e: Pick<Evidence, 'exitCode' | 'stderr'>): 
   return e.exitCode !== 0 && (deadPause.test(e.stderr) || deadNetns.test(e.stderr));
 }
 
+/**
+ * Rootless podman's C start-up (before any of podman itself runs) failed to enter the pause
+ * process's mount namespace and chdir back to where it was started: seen once in CI, 34 ms into a
+ * run while the store's pause process had just been made by concurrent commands (pure). Nothing
+ * was done; the command can be run again.
+ */
+export function isPauseJoinRace(e: Pick<Evidence, 'exitCode' | 'stderr'>): boolean {
+  return e.exitCode === 1 && /^cannot chdir to \S+: No such file or directory\s*$/.test(e.stderr.trim());
+}
+
 /** What leaves a rootless store in that state, said where podproof resets it or asks the user to. */
 export const STALE_STATE_CAUSE =
   'containers marked running whose processes are gone: a SIGKILL of the pause process and conmon, or a reboot that kept /run';
@@ -229,6 +239,8 @@ export class Podman {
         onAbort: opts.onAbort ?? { graceMs: ABORT_GRACE_MS },
       });
     const first = await run();
+    // rootless podman that could not enter its pause process's namespaces did nothing: once more
+    if (this.identity.name === 'rootless' && isPauseJoinRace(first)) return run();
     if (!this.ownsRootlessStore() || !isStaleRootlessState(first)) return first;
     // podman stopped in its setup, before doing anything: reset podproof's store, then once more
     await this.resetStaleStore();
