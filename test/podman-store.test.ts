@@ -5,6 +5,7 @@ import {
   isStaleRootlessState,
   netnsFileInSpec,
   sessionImageNamesIn,
+  wholeEventLines,
   writesImages,
 } from '../src/podman/podman.js';
 
@@ -158,5 +159,18 @@ describe("rootless podman's start-up race with its pause process (run once more)
     expect(isPauseJoinRace({ ...race, exitCode: 125 })).toBe(false);
     expect(isPauseJoinRace({ exitCode: 1, stderr: `Error: boom\n${race.stderr}` })).toBe(false);
     expect(isPauseJoinRace({ exitCode: 0, stderr: '' })).toBe(false);
+  });
+});
+
+describe("podman's file events log (podman 4.3 stops reading at a torn line)", () => {
+  it('keeps whole events and drops a torn one', () => {
+    const whole = '{"ID":"a","Status":"start","Type":"container"}';
+    // as CI left it: a write cut off, the next event written after it on the same line
+    const torn = `{"ID":"7d6ae94f64a9e74b6369b1c1d3472f190${whole}`;
+    expect(wholeEventLines([whole, torn, whole, ''].join('\n'))).toEqual({
+      kept: [whole, whole, ''].join('\n'),
+      dropped: 1,
+    });
+    expect(wholeEventLines(`${whole}\n`).dropped).toBe(0);
   });
 });

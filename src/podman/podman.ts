@@ -105,6 +105,41 @@ export function isPauseJoinRace(e: Pick<Evidence, 'exitCode' | 'stderr'>): boole
   return e.exitCode === 1 && /^cannot chdir to \S+: No such file or directory\s*$/.test(e.stderr.trim());
 }
 
+/** The lines of a podman file events log that are whole JSON events (pure): a torn one is left out. */
+export function wholeEventLines(text: string): { kept: string; dropped: number } {
+  const lines = text.split('\n');
+  const kept = lines.filter((l) => {
+    if (!l.trim()) return true;
+    try {
+      return typeof JSON.parse(l) === 'object';
+    } catch {
+      return false;
+    }
+  });
+  return { kept: kept.join('\n'), dropped: lines.length - kept.length };
+}
+
+/**
+ * podman 4.3's events reader stops for good at the first line of its file log that is not a whole
+ * event (a podman killed while writing one: seen in CI, every later `podman events` empty). The
+ * log of podproof's own store (under its own --tmpdir) loses such lines before a run; where this
+ * process may write it. Returns how many it dropped.
+ */
+export function repairEventsLog(identity: Identity): number {
+  const me = process.getuid?.();
+  if (me !== 0 && me !== identity.uid) return 0;
+  const file = join(storagePaths(identity).tmpdir, 'events', 'events.log');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  const { kept, dropped } = wholeEventLines(text);
+  if (dropped) writeFileSync(file, kept); // the file exists: its owner and mode stay
+  return dropped;
+}
+
 /** What leaves a rootless store in that state, said where podproof resets it or asks the user to. */
 export const STALE_STATE_CAUSE =
   'containers marked running whose processes are gone: a SIGKILL of the pause process and conmon, or a reboot that kept /run';

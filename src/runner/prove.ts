@@ -12,7 +12,7 @@ import { scaled } from '../exec/time-scale.js';
 import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost } from '../host/profile.js';
-import { Podman, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import { Podman, repairEventsLog, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
 import { SharedProbes } from '../probe/shared.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
@@ -133,6 +133,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       }
       const identity = resolution.identity;
       const shared = new Podman({ binary, identity, session, log, storage });
+      if (storage === 'podproof') repairEventsLog(identity);
       if (opts.image) {
         const unusable = await userImageProblem(shared, opts.image);
         if (unusable) throw new UsageError(unusable);
