@@ -96,11 +96,7 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     const skip = new Set([...live, ...liveThere.filter((j) => j.live).map((j) => j.id), opts.session.id]);
     for (const [id, names] of unitFilesBySession(unitDir(r.identity))) {
       if (skip.has(id) || journaled.has(id)) continue;
-      let row = out.find((s) => s.id === id);
-      if (!row) {
-        row = { id, live: false, removed: [], failed: [] };
-        out.push(row);
-      }
+      const row = rowOf(out, id);
       const entry = {
         kind: 'units',
         identity: name,
@@ -147,11 +143,7 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
       bySession.set(id, [...(bySession.get(id) ?? []), o]);
     }
     for (const [id, list] of bySession) {
-      let row = out.find((s) => s.id === id);
-      if (!row) {
-        row = { id, live: false, removed: [], failed: [] };
-        out.push(row);
-      }
+      const row = rowOf(out, id);
       if (opts.check) {
         row.removed.push(...list.map((o) => `${name} ${o}`));
         continue;
@@ -175,11 +167,7 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     } catch {}
     for (const [id, names] of pulled) {
       if (live.has(id) || id === opts.session.id) continue;
-      let row = out.find((s) => s.id === id);
-      if (!row) {
-        row = { id, live: false, removed: [], failed: [] };
-        out.push(row);
-      }
+      const row = rowOf(out, id);
       row.removed.push(...names.map((n) => `${name} image name ${n}`));
       if (opts.check) continue;
       const e = await podman.cmd(['rmi', ...names], { purpose: 'clean', timeoutMs: 60_000 });
@@ -211,6 +199,16 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     for (const pid of await endOrphanedConmons(undefined, new Set([...live, opts.session.id])))
       out.push({ id: '?', live: false, removed: [`orphaned conmon ${pid} and its container`], failed: [] });
   return out.filter((s) => s.live || s.removed.length || s.failed.length);
+}
+
+/** The row of session `id` in `out`, added (not live, nothing done yet) when it has none. */
+function rowOf(out: CleanedSession[], id: string): CleanedSession {
+  let row = out.find((s) => s.id === id);
+  if (!row) {
+    row = { id, live: false, removed: [], failed: [] };
+    out.push(row);
+  }
+  return row;
 }
 
 /** podproof's unit files in a unit dir, by the session their name carries. */
