@@ -1,5 +1,5 @@
 import { clientImage } from '../apparatus/images.js';
-import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
+import { type NetworkSink, sinkAndNetwork } from '../apparatus/network-sink.js';
 import { type Claim, type ClaimContext, OutputNotExplained, SkipClaim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import type { Attempt } from '../probe/script.js';
@@ -84,8 +84,8 @@ interface IsolateSetup extends ProbeSetup {
 }
 
 async function networkPair(ctx: ClaimContext, image: string, flags: string[]): Promise<NetworkPair> {
-  const [sink, probeNetwork] = await Promise.all([networkSink(ctx, image, flags), createNetwork(ctx, flags)]);
-  return { sink, probeNetwork };
+  const { sink, other } = await sinkAndNetwork(ctx, image, flags);
+  return { sink, probeNetwork: other };
 }
 
 /** An arm's probe: on the pair's probe network, the client tries the sink on the other network. */

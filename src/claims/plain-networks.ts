@@ -1,5 +1,5 @@
 import { BUSYBOX } from '../apparatus/images.js';
-import { createNetwork, type NetworkSink, networkSink } from '../apparatus/network-sink.js';
+import { type NetworkSink, sinkAndNetwork } from '../apparatus/network-sink.js';
 import type { ClaimContext } from '../experiment/types.js';
 
 /** Two podman networks made without options: one with an HTTP sink in it, one without. */
@@ -17,6 +17,5 @@ export interface PlainNetworks {
 export const plainNetworks = (ctx: ClaimContext): Promise<PlainNetworks> =>
   ctx.shared('plain networks: a sink network and another', async (made) => {
     const image = await made.image(BUSYBOX);
-    const [sink, other] = await Promise.all([networkSink(made, image), createNetwork(made)]);
-    return { sink, other };
+    return sinkAndNetwork(made, image);
   });

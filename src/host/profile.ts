@@ -23,7 +23,7 @@ import {
   subidRangesFor,
   summarizePodmanInfo,
 } from '../parse/host.js';
-import { isStaleRootlessState, Podman, STALE_STATE_CAUSE } from '../podman/podman.js';
+import { isStaleRootlessState, Podman, STALE_STATE_CAUSE, STORAGE_DRIVER } from '../podman/podman.js';
 import { readTextIfAny } from './files.js';
 
 /** What podproof knows about one identity on this host. */
@@ -145,6 +145,8 @@ async function profileIdentity(
   if (succeeded(info)) {
     try {
       profile.podman = summarizePodmanInfo(info.stdout);
+      // the claims' handles share this store (podproof's own): none needs to ask for its driver
+      if (profile.podman.graphDriver) podman.remember(STORAGE_DRIVER, profile.podman.graphDriver);
     } catch (err) {
       profile.available = false;
       profile.reason = `podman info printed no JSON: ${(err as Error).message}`;

@@ -40,6 +40,9 @@ export function storagePaths(identity: Identity): { root: string; runroot: strin
   };
 }
 
+/** The {@link Podman.once} question of the store's graph driver. */
+export const STORAGE_DRIVER = 'storage driver';
+
 /** {@link Podman.once} answers, by question, session, binary, identity and storage. */
 const answered = new Map<string, Promise<unknown>>();
 
@@ -394,7 +397,7 @@ export class Podman {
    * identity and storage; a failed answer is not kept.
    */
   storageDriver(purpose: string): Promise<string> {
-    return this.once('storage driver', async () => {
+    return this.once(STORAGE_DRIVER, async () => {
       const info = await this.cmd(['info', '--format', '{{.Store.GraphDriverName}}'], {
         purpose,
         timeoutMs: 30_000,
@@ -406,11 +409,24 @@ export class Podman {
   }
 
   /**
+   * An answer to `what` known from elsewhere (host detection's `podman info`, made with this
+   * handle's session, binary, identity and storage): {@link once} then asks nothing.
+   */
+  remember(what: string, answer: unknown): void {
+    const key = this.onceKey(what);
+    if (!answered.has(key)) answered.set(key, Promise.resolve(answer));
+  }
+
+  private onceKey(what: string): string {
+    return `${what}|${this.session.id}|${this.binary}|${this.identity.name}|${this.storage}|${this.remoteUrl ?? ''}`;
+  }
+
+  /**
    * `ask` once per session, binary, identity and storage for the question `what` (concurrent
    * callers share the answer); a failed answer is not kept, so the next caller asks again.
    */
   once<T>(what: string, ask: () => Promise<T>): Promise<T> {
-    const key = `${what}|${this.session.id}|${this.binary}|${this.identity.name}|${this.storage}|${this.remoteUrl ?? ''}`;
+    const key = this.onceKey(what);
     let answer = answered.get(key) as Promise<T> | undefined;
     if (!answer) {
       answer = ask();
@@ -449,23 +465,32 @@ export class Podman {
 
   /**
    * The OCI runtime spec (config.json text) this podman writes for a container of `image` with
-   * `flags`: the container is created and initialised (the spec is written, no process starts),
-   * its spec read as this identity, and the container removed. Throws with the failing command.
+   * `flags`: a detached container of `cat /dev/null` (any image the probe can use has cat) is run
+   * and left exited, its spec read as this identity from its bundle, and the container removed.
+   * Throws with the failing command.
    */
   async runtimeSpec(image: string, flags: string[] = [], purpose = 'spec'): Promise<string> {
     const name = this.session.name('spec');
     try {
-      let path = '';
-      for (const args of [
-        ['create', '--name', name, '--label', this.session.label, '--pull=never', ...flags, image, 'true'],
-        ['init', name],
-        ['inspect', '--format', '{{.OCIConfigPath}}', name],
-      ]) {
-        const e = await this.cmd(args, { purpose: `${purpose}: ${args[0]}`, timeoutMs: 60_000 });
-        if (!succeeded(e))
-          throw new Error(`could not make a container's runtime spec: ${describeEvidence(e)}`);
-        path = e.stdout.trim();
-      }
+      const run = await this.cmd(
+        [
+          'run',
+          '-d',
+          '--name',
+          name,
+          '--label',
+          this.session.label,
+          '--pull=never',
+          ...flags,
+          image,
+          'cat',
+          '/dev/null',
+        ],
+        { purpose: `${purpose}: run`, timeoutMs: 60_000 },
+      );
+      if (!succeeded(run))
+        throw new Error(`could not make a container's runtime spec: ${describeEvidence(run)}`);
+      const path = await this.bundleConfig(run.stdout.trim(), purpose);
       const read = await exec(['cat', '--', path], {
         identity: this.identity,
         log: this.log,
@@ -478,6 +503,24 @@ export class Podman {
     } finally {
       await this.cmd(['rm', '-f', name], { purpose: 'cleanup', timeoutMs: 60_000 });
     }
+  }
+
+  /**
+   * Where a container's config.json is. In podproof's own store it is known without asking:
+   * c/storage keeps a container's files under GRAPHROOT/DRIVER-containers/ID/userdata, libpod's
+   * bundle; elsewhere (a user's store, a remote) podman is asked.
+   */
+  private async bundleConfig(id: string, purpose: string): Promise<string> {
+    if (this.storage === 'podproof' && !this.remoteUrl && /^[0-9a-f]{64}$/.test(id)) {
+      const driver = await this.storageDriver(`${purpose}: the storage driver`);
+      return join(storagePaths(this.identity).root, `${driver}-containers`, id, 'userdata', 'config.json');
+    }
+    const e = await this.cmd(['inspect', '--format', '{{.OCIConfigPath}}', id], {
+      purpose: `${purpose}: inspect`,
+      timeoutMs: 60_000,
+    });
+    if (!succeeded(e)) throw new Error(`could not find a container's runtime spec: ${describeEvidence(e)}`);
+    return e.stdout.trim();
   }
 
   /** The same handle, talking to the API service at `url` (the client/server model). */
