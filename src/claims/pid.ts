@@ -27,9 +27,21 @@ export function checkSeesMarker(s: ProbeSnapshot, markerPid: number): Observatio
 }
 
 interface PidSetup extends ProbeSetup {
-  /** A process on the host: invisible to an isolated container, listed with --pid=host. */
+  /**
+   * A process on the host, invisible to an isolated container and listed with --pid=host: the
+   * harness's own process, alive for the whole run, so every container of the run (the shared
+   * default one too) ran while it lived.
+   */
   marker: number;
+  /** The marker is one of this claim's own (see setup): the treatment then runs its own container too. */
+  ownMarker?: boolean;
 }
+
+/**
+ * Above any PID a probe container's own processes get (its script forks a few dozen): a marker
+ * PID at or below it could be one of the container's own numbers.
+ */
+const CONTAINER_PIDS = 1000;
 
 export const pidIsolated: Claim<PidSetup> = {
   id: 'pid.isolated',
@@ -39,15 +51,18 @@ export const pidIsolated: Claim<PidSetup> = {
   concurrentArms: true,
   async setup(ctx) {
     const image = await ctx.image(BUSYBOX);
+    if (process.pid > CONTAINER_PIDS) return { image, marker: process.pid };
+    // the harness is PID 1 (or near it) of a container of its own: a marker started now instead
     const marker = ctx.spawn(['sleep', '600'], { purpose: 'marker process on the host' });
-    if (marker.pid <= 0) throw new Error('could not start the marker process');
-    return { image, marker: marker.pid };
+    if (marker.pid <= CONTAINER_PIDS)
+      throw new Error(`the marker process got PID ${marker.pid}: a container's own could`);
+    return { image, marker: marker.pid, ownMarker: true };
   },
   treatment: probeArm({
     purpose: 'treatment',
     check: (s, { marker }) => checkOwnPidsOnly(s, marker),
-    // its own container, started while the marker lives
-    share: false,
+    // a marker of its own: its own container, started while the marker lives
+    share: (setup) => !setup.ownMarker,
   }),
   control: probeArm({
     purpose: 'control: --pid=host',

@@ -37,7 +37,7 @@ export interface ProbeArm<S extends ProbeSetup> {
    * False: this arm's own container, never one another claim ran with the same flags (it must
    * run while this claim's setup lives, e.g. a marker process on the host). Default true.
    */
-  share?: boolean;
+  share?: FromSetup<S, boolean>;
 }
 
 const pick = <S, T>(v: FromSetup<S, T> | undefined, setup: S): T | undefined =>
@@ -56,7 +56,7 @@ export function probeArm<S extends ProbeSetup>(arm: ProbeArm<S>): Arm<S, ProbeSn
           attempts: pick(arm.attempts, setup) ?? [],
           purpose: again ? `${purpose} (asked again)` : purpose,
           // asked again: a new container, never the one that dropped the question
-          share: arm.share !== false && !again,
+          share: pick(arm.share, setup) !== false && !again,
         });
       const dropped = arm.askAgainWhen;
       return snapshotOf(

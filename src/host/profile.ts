@@ -72,13 +72,6 @@ export async function detectHost(opts: {
   log?: EvidenceLog;
 }): Promise<HostProfile> {
   const identities = opts.identities ?? (await resolveIdentities());
-  // `--version`, not `version`: the subcommand sets up a rootless user namespace (a pause
-  // process under the default tmpdir) that later podman calls could join
-  const version = await exec([opts.podmanBinary, '--version'], {
-    timeoutMs: 30_000,
-    purpose: 'podman --version',
-    log: opts.log,
-  });
   const cgroupFs = existsSync('/sys/fs/cgroup/cgroup.controllers')
     ? 'v2'
     : existsSync('/sys/fs/cgroup/unified/cgroup.controllers')
@@ -108,13 +101,24 @@ export async function detectHost(opts: {
       profiles[name] = await profileIdentity(r.identity, opts, subuid, subgid);
     }),
   );
+  // an identity's `podman info` says the version; asked apart only when none answered (a call
+  // fewer per run). `--version`, not `version`: the subcommand sets up a rootless user namespace
+  // (a pause process under the default tmpdir) that later podman calls could join
+  const answered = IDENTITY_NAMES.map((n) => profiles[n]?.podman?.version).find(Boolean);
+  const version = answered
+    ? undefined
+    : await exec([opts.podmanBinary, '--version'], {
+        timeoutMs: 30_000,
+        purpose: 'podman --version',
+        log: opts.log,
+      });
   return {
     hostname: hostname(),
     os: parseOsRelease(readTextIfAny('/etc/os-release') ?? readTextIfAny('/usr/lib/os-release') ?? ''),
     podman: {
       path: opts.podmanBinary,
-      version: parsePodmanVersion(version.stdout),
-      error: succeeded(version) ? undefined : describeEvidence(version),
+      version: answered ?? parsePodmanVersion(version?.stdout ?? ''),
+      error: !version || succeeded(version) ? undefined : describeEvidence(version),
     },
     kernel: readTextIfAny('/proc/sys/kernel/osrelease')?.trim() ?? 'unknown',
     cgroup: { version: cgroupFs },
