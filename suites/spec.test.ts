@@ -13,7 +13,7 @@ import { container, fromRunArgs } from '../src/parse/container-spec.js';
 import { openPodman } from '../src/podman/open.js';
 import { Podman } from '../src/podman/podman.js';
 import { proveSpec } from '../src/runner/prove-spec.js';
-import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
+import { hostContainersConf, identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
 
 // the fixture in each identity's podproof storage: the same content hash, so one reference
 const refs = await Promise.all(
@@ -57,6 +57,16 @@ const hardened = container(image)
   .toSpec();
 
 afterAll(() => testSession.teardown());
+
+/** Each identity's host containers.conf with pidns="host" (wrapper code that exports it by uid). */
+const pidnsHostConf = (['rootful', 'rootless'] as const)
+  .map((name) => identity(name).identity)
+  .filter((who) => who !== undefined)
+  .map(
+    (who) =>
+      `[ "$(id -u)" = ${who.uid} ] && export CONTAINERS_CONF=${hostContainersConf(who, { containers: { pidns: 'host' } })};`,
+  )
+  .join(' ');
 
 /**
  * A shell-less image of the test's own (one file, no sh, no cat): imported into each identity's
@@ -130,7 +140,12 @@ describe('proveSpec: a user container, setting by setting', () => {
   });
 
   it("a weak spec's rows, and what it leaves open on this host", async () => {
-    const report = await proveSpec(fromRunArgs(['--user=1000:1000', image], 'weak'), { storage: 'podproof' });
+    // --pid=private: its control, --pid=host, cannot mount /proc beside a user namespace of the
+    // spec's own (rootful --userns=auto): proven here, in a spec without one
+    const report = await proveSpec(fromRunArgs(['--user=1000:1000', '--pid=private', image], 'weak'), {
+      storage: 'podproof',
+    });
+    expect(report.results.map((r) => r.claim)).toContain('weak.pid');
     for (const r of report.results) expect(r.verdict, r.reason).toBe('proven');
     const open = report.leavesOpen ?? [];
     for (const r of report.results) {
@@ -209,6 +224,18 @@ describe('proveSpec: a user container, setting by setting', () => {
       options: ['--ipc=none'],
       how: 'runs --ipc=private instead',
       editRun: 'replace_arg --ipc=none --ipc=private',
+    },
+    {
+      row: 'pid',
+      options: ['--pid=private'],
+      how: 'runs --pid=host instead',
+      editRun: 'replace_arg --pid=private --pid=host',
+    },
+    {
+      row: 'pid',
+      options: ['--pid=private'],
+      how: 'drops --pid under a containers.conf with pidns="host"',
+      editRun: `drop_args "^--pid="; ${pidnsHostConf}`,
     },
     {
       row: 'volume-data-ro',

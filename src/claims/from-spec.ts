@@ -21,6 +21,7 @@ import type { ProbeSnapshot } from '../probe/snapshot.js';
 import { checkCapSet } from './caps.js';
 import { checkNoShm, checkShmMounted } from './ipc.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
+import { CONTAINER_PIDS, checkOwnPidsOnly, checkSeesMarker } from './pid.js';
 import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
 import { checkMasked, existsAttempt, pathViews } from './proc.js';
 import { WRITE_ATTEMPTS } from './rootfs.js';
@@ -217,7 +218,15 @@ interface SpecSetup extends ProbeSetup {
   tools: string[];
   /** The identity's own uid (whose ids `--userns=keep-id` keeps). */
   uid: number;
+  /** A host process alive for the whole run (the harness's own), which `--pid=host` lists. */
+  marker: number;
 }
+
+/**
+ * The marker, where no container's own process could have its number; else none (-1), which the
+ * control never lists: such a row is inconclusive, not proven.
+ */
+const usableMarker = (marker: number) => (marker > CONTAINER_PIDS ? marker : -1);
 
 /**
  * The image as the spec names it, present in this identity's storage (podproof pulls nothing),
@@ -237,7 +246,7 @@ async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSe
       `image ${spec.image} is not in ${ctx.identity.name}'s storage (${ctx.identity.user}); podproof pulls nothing: pull or build it as ${ctx.identity.user} first`,
     );
   const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log));
-  return { image: spec.image, tools: probeToolsOptions(dir), uid: ctx.identity.uid };
+  return { image: spec.image, tools: probeToolsOptions(dir), uid: ctx.identity.uid, marker: process.pid };
 }
 
 /** What a derived row's source says: the spec as given. */
@@ -417,6 +426,20 @@ function visibilityRows(spec: ContainerSpec, take: (option: string) => void): De
       treatment: (s) => checkMasked(s, masks),
       control: (s) => checkPathsVisible(s, masks),
     });
+  const pid = spec.options.filter((o) => optionParts(o).name === '--pid').at(-1);
+  if (pid !== undefined && optionParts(pid).value === 'private') {
+    take('--pid');
+    rows.push({
+      what: 'pid',
+      title:
+        "--pid=private gives the container a PID namespace of its own: the host's processes are not listed",
+      setting: pid,
+      // the documented opposite: the default is private too, so leaving it out shows nothing
+      controlSpec: replacingOption(spec, pid, '--pid=host'),
+      treatment: (s, { marker }) => checkOwnPidsOnly(s, usableMarker(marker)),
+      control: (s, { marker }) => checkSeesMarker(s, usableMarker(marker)),
+    });
+  }
   const userns = optionValues(spec, '--userns').at(-1);
   const mode = userns?.split(':')[0];
   if (mode === 'auto' || mode === 'keep-id') {
@@ -568,6 +591,12 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
     if (dropped(name, value))
       notProven.push(`${option}: not used by the probe (the harness's own, or it would change the host)`);
     else if (name === '--network') notProven.push(`${option}: podproof proves --network=none only`);
+    else if (name === '--pid')
+      notProven.push(
+        value === 'host'
+          ? `${option}: the host's PID namespace, which isolates nothing (see what it leaves open)`
+          : `${option}: another PID namespace; podproof proves --pid=private only`,
+      );
     else notProven.push(`${option}: not a setting podproof proves yet`);
   }
   for (const line of spec.unitSettings ?? [])

@@ -41,7 +41,7 @@ interface PidSetup extends ProbeSetup {
  * Above any PID a probe container's own processes get (its script forks a few dozen): a marker
  * PID at or below it could be one of the container's own numbers.
  */
-const CONTAINER_PIDS = 1000;
+export const CONTAINER_PIDS = 1000;
 
 export const pidIsolated: Claim<PidSetup> = {
   id: 'pid.isolated',

@@ -255,6 +255,10 @@ export class ContainerBuilder {
   withIpc(mode: string): ContainerBuilder {
     return this.with(`--ipc=${mode}`);
   }
+  /** The PID namespace (`private` is the one podproof proves). */
+  withPid(mode: string): ContainerBuilder {
+    return this.with(`--pid=${mode}`);
+  }
   /** A host directory as a volume, with its options (`ro`, `noexec`, ...). */
   withVolume(source: string, target: string, ...flags: string[]): ContainerBuilder {
     return this.with(`--volume=${source}:${target}${flags.length ? `:${flags.join(',')}` : ''}`);

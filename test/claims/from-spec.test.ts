@@ -172,6 +172,32 @@ describe('rows of what the container sees: IPC, volumes, masks, user namespace',
     const plain = specClaims(fromRunArgs(['--ipc=none', '--cap-drop=ALL', 'img'])).claims;
     for (const c of plain) expect([c.id, c.exclusive, c.concurrentArms]).toEqual([c.id, undefined, true]);
   });
+  it('--pid=private is a row whose control is --pid=host; other --pid values are listed', () => {
+    const spec = fromRunArgs(['--pid=private', '--ipc=none', 'img']);
+    const { claims: rows } = specClaims(spec);
+    const pid = rows.find((c) => c.id === 'run.pid');
+    expect(pid && claimProblems(pid)).toEqual([]);
+    expect(pid?.control.setting).toBe('control: --pid=host');
+    expect(specClaims(fromRunArgs(['--pid=host', 'img'])).notProven).toEqual([
+      "--pid=host: the host's PID namespace, which isolates nothing (see what it leaves open)",
+    ]);
+    expect(specClaims(fromRunArgs(['--pid=container:web', 'img'])).notProven).toEqual([
+      '--pid=container:web: another PID namespace; podproof proves --pid=private only',
+    ]);
+  });
+  it.each(['rootful', 'rootless'] as const)('the --pid row fails on the other arm (%s)', async (id) => {
+    // pid.isolated's arms: the default (private) container and --pid=host, with the run's marker
+    const { treatment, control, setup } = observed<{ marker: number }, ProbeSnapshot>('pid.isolated', id);
+    const row = specClaims(fromRunArgs(['--pid=private', 'img'])).claims[0];
+    if (!row) throw new Error('no --pid row');
+    const spec = { image: 'img', tools: [], uid: 0, marker: setup.marker };
+    expect(row.treatment.check(treatment, spec)).toMatchObject({ holds: true });
+    expect(row.treatment.check(control, spec)).toMatchObject({ holds: false });
+    expect(row.control.check(control, spec)).toMatchObject({ holds: true });
+    expect(row.control.check(treatment, spec)).toMatchObject({ holds: false });
+    // a marker a container's own process could have: never a contrast
+    expect(row.control.check(control, { ...spec, marker: 1 })).toMatchObject({ holds: false });
+  });
   it('keep-id is a rootless row', () => {
     const keep = specClaims(fromRunArgs(['--userns=keep-id', 'img'])).claims;
     expect(keep.map((c) => [c.id, c.identities])).toEqual([['run.userns', ['rootless']]]);
