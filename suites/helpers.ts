@@ -9,6 +9,7 @@ import type { Identity, IdentityName } from '../src/exec/identity.js';
 import { resolveIdentities } from '../src/exec/resolve.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
+import { waitUntil } from '../src/exec/wait.js';
 import type { ClaimResult, Verdict } from '../src/experiment/types.js';
 import { Podman, resolvePodmanBinary } from '../src/podman/podman.js';
 import type { Report } from '../src/runner/prove.js';
@@ -361,4 +362,27 @@ export async function expectClaim(
     expected.verdict === 'proven' ? 0 : expected.verdict === 'skipped' ? 3 : 1,
   );
   return result;
+}
+
+const services = new Map<string, Promise<string>>();
+/**
+ * A podman API service of `who` (podproof's storage) on a unix socket in its runtime dir, started
+ * once per identity and test run; journaled, stopped with the test session. Returns the socket.
+ */
+export function apiService(who: Identity): Promise<string> {
+  let p = services.get(who.name);
+  if (!p) {
+    p = (async () => {
+      const podman = new Podman({ binary: realPodman, identity: who, session: testSession });
+      // journaled (the socket and the service), so a killed test run leaves nothing `clean` misses
+      const socket = testSession.expectFile(`${who.runtimeDir}/${testSession.name('mutant-api')}.sock`);
+      testSession.background(podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
+        identity: who,
+      });
+      if (!(await waitUntil(() => existsSync(socket), 15_000))) throw new Error(`no API socket ${socket}`);
+      return socket;
+    })();
+    services.set(who.name, p);
+  }
+  return p;
 }

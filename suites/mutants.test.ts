@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, fixtureImage } from '../src/apparatus/images.js';
 import { claims, findClaim } from '../src/claims/index.js';
-import type { Identity, IdentityName } from '../src/exec/identity.js';
+import type { IdentityName } from '../src/exec/identity.js';
 import { exec } from '../src/exec/run.js';
 import { waitUntil } from '../src/exec/wait.js';
 import type { Verdict } from '../src/experiment/types.js';
 import { freePort } from '../src/host/ports.js';
 import { Podman } from '../src/podman/podman.js';
-import { identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
+import { apiService, identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
 import { MUTANTS, type Mutant, type MutantEnv } from './mutants.js';
 
 afterAll(() => testSession.teardown());
@@ -31,25 +31,6 @@ const rows: Row[] = [];
 
 /** The only reasons a claim may be skipped under a mutant: the host lacks what it needs. */
 const HOST_LACKS = /PID 1 is not systemd|no systemd user manager|needs |left out by/;
-
-const services = new Map<string, Promise<string>>();
-function apiService(who: Identity): Promise<string> {
-  let p = services.get(who.name);
-  if (!p) {
-    p = (async () => {
-      const podman = new Podman({ binary: realPodman, identity: who, session: testSession });
-      // journaled (the socket and the service), so a killed test run leaves nothing `clean` misses
-      const socket = testSession.expectFile(`${who.runtimeDir}/${testSession.name('mutant-api')}.sock`);
-      testSession.background(podman.argv(['system', 'service', '--time=0', `unix://${socket}`]), {
-        identity: who,
-      });
-      if (!(await waitUntil(() => existsSync(socket), 15_000))) throw new Error(`no API socket ${socket}`);
-      return socket;
-    })();
-    services.set(who.name, p);
-  }
-  return p;
-}
 
 /**
  * Root's podman API service (podproof's rootful storage) that another user can reach: on a unix

@@ -13,7 +13,15 @@ import { container, fromRunArgs } from '../src/parse/container-spec.js';
 import { openPodman } from '../src/podman/open.js';
 import { Podman } from '../src/podman/podman.js';
 import { proveSpec } from '../src/runner/prove-spec.js';
-import { hostContainersConf, identity, podmanWrapper, realPodman, runCli, testSession } from './helpers.js';
+import {
+  apiService,
+  hostContainersConf,
+  identity,
+  podmanWrapper,
+  realPodman,
+  runCli,
+  testSession,
+} from './helpers.js';
 
 // the fixture in each identity's podproof storage: the same content hash, so one reference
 const refs = await Promise.all(
@@ -303,6 +311,56 @@ describe('proveSpec: a user container, setting by setting', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.verdict, `${r.identity}: ${r.reason}`).toBe('refuted');
   });
+
+  // a Quadlet unit's [Service] settings: its container started by a transient service with the
+  // setting and without it (rootful needs systemd as PID 1: skipped on a host without one)
+  const serviceSpec = {
+    ...fromRunArgs(['--network=none', image], 'svc'),
+    unitSettings: ['RestrictAddressFamilies=AF_UNIX AF_NETLINK', 'NoNewPrivileges=yes'],
+  };
+  const SERVICE_ROWS = ['svc.service-restrict-address-families', 'svc.service-no-new-privileges'];
+  const underSystemd = (r: { verdict: string; reason: string }) =>
+    r.verdict !== 'skipped' || !/PID 1 is not systemd|no systemd user manager/.test(r.reason);
+
+  it("proves a unit's [Service] rows where a systemd manager runs its units", async () => {
+    const report = await proveSpec(serviceSpec, { storage: 'podproof' });
+    const rows = report.results.filter((r) => SERVICE_ROWS.includes(r.claim));
+    const lines = rows.map((r) => `${r.claim} ${r.identity} ${r.verdict}: ${r.reason}`).join('\n');
+    expect(rows.filter(underSystemd).length, lines).toBeGreaterThan(0);
+    for (const r of rows.filter(underSystemd)) expect(r.verdict, lines).toBe('proven');
+  });
+
+  // the container made outside the restricted service: it inherits nothing of it
+  const serviceBreakages = [
+    {
+      how: 'runs the container from a transient service of its own',
+      editRun: `[ "$(id -u)" = 0 ] || exec systemd-run --user --wait --pipe --quiet --collect ${realPodman} "\${args[@]}"`,
+    },
+    {
+      how: "runs the container through the identity's API service",
+      service: true,
+    },
+  ];
+  it.for(serviceBreakages)(
+    'a podman that $how refutes the [Service] rows',
+    async ({ how, editRun, service }) => {
+      const who = podmans.find((p) => p.identity.name === 'rootless')?.identity;
+      if (!who) return;
+      const edit = service
+        ? `strip_globals; exec ${realPodman} --remote --url unix://${await apiService(who)} "\${args[@]}"`
+        : (editRun ?? '');
+      const report = await proveSpec(serviceSpec, {
+        storage: 'podproof',
+        identities: ['rootless'],
+        podman: podmanWrapper(`spec-service-${how.replace(/\W+/g, '-')}`, edit),
+      });
+      const rows = report.results.filter((r) => SERVICE_ROWS.includes(r.claim));
+      const lines = rows.map((r) => `${r.claim} ${r.identity} ${r.verdict}: ${r.reason}`).join('\n');
+      // the same rows the unbroken host proves (the test above): both, where a manager answers
+      if (rows.some(underSystemd)) expect(rows.filter(underSystemd).length, lines).toBe(2);
+      for (const r of rows.filter(underSystemd)) expect(r.verdict, lines).toBe('refuted');
+    },
+  );
 
   it("startSpec: a container of the user's, from the builder, removed when its scope ends", async () => {
     const who = podmans[0]?.identity.name ?? 'rootless';

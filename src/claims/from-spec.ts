@@ -1,7 +1,14 @@
 import { probeTools, probeToolsOptions } from '../apparatus/probe-tools.js';
+import { describeEvidence } from '../exec/evidence.js';
 import type { IdentityName } from '../exec/identity.js';
 import { succeeded } from '../exec/run.js';
-import { type Claim, type ClaimContext, OutputNotExplained, SkipClaim } from '../experiment/types.js';
+import {
+  type Claim,
+  type ClaimContext,
+  NotObserved,
+  OutputNotExplained,
+  SkipClaim,
+} from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import {
   type ContainerSpec,
@@ -13,11 +20,14 @@ import {
   volumeOption,
   withoutOptions,
 } from '../parse/container-spec.js';
+import { restrictedServiceRuntimeBug } from '../parse/host.js';
 import { describeMount, isReadOnly, mountAt } from '../parse/mounts.js';
 import { type SeccompProbe, type SyscallAction, seccompProbe } from '../parse/seccomp-profile.js';
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
+import { probeAsService } from '../probe/service.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { systemdUnavailable } from '../systemd/transient.js';
 import { checkCapSet } from './caps.js';
 import { checkNoShm, checkShmMounted } from './ipc.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
@@ -472,6 +482,150 @@ function visibilityRows(spec: ContainerSpec, take: (option: string) => void): De
   return rows;
 }
 
+/** A `[Service]` setting of a Quadlet unit whose effect the container's processes inherit. */
+interface ServiceRow {
+  what: string;
+  title: string;
+  /** The `[Service]` line as written. */
+  line: string;
+  /** The transient service's property (`systemd-run -p`) the treatment has and the control has not. */
+  property: string;
+  attempts?: Attempt[];
+  treatment: (s: ProbeSnapshot) => Observation;
+  control: (s: ProbeSnapshot) => Observation;
+}
+
+const systemdTrue = (v: string) => /^(yes|true|on|1)$/i.test(v.trim());
+
+/** The `inet` attempt: a TCP connect on the container's own loopback, where nothing listens. */
+export const INET_ATTEMPT: Attempt = { name: 'inet', argv: ['nc', '-w', '1', '127.0.0.1', '9'] };
+
+/** Treatment check of `RestrictAddressFamilies` (pure): the socket call itself is refused (EAFNOSUPPORT). */
+export function checkInetRefused(s: ProbeSnapshot): Observation {
+  const a = attemptOf(s, INET_ATTEMPT.name);
+  if (a.exitCode >= 126) throw new OutputNotExplained(`the attempt did not run: ${lastLineOf(a)}`);
+  return {
+    holds: a.exitCode !== 0 && /Address family not supported/i.test(a.text),
+    observed: `AF_INET socket: ${a.exitCode === 0 ? 'connected' : lastLineOf(a)}`,
+  };
+}
+
+/** Its control check (pure): without the property the kernel answers the connect itself (refused). */
+export function checkInetAnswered(s: ProbeSnapshot): Observation {
+  const a = attemptOf(s, INET_ATTEMPT.name);
+  return {
+    holds: a.exitCode !== 0 && /Connection refused/i.test(a.text),
+    observed: `AF_INET socket: ${a.exitCode === 0 ? 'connected' : lastLineOf(a)}`,
+  };
+}
+
+/**
+ * The address families a `RestrictAddressFamilies=` line leaves a service, as far as AF_INET goes
+ * (pure): an allow list without it, or a deny list (`~`) with it, refuses it; else undefined.
+ */
+export function refusesInet(value: string): boolean | undefined {
+  const v = value.trim();
+  if (v === '' || v === 'none') return undefined;
+  const deny = v.startsWith('~');
+  const families = v.replace(/^~/, '').split(/\s+/).filter(Boolean);
+  return deny ? families.includes('AF_INET') : !families.includes('AF_INET');
+}
+
+/**
+ * The `[Service]` rows of a Quadlet unit: settings systemd applies to podman's process, which
+ * its container inherits (no_new_privs, a seccomp filter); the rest is listed as not proven.
+ */
+function serviceRows(spec: ContainerSpec, notProven: string[]): ServiceRow[] {
+  const rows: ServiceRow[] = [];
+  const lines = spec.unitSettings ?? [];
+  const restricts = lines.filter((l) => l.startsWith('RestrictAddressFamilies='));
+  const nnpOwn = optionValues(spec, '--security-opt').some((v) => /^no-new-privileges([:=]true)?$/.test(v));
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'NoNewPrivileges' && systemdTrue(value) && !nnpOwn)
+      rows.push({
+        what: 'no-new-privileges',
+        title: 'sets NoNewPrivs for the container process (podman and the container inherit it)',
+        line,
+        property: 'NoNewPrivileges=yes',
+        treatment: (s) => ({ holds: s.noNewPrivs === true, observed: nnpLine(s) }),
+        control: (s) => ({ holds: s.noNewPrivs === false, observed: nnpLine(s) }),
+      });
+    else if (key === 'NoNewPrivileges' && systemdTrue(value))
+      notProven.push(
+        `[Service] ${line}: the container's own no-new-privileges sets the same bit; its row proves it`,
+      );
+    else if (key === 'RestrictAddressFamilies' && restricts.length === 1 && refusesInet(value))
+      rows.push({
+        what: 'restrict-address-families',
+        title:
+          "refuses the container's processes an AF_INET socket (EAFNOSUPPORT: the service's seccomp filter is inherited)",
+        line,
+        property: `RestrictAddressFamilies=${value}`,
+        attempts: [INET_ATTEMPT],
+        treatment: checkInetRefused,
+        control: checkInetAnswered,
+      });
+    else if (key === 'RestrictAddressFamilies')
+      notProven.push(
+        `[Service] ${line}: ${restricts.length > 1 ? 'several lines add up; podproof proves one' : 'AF_INET stays allowed: podproof proves a refused AF_INET'}`,
+      );
+    else notProven.push(`[Service] ${line}: a setting of the systemd service, not of the container`);
+  }
+  return rows;
+}
+
+/**
+ * A `[Service]` row: the spec's container started by a transient service of the identity's
+ * manager with the property, and by the same service without it.
+ */
+function serviceClaim(spec: ContainerSpec, d: ServiceRow): Claim<SpecSetup> {
+  const arm = (which: 'treatment' | 'control', check: (s: ProbeSnapshot) => Observation) => ({
+    setting:
+      which === 'treatment' ? `a service with ${d.property}` : `the same service without ${d.property}`,
+    observe: async (ctx: ClaimContext, setup: SpecSetup) => {
+      const outcome = await probeAsService(ctx, {
+        image: setup.image,
+        flags: probeFlags(spec, setup),
+        attempts: d.attempts ?? [],
+        properties: which === 'treatment' ? [d.property] : [],
+        purpose: `${which}: a service ${which === 'treatment' ? 'with' : 'without'} ${d.property}`,
+      });
+      // a runtime known to fail there says so beside the error (never instead of a verdict)
+      const bug = outcome.ok
+        ? undefined
+        : restrictedServiceRuntimeBug(ctx.host.identities[ctx.identity.name]?.podman, outcome.error);
+      if (bug && !outcome.ok) throw new NotObserved(`${outcome.error}; ${bug}`);
+      return snapshotOf(outcome);
+    },
+    check: (s: ProbeSnapshot) => check(s),
+  });
+  return {
+    id: `${originSlug(spec.origin)}.service-${d.what}`,
+    title: `${spec.origin}: [Service] ${d.line} ${d.title}`,
+    source: `${sourceOf(spec)}; [Service] ${d.line}`,
+    identities: ['rootful', 'rootless'],
+    ...runsAlone(spec),
+    needs: (host, identity) => systemdUnavailable(host, identity.name),
+    async setup(ctx) {
+      const setup = await specSetup(ctx, spec);
+      // a rootless podman under NoNewPrivileges cannot run the setuid newuidmap: it joins the
+      // user namespace podproof's store already has (podman-usernamespace.service's oneshot)
+      if (ctx.identity.name === 'rootless' && d.property.startsWith('NoNewPrivileges')) {
+        const made = await ctx.podman.cmd(['unshare', 'true'], {
+          purpose: 'the user namespace, made before the service',
+        });
+        if (!succeeded(made)) throw new Error(`podman unshare failed: ${describeEvidence(made)}`);
+      }
+      return setup;
+    },
+    treatment: arm('treatment', d.treatment),
+    control: arm('control', d.control),
+  };
+}
+
 /** What a spec becomes: a claim per setting podproof proves, and the options it does not. */
 export interface SpecClaims {
   claims: Claim[];
@@ -599,8 +753,7 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
       );
     else notProven.push(`${option}: not a setting podproof proves yet`);
   }
-  for (const line of spec.unitSettings ?? [])
-    notProven.push(`[Service] ${line}: a setting of the systemd service, not of the container`);
+  for (const row of serviceRows(spec, notProven)) claims.push(serviceClaim(spec, row));
   return { claims, notProven };
 }
 

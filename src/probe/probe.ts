@@ -44,14 +44,18 @@ export async function probe(podman: Podman, image: string, opts: ProbeOptions = 
   let evidence = await runOnce(false);
   for (let retry = 0; retry < LOST_OUTPUT_RETRIES && outputLost(evidence); retry++)
     evidence = await runOnce(true);
+  return outcomeOf(evidence, LOST_OUTPUT_RETRIES + 1);
+}
+
+/** A probe run's outcome from its evidence: the snapshot, or why there is none (`runs` made). */
+export function outcomeOf(evidence: Evidence, runs = 1): ProbeOutcome {
   if (evidence.failure || evidence.exitCode !== 0) {
     return { ok: false, error: `probe container failed: ${describeEvidence(evidence)}`, evidence };
   }
   if (outputLost(evidence)) {
-    const runs = LOST_OUTPUT_RETRIES + 1;
     return {
       ok: false,
-      error: `the probe's output was incomplete in ${runs} runs out of ${runs} (exit 0 without the script's last line: podman lost the container's output): ${describeEvidence(evidence)}`,
+      error: `the probe's output was incomplete in ${runs} ${runs === 1 ? 'run' : 'runs'} out of ${runs} (exit 0 without the script's last line: podman lost the container's output): ${describeEvidence(evidence)}`,
       evidence,
     };
   }
