@@ -33,7 +33,7 @@ import { checkNoShm, checkShmMounted } from './ipc.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
 import { CONTAINER_PIDS, checkOwnPidsOnly, checkSeesMarker } from './pid.js';
 import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
-import { checkMasked, existsAttempt, pathViews } from './proc.js';
+import { checkMasked, checkUnmasked, existsAttempt } from './proc.js';
 import { WRITE_ATTEMPTS } from './rootfs.js';
 import { formatIdMap } from './userns.js';
 
@@ -155,15 +155,6 @@ export function checkMountFlag(
   return {
     holds: m !== undefined && m.options.includes(flag) === present,
     observed: describeMount(m, target),
-  };
-}
-
-/** The mask row's control check (pure): without the mask, at least one of its paths is visible. */
-export function checkPathsVisible(s: ProbeSnapshot, paths: readonly string[]): Observation {
-  const visible = [...pathViews(s, paths)].filter(([, v]) => v === 'visible').map(([p]) => p);
-  return {
-    holds: visible.length > 0,
-    observed: `${visible.length} of ${paths.length} visible (${visible.join(', ') || 'none'})`,
   };
 }
 
@@ -434,7 +425,7 @@ function visibilityRows(spec: ContainerSpec, take: (option: string) => void): De
       drop: (name, value) => name === '--security-opt' && maskPaths(value) !== undefined,
       attempts: [existsAttempt(masks)],
       treatment: (s) => checkMasked(s, masks),
-      control: (s) => checkPathsVisible(s, masks),
+      control: (s) => checkUnmasked(s, masks, ''),
     });
   const pid = spec.options.filter((o) => optionParts(o).name === '--pid').at(-1);
   if (pid !== undefined && optionParts(pid).value === 'private') {

@@ -86,13 +86,20 @@ export function checkMasked(s: ProbeSnapshot, paths: readonly string[]): Observa
   };
 }
 
-/** Control check (pure): with unmask=ALL, paths the spec masks are visible. */
-export function checkUnmasked(s: ProbeSnapshot, paths: readonly string[]): Observation {
+/**
+ * Control check (pure): without the mask (unmask=ALL here; a user's spec without its
+ * `mask=` option), at least one of the paths is visible. `label` says which arm looked.
+ */
+export function checkUnmasked(
+  s: ProbeSnapshot,
+  paths: readonly string[],
+  label = 'unmask=ALL: ',
+): Observation {
   const views = pathViews(s, paths);
   const visible = named(views, 'visible');
   return {
     holds: visible.length > 0,
-    observed: `unmask=ALL: ${visible.length} of ${paths.length} visible (${visible.join(', ') || 'none'})`,
+    observed: `${label}${visible.length} of ${paths.length} visible (${visible.join(', ') || 'none'})`,
   };
 }
 

@@ -3,7 +3,6 @@ import {
   capName,
   checkKeepsId,
   checkMountFlag,
-  checkPathsVisible,
   checkRootIsOwn,
   checkRootReadOnly,
   checkRootRemapped,
@@ -16,7 +15,7 @@ import {
   probeOptions,
   specClaims,
 } from '../../src/claims/from-spec.js';
-import { checkMasked } from '../../src/claims/proc.js';
+import { checkMasked, checkUnmasked } from '../../src/claims/proc.js';
 import { VOLUME_AT } from '../../src/claims/volume.js';
 import { claimProblems } from '../../src/experiment/define.js';
 import { fromRunArgs, hostVolumes, replacingOption } from '../../src/parse/container-spec.js';
@@ -219,8 +218,8 @@ describe('rows of what the container sees: IPC, volumes, masks, user namespace',
     const paths = ['/proc/kcore', '/proc/keys'];
     expect(checkMasked(treatment, paths).holds).toBe(true);
     expect(checkMasked(control, paths).holds).toBe(false);
-    expect(checkPathsVisible(control, paths).holds).toBe(true);
-    expect(checkPathsVisible(treatment, paths).holds).toBe(false);
+    expect(checkUnmasked(control, paths, '').holds).toBe(true);
+    expect(checkUnmasked(treatment, paths, '').holds).toBe(false);
   });
   it('user namespace checks fail on the other arm', () => {
     // userns.rootless-map: rootful's default map and one of its own; rootless's default and keep-id
