@@ -319,3 +319,82 @@ export function spawnBackground(
     },
   };
 }
+
+/** A lock held by a `flock(1)` process (see {@link holdFileLock}). */
+export interface HeldLock {
+  /** End the holder: the kernel drops the lock with its last open file. */
+  release(): Promise<Evidence>;
+}
+
+/**
+ * Take `flock(2)` on `file`, shared or exclusive, as the identity: `flock(1)` holds it while its
+ * command, `tail --pid=THIS-PROCESS -f /dev/null`, waits for this process to end (`--close`: only
+ * flock holds the file). The kernel drops the lock when flock ends: on release (both killed), and
+ * within a second of this process's end, however it ends (SIGKILL too). No lock file protocol of
+ * podproof's own: a dead holder never blocks anyone. Resolves once held (`flock --verbose` says
+ * so, unbuffered by coreutils' stdbuf); rejects when `signal` aborts first (the wait is given up) or flock fails.
+ */
+export function holdFileLock(
+  file: string,
+  mode: 'shared' | 'exclusive',
+  opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
+): Promise<HeldLock> {
+  // stdbuf: flock's --verbose lines go to a block-buffered stdout, seen only when it exits
+  const argv = [
+    'stdbuf',
+    '-o0',
+    'flock',
+    '--verbose',
+    '--close',
+    mode === 'shared' ? '--shared' : '--exclusive',
+    file,
+    'tail',
+    `--pid=${process.pid}`,
+    '-f',
+    '/dev/null',
+  ];
+  const launch = launchWith(opts, argv);
+  const startedAt = new Date();
+  const started = performance.now();
+  const controller = new AbortController();
+  const child = execa(launch.file, launch.args, {
+    ...execaOptions(opts, launch),
+    cancelSignal: controller.signal,
+    stdin: 'ignore',
+  });
+  killGroupOnExit(child, () => controller.signal.aborted);
+  const done = child.then((result) =>
+    recordEvidence(argv, opts, result, {
+      started,
+      startedAt,
+      wrapped: launch.file !== argv[0],
+      classify: !controller.signal.aborted,
+    }),
+  );
+  // killed with its group (tail too: see killGroupOnExit)
+  const release = () => {
+    controller.abort();
+    return done;
+  };
+  return new Promise<HeldLock>((resolve, reject) => {
+    let said = '';
+    const onAbort = () => {
+      void release();
+      reject(new Error(`gave up waiting for ${mode} ${file}`));
+    };
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout?.on('data', (chunk: Buffer | string) => {
+      said += String(chunk);
+      // flock says so once the lock is held, before it starts the command
+      if (/getting lock took/.test(said)) {
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve({ release });
+      }
+    });
+    void done.then((e) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`could not take the ${mode} lock ${file}: ${describeEvidence(e)}`));
+    });
+  });
+}

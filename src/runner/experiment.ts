@@ -315,6 +315,11 @@ class CleanupStack {
   }
 }
 
+/** A row the harness could not run at all (its evidence is elsewhere: the run's log). */
+export function errorResult(claim: Claim, identity: IdentityName, reason: string): ClaimResult {
+  return { ...skippedResult(claim, identity, reason), verdict: 'error', reason: `harness error: ${reason}` };
+}
+
 export function skippedResult(claim: Claim, identity: IdentityName, reason: string): ClaimResult {
   return {
     claim: claim.id,

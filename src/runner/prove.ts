@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fixtureImage, type ImageSpec } from '../apparatus/images.js';
 import { removeSessionObjects, userImageProblem } from '../apparatus/session-objects.js';
 import { claims, selectClaims, unknownClaimIds } from '../claims/index.js';
@@ -7,18 +8,32 @@ import { EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
+import { holdFileLock } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { scaled } from '../exec/time-scale.js';
 import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost } from '../host/profile.js';
-import { Podman, repairEventsLog, resolvePodmanBinary, type StorageMode } from '../podman/podman.js';
+import {
+  Podman,
+  repairEventsLog,
+  resolvePodmanBinary,
+  type StorageMode,
+  storagePaths,
+} from '../podman/podman.js';
 import { SharedProbes } from '../probe/shared.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.js';
 import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
-import { type ArmObservation, type RunShared, runOne, SharedApparatus, skippedResult } from './experiment.js';
+import {
+  type ArmObservation,
+  errorResult,
+  type RunShared,
+  runOne,
+  SharedApparatus,
+  skippedResult,
+} from './experiment.js';
 import { pool } from './pool.js';
-import { RwLock } from './rwlock.js';
+import { IdentityLock } from './rwlock.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
@@ -143,7 +158,16 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         if (opts.image) return Promise.resolve(opts.image);
         return fixtureImage(shared, spec, opts.onProgress);
       };
-      const lock = new RwLock(); // exclusive claims run alone per identity
+      // exclusive claims run alone per identity: in this process, and beside other podproof runs
+      // on this host (their claims of this identity wait, host-wide)
+      const lockFile = join(dirname(storagePaths(identity).runroot), 'podproof.lock');
+      const lock = new IdentityLock(
+        (mode, signal) => holdFileLock(lockFile, mode, { identity, signal, purpose: `hold ${identityName}` }),
+        (mode) =>
+          opts.onProgress?.(
+            `${identityName}: waiting for another podproof run on this host (a ${mode} hold of ${lockFile})`,
+          ),
+      );
       const root = resolutions.rootful.ok ? resolutions.rootful.identity : undefined;
       const runShared: RunShared = {
         identity,
@@ -167,13 +191,31 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           early: claim.startEarly,
           exclusive: claim.exclusive,
           run: async () => {
-            const release = await lock.acquire(claim.exclusive === true);
+            const waitFrom = performance.now();
+            let release: () => Promise<void>;
+            try {
+              release = await lock.acquire(claim.exclusive === true, runDeadline);
+            } catch (err) {
+              // the run's deadline passed while another run held the identity: not observed at all
+              const waited = ((performance.now() - waitFrom) / 1000).toFixed(0);
+              if (runDeadline?.aborted)
+                return skippedResult(
+                  claim,
+                  identityName,
+                  `another podproof run held ${identityName} on this host for ${waited} s, past this run's --timeout`,
+                );
+              return errorResult(
+                claim,
+                identityName,
+                `could not hold ${identityName}: ${(err as Error).message}`,
+              );
+            }
             try {
               return await session.track(
                 runOne(claim, runShared, opts.claimTimeoutMs ?? scaled(120_000), runDeadline),
               );
             } finally {
-              release();
+              await release();
             }
           },
         });

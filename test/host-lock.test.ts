@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { holdFileLock } from '../src/exec/run.js';
+import { IdentityLock } from '../src/runner/rwlock.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'podproof-lock-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An IdentityLock of its own on `file`, as another podproof process would have. */
+const lockOn = (file: string, waits: string[] = []) =>
+  new IdentityLock(
+    (mode, signal) => holdFileLock(file, mode, { signal }),
+    (mode) => waits.push(mode),
+  );
+
+/** Resolves to 'pending' when `p` has not settled by the time `other` has. */
+const settledFirst = <T>(p: Promise<T>, other: Promise<unknown>) =>
+  Promise.race([p.then(() => 'settled'), other.then(() => 'pending')]);
+
+describe('IdentityLock across processes (flock)', () => {
+  it("an exclusive hold keeps another lock's claims waiting until it is released", async () => {
+    const file = join(dir, 'a.lock');
+    const first = lockOn(file);
+    const waits: string[] = [];
+    const second = lockOn(file, waits);
+    const release = await first.acquire(true);
+    const shared = second.acquire(false);
+    // another shared hold of the first lock's file answers only once the exclusive one is gone
+    const probe = holdFileLock(file, 'exclusive', { signal: AbortSignal.timeout(1_500) }).then(
+      (h) => h.release(),
+      () => 'refused',
+    );
+    expect(await probe).toBe('refused');
+    expect(await settledFirst(shared, Promise.resolve())).toBe('pending');
+    await release();
+    const releaseShared = await shared;
+    expect(waits).toEqual(['shared']);
+    await releaseShared();
+  });
+
+  it('shared holds of two locks go together; their claims share one file lock each', async () => {
+    const file = join(dir, 'b.lock');
+    const [a, b] = [lockOn(file), lockOn(file)];
+    const held = await Promise.all([a.acquire(false), a.acquire(false), b.acquire(false)]);
+    for (const release of held) await release();
+  });
+
+  it('a wait given up (the run deadline) holds nothing', async () => {
+    const file = join(dir, 'c.lock');
+    const holder = await lockOn(file).acquire(true);
+    const late = lockOn(file);
+    await expect(late.acquire(false, AbortSignal.timeout(300))).rejects.toThrow(/gave up waiting/);
+    await holder();
+    const again = await late.acquire(true);
+    await again();
+  });
+
+  it('a holder whose process was SIGKILLed blocks no one', async () => {
+    const file = join(dir, 'd.lock');
+    // another run: a node process, and flock holding the file until that process ends (as holdFileLock does)
+    const run: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      stdio: 'ignore',
+    });
+    const holder = spawn(
+      'stdbuf',
+      [
+        '-o0',
+        'flock',
+        '--verbose',
+        '--close',
+        '--exclusive',
+        file,
+        'tail',
+        `--pid=${run.pid}`,
+        '-f',
+        '/dev/null',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    await new Promise<void>((resolve) =>
+      holder.stdout?.on('data', (d) => /getting lock took/.test(String(d)) && resolve()),
+    );
+    const waiting = lockOn(file).acquire(true);
+    run.kill('SIGKILL');
+    const release = await waiting;
+    await release();
+    expect(holder.exitCode ?? (await new Promise((r) => holder.once('exit', r)))).toBe(0);
+  });
+});
