@@ -104,8 +104,14 @@ test('a container spec through proveSpec()', async () => {
   expect(verdicts).toEqual({ 'web.network-none': 'proven', 'web.capabilities': want, 'web.read-only': 'proven' });
 });
 
-registerClaims(['network.loopback-only']);
+registerClaims(['network.loopback-only', 'userns.auto-ranges']);
 registerClaims(['mine'], { claims: [dropChown] });
+`;
+
+/** A second file vitest runs beside the first (its workers): the same claims, one of them exclusive. */
+const SHARED_HOST_TEST = `import { registerClaims } from 'podproof/vitest';
+
+registerClaims(['userns.auto-ranges', 'network.loopback-only']);
 `;
 
 describe('the packed package in a fresh project', () => {
@@ -144,6 +150,7 @@ describe('the packed package in a fresh project', () => {
       "import { defineConfig } from 'vitest/config';\nexport default defineConfig({ test: { testTimeout: 600000 } });\n",
     );
     writeFileSync(join(project, 'podproof.test.ts'), CONSUMER_TEST);
+    writeFileSync(join(project, 'shared-host.test.ts'), SHARED_HOST_TEST);
     writeFileSync(join(project, 'claims.js'), USER_CLAIMS_JS);
     // a podman that ignores --cap-drop=CHOWN: a host that breaks the user's claim
     const broken = join(project, 'podman-ignores-cap-drop');
@@ -195,6 +202,9 @@ describe('the packed package in a fresh project', () => {
     expect(run.stdout).toMatch(/matchers from podproof\/vitest/);
     expect(run.stdout).toMatch(/network\.loopback-only \((rootful|rootless)\)/);
     expect(run.stdout).toMatch(/mine\.cap-drop-chown \((rootful|rootless)\)/);
+    // two files at once, each proving the exclusive userns.auto-ranges: both pass (host-wide lock)
+    expect(run.stdout).toMatch(/shared-host\.test\.ts/);
+    expect(run.stdout.match(/userns\.auto-ranges \((rootful|rootless)\)/g)?.length).toBeGreaterThanOrEqual(2);
     expect(run.stdout).toMatch(/a user claim through prove\(\)/);
     expect(run.stdout).toMatch(/a container spec through proveSpec\(\)/);
 
