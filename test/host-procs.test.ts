@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isZombieStat, processAlive } from '../src/host/procs.js';
+import { isZombieStat } from '../src/exec/procs.js';
+import { processAlive } from '../src/host/procs.js';
 
 describe('processAlive', () => {
   it('reads the state after the comm, whatever the comm holds', () => {

@@ -1,10 +1,16 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Identity } from '../src/exec/identity.js';
 import {
   isContainerCleanup,
   isPauseJoinRace,
   isStaleRootlessState,
   netnsFileInSpec,
+  repairEventsLog,
   sessionImageNamesIn,
+  storagePaths,
   wholeEventLines,
   writesImages,
 } from '../src/podman/podman.js';
@@ -172,5 +178,33 @@ describe("podman's file events log (podman 4.3 stops reading at a torn line)", (
       dropped: 1,
     });
     expect(wholeEventLines(`${whole}\n`).dropped).toBe(0);
+  });
+
+  it("repairs podproof's own store's log in place of the old file, with its mode", () => {
+    const home = mkdtempSync(join(tmpdir(), 'podproof-events-test-'));
+    try {
+      const uid = process.getuid?.() ?? 0;
+      // an identity whose runtime dir is a temp dir (not uid 0: its log would be under /run/podproof)
+      const who = {
+        name: 'rootless',
+        user: 'me',
+        uid: uid || 4242,
+        gid: 0,
+        home,
+        runtimeDir: home,
+      } as Identity;
+      const dir = join(storagePaths(who).tmpdir, 'events');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'events.log');
+      const whole = '{"ID":"a","Status":"died","Type":"container"}';
+      writeFileSync(file, [whole, `{"ID":"b","Sta${whole}`, whole, ''].join('\n'), { mode: 0o600 });
+      expect(repairEventsLog(who)).toBe(1);
+      expect(readFileSync(file, 'utf8')).toBe([whole, whole, ''].join('\n'));
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['events.log']);
+      expect(repairEventsLog(who)).toBe(0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -45,6 +45,24 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
+/** Is this /proc/PID/stat text a zombie's or a dead task's (state Z or X, after the comm) (pure)? */
+export function isZombieStat(stat: string): boolean {
+  return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+}
+
+/**
+ * Whether a process runs: there, and not a zombie (which holds no namespace or file any more;
+ * where PID 1 reaps orphans late, as this build machine's does about every 2 s, waiting for its
+ * /proc entry to go only waits).
+ */
+export function processRunning(pid: number): boolean {
+  try {
+    return !isZombieStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** A process's start time (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when it is gone. */
 export function processStartTime(pid: number): string | undefined {
   return statFields(pid)?.[19];

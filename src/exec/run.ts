@@ -323,7 +323,7 @@ export function spawnBackground(
 /** A lock held by a `flock(1)` process (see {@link holdFileLock}). */
 export interface HeldLock {
   /** End the holder: the kernel drops the lock with its last open file. */
-  release(): Promise<Evidence>;
+  release(): Promise<Evidence | undefined>;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { allPids, processParent } from '../exec/procs.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { allPids, processParent, processRunning } from '../exec/procs.js';
 import { tcpListeners } from '../parse/host.js';
 import { readTextIfAny } from './files.js';
 
@@ -36,20 +36,9 @@ export function tcpListenersOf(pids: number[]): string[] {
   return [...new Set(found)];
 }
 
-/**
- * Whether a process (by its PID as text, as a pid file holds it) is alive. A zombie is not: it
- * holds no namespace or file any more, and where PID 1 reaps orphans late (this build machine's
- * does, about every 2 s) waiting for its /proc entry to go only waits.
- */
+/** Whether a process (by its PID as text, as a pid file holds it) runs (a zombie does not). */
 export function processAlive(pid: string): boolean {
-  if (!/^\d+$/.test(pid) || !existsSync(`/proc/${pid}`)) return false;
-  const stat = readTextIfAny(`/proc/${pid}/stat`);
-  return stat !== undefined && !isZombieStat(stat);
-}
-
-/** Is this /proc/PID/stat text a zombie's or a dead task's (state Z or X, after the comm) (pure)? */
-export function isZombieStat(stat: string): boolean {
-  return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  return /^\d+$/.test(pid) && processRunning(Number(pid));
 }
 
 /** The PID a pid file holds, or '' (no file, unreadable). */

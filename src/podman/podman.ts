@@ -1,8 +1,16 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type Evidence, type EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
-import { processesWhere } from '../exec/procs.js';
+import { processesWhere, processRunning } from '../exec/procs.js';
 import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
@@ -39,6 +47,18 @@ export function storagePaths(identity: Identity): { root: string; runroot: strin
     tmpdir: join(run, 'libpod'),
   };
 }
+
+/** Does the pid file name a running process (the store's pause process, up)? */
+function pauseProcessUp(file: string): boolean {
+  let pid = '';
+  try {
+    pid = readFileSync(file, 'utf8').trim();
+  } catch {}
+  return /^\d+$/.test(pid) && processRunning(Number(pid));
+}
+
+/** Runs again of a rootless command that met the pause-join race (see isPauseJoinRace). */
+const PAUSE_JOIN_TRIES = 3;
 
 /** The {@link Podman.once} question of the store's graph driver. */
 export const STORAGE_DRIVER = 'storage driver';
@@ -124,22 +144,31 @@ export function wholeEventLines(text: string): { kept: string; dropped: number }
 
 /**
  * podman 4.3's events reader stops for good at the first line of its file log that is not a whole
- * event (a podman killed while writing one: seen in CI, every later `podman events` empty). The
- * log of podproof's own store (under its own --tmpdir) loses such lines before a run; where this
- * process may write it. Returns how many it dropped.
+ * event: a podman killed while writing one (seen in CI; and in every run here, where stopping a
+ * socket-activated service kills its container's `podman container cleanup` mid-write), every
+ * later `podman events` empty. The log of podproof's own store (under its own --tmpdir) loses such
+ * lines before a run and before podproof reads events; where this process may write it. The whole
+ * lines go to a new file renamed over the old one (same owner and mode): podman opens the log for
+ * each event it appends, so no write of its lands in the middle of ours. Returns how many it dropped.
  */
 export function repairEventsLog(identity: Identity): number {
   const me = process.getuid?.();
   if (me !== 0 && me !== identity.uid) return 0;
   const file = join(storagePaths(identity).tmpdir, 'events', 'events.log');
   let text: string;
+  let st: ReturnType<typeof statSync>;
   try {
+    st = statSync(file);
     text = readFileSync(file, 'utf8');
   } catch {
     return 0;
   }
   const { kept, dropped } = wholeEventLines(text);
-  if (dropped) writeFileSync(file, kept); // the file exists: its owner and mode stay
+  if (!dropped) return 0;
+  const fresh = `${file}.podproof-${process.pid}`;
+  writeFileSync(fresh, kept, { mode: Number(st.mode) & 0o777 });
+  if (me === 0) chownSync(fresh, Number(st.uid), Number(st.gid));
+  renameSync(fresh, file);
   return dropped;
 }
 
@@ -276,13 +305,28 @@ export class Podman {
         signal: opts.signal ?? (opts.purpose === 'cleanup' ? undefined : this.signal),
         onAbort: opts.onAbort ?? { graceMs: ABORT_GRACE_MS },
       });
-    const first = await run();
-    // rootless podman that could not enter its pause process's namespaces did nothing: once more
-    if (this.identity.name === 'rootless' && isPauseJoinRace(first)) return run();
+    let first = await run();
+    // rootless podman that could not enter its pause process's namespaces did nothing: again, a
+    // few times (bounded), each once the store's pause process it names is up
+    for (
+      let again = 0;
+      again < PAUSE_JOIN_TRIES && this.identity.name === 'rootless' && isPauseJoinRace(first);
+      again++
+    ) {
+      await waitUntil(() => pauseProcessUp(this.pausePidFile()), 2_000, 50, this.signal);
+      first = await run();
+    }
     if (!this.ownsRootlessStore() || !isStaleRootlessState(first)) return first;
     // podman stopped in its setup, before doing anything: reset podproof's store, then once more
     await this.resetStaleStore();
     return run();
+  }
+
+  /** The pause process's pid file podman joins for this handle's store (under its --tmpdir, or podman's default). */
+  pausePidFile(): string {
+    return this.storage === 'podproof'
+      ? join(storagePaths(this.identity).tmpdir, 'pause.pid')
+      : join(this.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid');
   }
 
   /**
@@ -521,6 +565,11 @@ export class Podman {
     });
     if (!succeeded(e)) throw new Error(`could not find a container's runtime spec: ${describeEvidence(e)}`);
     return e.stdout.trim();
+  }
+
+  /** {@link repairEventsLog} of this handle's store, where it is podproof's own (not a user's, not a remote). */
+  repairEventsLog(): number {
+    return this.storage === 'podproof' && !this.remoteUrl ? repairEventsLog(this.identity) : 0;
   }
 
   /** The same handle, talking to the API service at `url` (the client/server model). */

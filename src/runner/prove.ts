@@ -8,9 +8,10 @@ import { EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
 import { resolveIdentities } from '../exec/resolve.js';
-import { holdFileLock } from '../exec/run.js';
+import { exec, holdFileLock } from '../exec/run.js';
 import { Session } from '../exec/session.js';
 import { scaled } from '../exec/time-scale.js';
+import { which } from '../exec/which.js';
 import { claimProblems } from '../experiment/define.js';
 import type { Claim, ClaimResult } from '../experiment/types.js';
 import { detectHost } from '../host/profile.js';
@@ -98,6 +99,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const log = new EvidenceLog();
+  const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
+  const locks = new Map<IdentityName, IdentityLock>();
+  const releases: (() => Promise<void>)[] = [];
   let report: Report;
   try {
     const resolutions = await resolveIdentities(opts.rootlessUser);
@@ -106,6 +110,19 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       throw new UsageError(rootless.reason);
     const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
     if (rootless.ok && wanted.includes('rootless')) await watchPodmanScopes(session, rootless.identity);
+    // each identity held shared by the run from here to the end of its teardown (see IdentityLock)
+    for (const name of wanted) {
+      const r = resolutions[name];
+      if (!r.ok) continue;
+      const lock = identityLock(r.identity, name, opts.onProgress);
+      locks.set(name, lock);
+      try {
+        releases.push(await lock.hold(runDeadline));
+      } catch (err) {
+        // past --timeout, or flock failed: the claims' own holds still apply (and say so)
+        opts.onProgress?.(`${name}: the run holds no host-wide lock: ${(err as Error).message}`);
+      }
+    }
     opts.onProgress?.('detecting the host');
     const host = await detectHost({ podmanBinary: binary, session, identities: resolutions, log });
     if (!host.podman.version)
@@ -119,7 +136,6 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       early?: boolean;
       exclusive?: boolean;
     }[] = [];
-    const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
     // the run's record tells which kinds of objects it may have left, once every claim has ended;
@@ -159,15 +175,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         return fixtureImage(shared, spec, opts.onProgress);
       };
       // exclusive claims run alone per identity: in this process, and beside other podproof runs
-      // on this host (their claims of this identity wait, host-wide)
-      const lockFile = join(dirname(storagePaths(identity).runroot), 'podproof.lock');
-      const lock = new IdentityLock(
-        (mode, signal) => holdFileLock(lockFile, mode, { identity, signal, purpose: `hold ${identityName}` }),
-        (mode) =>
-          opts.onProgress?.(
-            `${identityName}: waiting for another podproof run on this host (a ${mode} hold of ${lockFile})`,
-          ),
-      );
+      // on this host (their podman calls of this identity wait, host-wide)
+      const lock = locks.get(identityName) ?? identityLock(identity, identityName, opts.onProgress);
       const root = resolutions.rootful.ok ? resolutions.rootful.identity : undefined;
       const runShared: RunShared = {
         identity,
@@ -258,15 +267,56 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       commands: commandTimes(log, binary),
     };
   } finally {
-    if (ownsSession) {
-      const failures = await session.teardown();
-      for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
+    try {
+      if (ownsSession) {
+        const failures = await session.teardown();
+        for (const f of failures) opts.onProgress?.(`cleanup failed: ${f}`);
+      }
+    } finally {
+      for (const release of releases) await release();
     }
   }
   // measured after teardown when the run owns it: its podman calls and wall time count too
   report.durationMs = Math.round(performance.now() - started);
   report.commands = commandTimes(log, binary);
   return report;
+}
+
+/**
+ * The lock of an identity that other podproof processes honour: `flock(2)` on `podproof.lock` in
+ * podproof's own runtime dir of the identity (the parent of its store's runroot: /run/podproof,
+ * $XDG_RUNTIME_DIR/podproof; made as the identity where it is not there yet), held as the
+ * identity. Where `flock` or `stdbuf` is missing, the lock holds in this process only, and the
+ * progress line says so.
+ */
+function identityLock(
+  identity: Identity,
+  name: IdentityName,
+  onProgress?: (line: string) => void,
+): IdentityLock {
+  const dir = dirname(storagePaths(identity).runroot);
+  const file = join(dir, 'podproof.lock');
+  let made: Promise<unknown> | undefined;
+  const missing = ['flock', 'stdbuf', 'tail'].filter((b) => !which(b));
+  if (missing.length) {
+    onProgress?.(
+      `${name}: no host-wide lock (${missing.join(', ')} not found): another podproof run on this host could disturb this one`,
+    );
+    return new IdentityLock(undefined);
+  }
+  return new IdentityLock(
+    async (mode, signal) => {
+      made ??= exec(['mkdir', '-p', dir], {
+        identity,
+        timeoutMs: 15_000,
+        purpose: `podproof's runtime dir for ${name}`,
+      });
+      await made;
+      return holdFileLock(file, mode, { identity, signal, purpose: `hold ${name} (${mode})` });
+    },
+    (mode) =>
+      onProgress?.(`${name}: waiting for another podproof run on this host (${mode} hold of ${file})`),
+  );
 }
 
 function commandTimes(log: EvidenceLog, binary: string): Report['commands'] {

@@ -40,56 +40,103 @@ export class RwLock {
 /** A lock other podproof processes honour too: `flock(2)` on a file (see holdFileLock). */
 export type FileLock = (mode: 'shared' | 'exclusive', signal?: AbortSignal) => Promise<HeldLock>;
 
-/** The claims of one identity, in this process and across processes (another run, a vitest worker). */
+/**
+ * One identity of a run, in this process and across processes (another run, a vitest worker).
+ * The run holds it shared from its first podman call to the end of its teardown ({@link hold}),
+ * and so does each claim ({@link acquire}); an `exclusive` claim holds it alone, in the process
+ * (its other claims wait) and host-wide (other runs' podman calls of this identity wait).
+ */
 export class IdentityLock {
   private readonly here = new RwLock();
-  private sharedHolders = 0;
-  private sharedFile: Promise<HeldLock> | undefined;
+  /** Shared needs of this process: the run's own hold and its running claims. */
+  private needs = 0;
+  /** The host-wide shared lock held for them. */
+  private file: Promise<HeldLock> | undefined;
 
   /**
-   * `file` takes the host-wide lock; `onWait` hears once when another process keeps this one
-   * waiting for more than a second.
+   * `take` takes the host-wide lock (none: in this process only); `onWait` hears once when
+   * another process keeps this one waiting for more than a second.
    */
   constructor(
-    private readonly file: FileLock,
+    private readonly take: FileLock | undefined,
     private readonly onWait?: (mode: 'shared' | 'exclusive') => void,
   ) {}
 
+  /** The run's own shared hold: before its first podman call of this identity, released after its teardown. */
+  async hold(signal?: AbortSignal): Promise<() => Promise<void>> {
+    this.needs++;
+    try {
+      await this.sharedFile(signal);
+    } catch (err) {
+      this.needs--;
+      throw err;
+    }
+    return async () => {
+      if (--this.needs === 0) await this.dropFile();
+    };
+  }
+
   /**
    * Hold the identity shared (most claims) or alone (`exclusive`): first in this process (fair,
-   * in arrival order), then host-wide, where this process's shared holders share one file lock.
-   * A `signal` that aborts while another process holds it rejects (nothing held).
+   * in arrival order), then host-wide. A `signal` that aborts while another process holds it
+   * rejects (nothing held).
    */
   async acquire(exclusive: boolean, signal?: AbortSignal): Promise<() => Promise<void>> {
     const releaseHere = await this.here.acquire(exclusive);
     try {
       if (exclusive) {
-        const held = await this.waitFor(this.file('exclusive', signal), 'exclusive');
+        // no claim of this process holds it now (`here`): the run's own shared hold yields
+        await this.dropFile();
+        const held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
         return async () => {
-          await held.release();
-          releaseHere();
+          try {
+            await held.release();
+            if (this.needs > 0) await this.sharedFile();
+          } finally {
+            releaseHere();
+          }
         };
       }
-      this.sharedHolders++;
-      this.sharedFile ??= this.file('shared', signal);
-      const file = this.sharedFile;
+      this.needs++;
       try {
-        await this.waitFor(file, 'shared');
+        await this.sharedFile(signal);
       } catch (err) {
-        if (--this.sharedHolders === 0 && this.sharedFile === file) this.sharedFile = undefined;
+        this.needs--;
         throw err;
       }
       return async () => {
-        if (--this.sharedHolders === 0 && this.sharedFile === file) {
-          this.sharedFile = undefined;
-          await (await file).release();
+        try {
+          if (--this.needs === 0) await this.dropFile();
+        } finally {
+          releaseHere();
         }
-        releaseHere();
       };
     } catch (err) {
       releaseHere();
       throw err;
     }
+  }
+
+  private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal): Promise<HeldLock> {
+    return this.take ? this.take(mode, signal) : Promise.resolve({ release: async () => undefined });
+  }
+
+  private sharedFile(signal?: AbortSignal): Promise<HeldLock> {
+    if (!this.file) {
+      const file = this.takeFile('shared', signal);
+      this.file = file;
+      file.catch(() => {
+        if (this.file === file) this.file = undefined;
+      });
+    }
+    return this.waitFor(this.file, 'shared');
+  }
+
+  private async dropFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    const held = await file?.catch(() => undefined);
+    await held?.release();
   }
 
   private async waitFor(held: Promise<HeldLock>, mode: 'shared' | 'exclusive'): Promise<HeldLock> {
