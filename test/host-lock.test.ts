@@ -65,23 +65,21 @@ describe('IdentityLock across processes (flock)', () => {
       stdio: 'ignore',
     });
     const holder = spawn(
-      'stdbuf',
+      'flock',
       [
-        '-o0',
-        'flock',
-        '--verbose',
         '--close',
         '--exclusive',
         file,
-        'tail',
-        `--pid=${run.pid}`,
-        '-f',
-        '/dev/null',
+        'sh',
+        '-c',
+        'echo held && exec tail --pid="$1" -f /dev/null',
+        'sh',
+        String(run.pid),
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     await new Promise<void>((resolve) =>
-      holder.stdout?.on('data', (d) => /getting lock took/.test(String(d)) && resolve()),
+      holder.stdout?.on('data', (d) => /held/.test(String(d)) && resolve()),
     );
     const waiting = lockOn(file).acquire(true);
     run.kill('SIGKILL');

@@ -328,30 +328,30 @@ export interface HeldLock {
 
 /**
  * Take `flock(2)` on `file`, shared or exclusive, as the identity: `flock(1)` holds it while its
- * command, `tail --pid=THIS-PROCESS -f /dev/null`, waits for this process to end (`--close`: only
- * flock holds the file). The kernel drops the lock when flock ends: on release (both killed), and
- * within a second of this process's end, however it ends (SIGKILL too). No lock file protocol of
- * podproof's own: a dead holder never blocks anyone. Resolves once held (`flock --verbose` says
- * so, unbuffered by coreutils' stdbuf); rejects when `signal` aborts first (the wait is given up) or flock fails.
+ * command says `held` and waits (`tail --pid=THIS-PROCESS -f /dev/null`) for this process to end
+ * (`--close`: only flock holds the file). The kernel drops the lock when flock ends: on release
+ * (both killed), and within a second of this process's end, however it ends (SIGKILL too). No
+ * lock file protocol of podproof's own: a dead holder never blocks anyone. Resolves once held;
+ * rejects when `signal` aborts first (the wait is given up) or flock fails.
  */
 export function holdFileLock(
   file: string,
   mode: 'shared' | 'exclusive',
   opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
 ): Promise<HeldLock> {
-  // stdbuf: flock's --verbose lines go to a block-buffered stdout, seen only when it exits
+  // the command says `held` once flock holds the lock (flock's own --verbose words vary by
+  // version and locale, and sit in its buffered stdout), then waits for this process to end; a
+  // constant script, this process's PID its argument
   const argv = [
-    'stdbuf',
-    '-o0',
     'flock',
-    '--verbose',
     '--close',
     mode === 'shared' ? '--shared' : '--exclusive',
     file,
-    'tail',
-    `--pid=${process.pid}`,
-    '-f',
-    '/dev/null',
+    'sh',
+    '-c',
+    'echo held && exec tail --pid="$1" -f /dev/null',
+    'sh',
+    String(process.pid),
   ];
   const launch = launchWith(opts, argv);
   const startedAt = new Date();
@@ -386,8 +386,8 @@ export function holdFileLock(
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout?.on('data', (chunk: Buffer | string) => {
       said += String(chunk);
-      // flock says so once the lock is held, before it starts the command
-      if (/getting lock took/.test(said)) {
+      // the command's first word: the lock is held
+      if (/^held$/m.test(said)) {
         opts.signal?.removeEventListener('abort', onAbort);
         resolve({ release });
       }

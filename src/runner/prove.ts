@@ -286,7 +286,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
  * The lock of an identity that other podproof processes honour: `flock(2)` on `podproof.lock` in
  * podproof's own runtime dir of the identity (the parent of its store's runroot: /run/podproof,
  * $XDG_RUNTIME_DIR/podproof; made as the identity where it is not there yet), held as the
- * identity. Where `flock` or `stdbuf` is missing, the lock holds in this process only, and the
+ * identity. Where `flock` or `tail` is missing, the lock holds in this process only, and the
  * progress line says so.
  */
 function identityLock(
@@ -297,7 +297,7 @@ function identityLock(
   const dir = dirname(storagePaths(identity).runroot);
   const file = join(dir, 'podproof.lock');
   let made: Promise<unknown> | undefined;
-  const missing = ['flock', 'stdbuf', 'tail'].filter((b) => !which(b));
+  const missing = ['flock', 'tail'].filter((b) => !which(b));
   if (missing.length) {
     onProgress?.(
       `${name}: no host-wide lock (${missing.join(', ')} not found): another podproof run on this host could disturb this one`,
