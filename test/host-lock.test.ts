@@ -7,7 +7,12 @@ import { holdFileLock } from '../src/exec/run.js';
 import { IdentityLock } from '../src/runner/rwlock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podproof-lock-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Processes a test started: killed at the end whatever the test did (a failed one leaves none). */
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of started) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** An IdentityLock of its own on `file`, as another podproof process would have. */
 const lockOn = (file: string, waits: string[] = []) =>
@@ -78,6 +83,7 @@ describe('IdentityLock across processes (flock)', () => {
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
+    started.push(holder);
     await new Promise<void>((resolve) =>
       holder.stdout?.on('data', (d) => /held/.test(String(d)) && resolve()),
     );
