@@ -69,6 +69,7 @@ describe('IdentityLock across processes (flock)', () => {
     const run: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
       stdio: 'ignore',
     });
+    started.push(run);
     const holder = spawn(
       'flock',
       [
