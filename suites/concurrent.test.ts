@@ -19,7 +19,9 @@ describe.skipIf(ROUNDS === 0)('runs that share a host', () => {
     `round %i: ${RUNS} proves started at once each give a lone run's verdicts; clean finds nothing`,
     async () => {
       const runs = await Promise.all(
-        Array.from({ length: RUNS }, () => runCli(['prove'], { timeoutMs: 290_000 })),
+        Array.from({ length: RUNS }, () =>
+          runCli(['prove'], { timeoutMs: 290_000, env: { PODPROOF_HOST_LOCK: '1' } }),
+        ),
       );
       const verdicts = runs.map(({ report }) =>
         Object.fromEntries((report?.results ?? []).map((r) => [`${r.claim} ${r.identity}`, r.verdict])),

@@ -198,7 +198,7 @@ describe('the packed package in a fresh project', () => {
     const run = await exec(['npx', 'vitest', 'run', '--reporter=verbose'], {
       cwd: project,
       timeoutMs: 600_000,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', ...(sharedHost ? { PODPROOF_HOST_LOCK: '1' } : {}) },
     });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/matchers from podproof\/vitest/);
