@@ -290,6 +290,20 @@ export function spawnBackground(
   opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
 ): BackgroundProcess {
   if (argv.length === 0 || !argv[0]) throw new Error('spawnBackground: empty argv');
+  const { child, done, stop } = startInBackground(argv, opts);
+  return {
+    pid: child.pid ?? -1,
+    ended: done,
+    stop,
+  };
+}
+
+/**
+ * Start `argv` as the identity without waiting: its process, its evidence once it ends (a stop on
+ * purpose is not a failure; one that died by itself keeps its exit code), and the stop (SIGTERM,
+ * then SIGKILL after 3 s; its group killed after). What spawnBackground and holdFileLock share.
+ */
+function startInBackground(argv: string[], opts: Omit<ExecOptions, 'timeoutMs' | 'input'>) {
   const launch = launchWith(opts, argv);
   const startedAt = new Date();
   const started = performance.now();
@@ -301,7 +315,6 @@ export function spawnBackground(
     stdin: 'ignore',
   });
   killGroupOnExit(child, () => controller.signal.aborted);
-  // stopped on purpose is not a failure; a process that died by itself keeps its exit code
   const done = child.then((result) =>
     recordEvidence(argv, opts, result, {
       started,
@@ -310,14 +323,11 @@ export function spawnBackground(
       classify: !controller.signal.aborted,
     }),
   );
-  return {
-    pid: child.pid ?? -1,
-    ended: done,
-    stop() {
-      controller.abort();
-      return done;
-    },
+  const stop = () => {
+    controller.abort();
+    return done;
   };
+  return { child, done, stop };
 }
 
 /** A lock held by a `flock(1)` process (see {@link holdFileLock}). */
@@ -353,29 +363,9 @@ export function holdFileLock(
     'sh',
     String(process.pid),
   ];
-  const launch = launchWith(opts, argv);
-  const startedAt = new Date();
-  const started = performance.now();
-  const controller = new AbortController();
-  const child = execa(launch.file, launch.args, {
-    ...execaOptions(opts, launch),
-    cancelSignal: controller.signal,
-    stdin: 'ignore',
-  });
-  killGroupOnExit(child, () => controller.signal.aborted);
-  const done = child.then((result) =>
-    recordEvidence(argv, opts, result, {
-      started,
-      startedAt,
-      wrapped: launch.file !== argv[0],
-      classify: !controller.signal.aborted,
-    }),
-  );
-  // killed with its group (tail too: see killGroupOnExit)
-  const release = () => {
-    controller.abort();
-    return done;
-  };
+  // its own wait is given up through `signal` below (the holder may already hold the lock):
+  // the process itself stops on release only, killed with its group (tail too)
+  const { child, done, stop: release } = startInBackground(argv, { ...opts, signal: undefined });
   return new Promise<HeldLock>((resolve, reject) => {
     let said = '';
     const onAbort = () => {

@@ -97,16 +97,11 @@ export class IdentityLock {
           }
         };
       }
-      this.needs++;
-      try {
-        await this.sharedFile(signal);
-      } catch (err) {
-        this.needs--;
-        throw err;
-      }
+      // a claim's shared need is the run's kind of hold, inside this process's lock
+      const drop = await this.hold(signal);
       return async () => {
         try {
-          if (--this.needs === 0) await this.dropFile();
+          await drop();
         } finally {
           releaseHere();
         }
