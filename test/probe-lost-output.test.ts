@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Podman, RunContainer } from '../src/podman/podman.js';
 import { probe } from '../src/probe/probe.js';
-import { COMPLETE, isCompleteProbeOutput, probeScript } from '../src/probe/script.js';
+import { COMPLETE, isCompleteOutput, probeScript } from '../src/probe/script.js';
 
 const captured = readFileSync(new URL('./captured/probe-rootful-none.txt', import.meta.url), 'utf8');
 const complete = `${captured.trimEnd()}\n${COMPLETE}\n`;
@@ -37,14 +37,14 @@ function podmanAnswering(...outputs: Evidence[]) {
 describe("the probe's lost output", () => {
   it("the script's last line is the completion marker", () => {
     expect(probeScript([]).trimEnd().split('\n').at(-1)).toBe(`echo ${COMPLETE}`);
-    expect(isCompleteProbeOutput(complete)).toBe(true);
+    expect(isCompleteOutput(complete)).toBe(true);
   });
   it('is empty or cut short without it', () => {
-    expect(isCompleteProbeOutput('')).toBe(false);
-    expect(isCompleteProbeOutput(captured)).toBe(false);
-    expect(isCompleteProbeOutput(complete.slice(0, complete.length / 2))).toBe(false);
+    expect(isCompleteOutput('')).toBe(false);
+    expect(isCompleteOutput(captured)).toBe(false);
+    expect(isCompleteOutput(complete.slice(0, complete.length / 2))).toBe(false);
     // an attempt that prints the marker itself does not end the output
-    expect(isCompleteProbeOutput(`${COMPLETE}\n@@podproof-begin attempt:x\n`)).toBe(false);
+    expect(isCompleteOutput(`${COMPLETE}\n@@podproof-begin attempt:x\n`)).toBe(false);
   });
   it('runs the probe once more, and the second run is the observation', async () => {
     const { podman, purposes } = podmanAnswering(ran(''), ran(complete));

@@ -4,6 +4,8 @@ import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { type Claim, type ClaimContext, NotObserved } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
+import { runUntilComplete } from '../probe/probe.js';
+import { endingComplete, isCompleteOutput } from '../probe/script.js';
 
 /** Where the value shows up: the secret's file and its environment variable. */
 export const SECRET_ENV = 'PODPROOF_SECRET';
@@ -12,24 +14,29 @@ const secretFile = (name: string) => `/run/secrets/${name}`;
 /**
  * The container's command, the same in both arms: where the secret's file is missing (the
  * control, which gets the value with `-e` instead), it writes the value to that path itself, a
- * regular file; then it prints what it can see.
+ * regular file; then it prints what it can see, and a last line that says nothing was lost.
  */
 export function holderScript(name: string): string {
   const file = secretFile(name);
-  return [
-    `[ -e ${file} ] || { mkdir -p /run/secrets && printf '%s' "$${SECRET_ENV}" > ${file}; }`,
-    `echo "file: $(cat ${file})"`,
-    `echo "env: $${SECRET_ENV}"`,
-  ].join('\n');
+  return endingComplete(
+    [
+      `[ -e ${file} ] || { mkdir -p /run/secrets && printf '%s' "$${SECRET_ENV}" > ${file}; }`,
+      `echo "file: $(cat ${file})"`,
+      `echo "env: $${SECRET_ENV}"`,
+    ].join('\n'),
+  );
 }
 
 /**
  * What the committed image's container shows, with nothing given to it: the same two lines, and
  * its whole environment on one line (the image's config under any variable name: a container
- * starts with the environment its image's config holds).
+ * starts with the environment its image's config holds). Lost output would read as "neither",
+ * which is the treatment's answer: so it ends with the completion line too.
  */
 export const READ_BACK = (name: string) =>
-  `echo "file: $(cat ${secretFile(name)} 2>/dev/null)"; echo "env: $${SECRET_ENV}"; echo "environ: $(env | tr '\\n' ' ')"`;
+  endingComplete(
+    `echo "file: $(cat ${secretFile(name)} 2>/dev/null)"; echo "env: $${SECRET_ENV}"; echo "environ: $(env | tr '\\n' ' ')"`,
+  );
 
 /** `file: ...`, `env: ...` and (from {@link READ_BACK}) `environ: ...` lines (pure). */
 export function parseSeen(stdout: string): { file: string; env: string; environ: string } {
@@ -49,6 +56,7 @@ function seen(run: CommitRun, value: string) {
   const held = parseSeen(run.held.stdout);
   const kept = parseSeen(run.committed.stdout);
   return {
+    complete: isCompleteOutput(run.held.stdout) && isCompleteOutput(run.committed.stdout),
     reached: held.file === value && held.env === value,
     fileKept: kept.file === value,
     envKept: kept.env === value || kept.environ.includes(value),
@@ -56,7 +64,7 @@ function seen(run: CommitRun, value: string) {
 }
 
 const describe = (s: ReturnType<typeof seen>) =>
-  `the container ${s.reached ? 'had the value in its file and variable' : 'did not have the value in both file and variable'}; the committed image has it ${
+  `${s.complete ? '' : "a container's output was lost (no last line); "}the container ${s.reached ? 'had the value in its file and variable' : 'did not have the value in both file and variable'}; the committed image has it ${
     s.fileKept && s.envKept
       ? 'in both'
       : s.fileKept
@@ -69,13 +77,13 @@ const describe = (s: ReturnType<typeof seen>) =>
 /** Treatment check (pure): the secret reached the container, and the committed image has neither file nor variable. */
 export function checkNotCommitted(run: CommitRun, value: string): Observation {
   const s = seen(run, value);
-  return { holds: s.reached && !s.fileKept && !s.envKept, observed: describe(s) };
+  return { holds: s.complete && s.reached && !s.fileKept && !s.envKept, observed: describe(s) };
 }
 
 /** Control check (pure): the value given as a variable and written to a regular file is in the committed image. */
 export function checkCommitted(run: CommitRun, value: string): Observation {
   const s = seen(run, value);
-  return { holds: s.reached && s.fileKept && s.envKept, observed: describe(s) };
+  return { holds: s.complete && s.reached && s.fileKept && s.envKept, observed: describe(s) };
 }
 
 interface SecretSetup {
@@ -95,27 +103,27 @@ async function holdAndCommit(
   flags: string[],
   arm: string,
 ): Promise<CommitRun> {
-  const holder = ctx.session.name(`${arm}-holder`);
   const committed = `localhost/${ctx.session.name(`${arm}-commit`)}`;
-  s.made.containers.push(holder);
-  s.made.images.push(committed);
-  const held = await ctx.podman.cmd(
-    [
-      'run',
-      '--name',
-      holder,
-      '--label',
-      ctx.session.label,
-      '--pull=never',
-      ...flags,
-      s.image,
-      'sh',
-      '-c',
-      holderScript(s.name),
-    ],
-    { purpose: `${arm}: the value reaches the container`, timeoutMs: 60_000 },
-  );
+  let holder = '';
+  // a holder whose output was lost is left for teardown; a new one is the observation
+  const held = await runUntilComplete((again) => {
+    holder = ctx.session.name(`${arm}-holder`);
+    s.made.containers.push(holder);
+    return ctx.podman.cmd(
+      [
+        ...['run', '--name', holder, '--label', ctx.session.label, '--pull=never', ...flags],
+        ...[s.image, 'sh', '-c', holderScript(s.name)],
+      ],
+      {
+        purpose: `${arm}: the value reaches the container${again ? ' again, output lost' : ''}`,
+        timeoutMs: 60_000,
+      },
+    );
+  });
   if (!succeeded(held)) throw new NotObserved(`the holder container failed: ${describeEvidence(held)}`);
+  if (!isCompleteOutput(held.stdout))
+    throw new NotObserved(`the holder's output was lost twice: ${describeEvidence(held)}`);
+  s.made.images.push(committed);
   const commit = await ctx.podman.commit(
     holder,
     committed,
@@ -123,13 +131,17 @@ async function holdAndCommit(
     `${arm}: commit the container`,
   );
   if (!succeeded(commit)) throw new NotObserved(`podman commit failed: ${describeEvidence(commit)}`);
-  const after = await ctx.podman.run({
-    image: committed,
-    command: ['sh', '-c', READ_BACK(s.name)],
-    purpose: `${arm}: what the committed image holds`,
-  });
+  const after = await runUntilComplete((again) =>
+    ctx.podman.run({
+      image: committed,
+      command: ['sh', '-c', READ_BACK(s.name)],
+      purpose: `${arm}: what the committed image holds${again ? ' again, output lost' : ''}`,
+    }),
+  );
   if (!succeeded(after))
     throw new NotObserved(`could not read the committed image: ${describeEvidence(after)}`);
+  if (!isCompleteOutput(after.stdout))
+    throw new NotObserved(`the committed image's output was lost twice: ${describeEvidence(after)}`);
   return { held, committed: after };
 }
 

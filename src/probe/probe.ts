@@ -1,7 +1,7 @@
 import type { Evidence } from '../exec/evidence.js';
 import { describeEvidence } from '../exec/evidence.js';
 import type { Podman } from '../podman/podman.js';
-import { type Attempt, isCompleteProbeOutput, probeScript } from './script.js';
+import { type Attempt, isCompleteOutput, probeScript } from './script.js';
 import { type ProbeSnapshot, parseSnapshot } from './snapshot.js';
 
 /** The outcome of one probe container: a snapshot, or why there is none (a harness error). */
@@ -41,10 +41,18 @@ export async function probe(podman: Podman, image: string, opts: ProbeOptions = 
       timeoutMs: opts.timeoutMs,
       loginuid: opts.loginuid,
     });
+  return outcomeOf(await runUntilComplete(runOnce), LOST_OUTPUT_RETRIES + 1);
+}
+
+/**
+ * Run a container whose script ends with the {@link COMPLETE} line (see `endingComplete`) once
+ * more when its output was lost; the last run's evidence, which may still be incomplete.
+ */
+export async function runUntilComplete(runOnce: (again: boolean) => Promise<Evidence>): Promise<Evidence> {
   let evidence = await runOnce(false);
   for (let retry = 0; retry < LOST_OUTPUT_RETRIES && outputLost(evidence); retry++)
     evidence = await runOnce(true);
-  return outcomeOf(evidence, LOST_OUTPUT_RETRIES + 1);
+  return evidence;
 }
 
 /** A probe run's outcome from its evidence: the snapshot, or why there is none (`runs` made). */
@@ -68,5 +76,5 @@ export function outcomeOf(evidence: Evidence, runs = 1): ProbeOutcome {
 
 /** The container ran to exit 0, yet its output lacks the script's last line (pure). */
 export function outputLost(evidence: Evidence): boolean {
-  return !evidence.failure && evidence.exitCode === 0 && !isCompleteProbeOutput(evidence.stdout);
+  return !evidence.failure && evidence.exitCode === 0 && !isCompleteOutput(evidence.stdout);
 }

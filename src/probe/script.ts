@@ -66,19 +66,28 @@ function attemptScript(a: Attempt): string {
  * {@link COMPLETE} line ends it all.
  */
 export function probeScript(attempts: readonly Attempt[] = []): string {
-  return [
-    `for f in ${PROBE_FILES.join(' ')} /sys/class/net/*/flags; do`,
-    `  echo "${BEGIN} $f"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $f $rc"`,
-    'done',
-    `echo "${BEGIN} pids"; (cd /proc && echo [0-9]*); echo "${END} pids 0"`,
-    // the names under /dev, one level down too (/dev/net/tun, /dev/pts/0): sh globbing, no ls
-    `echo "${BEGIN} dev"; (cd /dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
-    ...attempts.map(attemptScript),
-    `echo ${COMPLETE}`,
-  ].join('\n');
+  return endingComplete(
+    [
+      `for f in ${PROBE_FILES.join(' ')} /sys/class/net/*/flags; do`,
+      `  echo "${BEGIN} $f"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $f $rc"`,
+      'done',
+      `echo "${BEGIN} pids"; (cd /proc && echo [0-9]*); echo "${END} pids 0"`,
+      // the names under /dev, one level down too (/dev/net/tun, /dev/pts/0): sh globbing, no ls
+      `echo "${BEGIN} dev"; (cd /dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
+      ...attempts.map(attemptScript),
+    ].join('\n'),
+  );
+}
+
+/**
+ * `script` ending with the {@link COMPLETE} line: a container's output without it was lost on
+ * the way (podman's attach), however plausible what is left looks (an empty read-back is "absent").
+ */
+export function endingComplete(script: string): string {
+  return `${script}\necho ${COMPLETE}`;
 }
 
 /** The output has the script's last line: nothing of it was lost on the way (pure). */
-export function isCompleteProbeOutput(output: string): boolean {
+export function isCompleteOutput(output: string): boolean {
   return output.trimEnd().split('\n').at(-1)?.trim() === COMPLETE;
 }
