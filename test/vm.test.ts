@@ -145,7 +145,7 @@ describe('qemu argv', () => {
 describe('the guest plan', () => {
   it('is shell words the guest can source, quotes kept', () => {
     expect(planText({ proveArgs: "--only 'pid'", timeScale: 8 })).toBe(
-      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nUSER_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\nWAIVERS=''\nREBOOT_RUNTIME=''\n`,
+      `STEPS='${STEPS.join(' ')}'\nPROVE_ARGS='--only '\\''pid'\\'''\nUSER_ARGS='--only '\\''pid'\\'''\nTIME_SCALE='8'\nWAIVERS=''\nREBOOT_RUNTIME=''\nHOST_LOCK=''\n`,
     );
   });
   it('waives the crun#1828 rows and runs the reboot test with runc only on the stock-crun image', () => {

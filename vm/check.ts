@@ -29,6 +29,7 @@ export function planText({
   timeScale = 1,
   waivers = '',
   rebootRuntime = '',
+  hostLock = '',
 }: {
   steps?: readonly string[] | undefined;
   proveArgs?: string | undefined;
@@ -36,6 +37,8 @@ export function planText({
   timeScale?: number;
   waivers?: string;
   rebootRuntime?: string;
+  /** PODPROOF_HOST_LOCK for the guest's runs (issue 26's host-wide lock). */
+  hostLock?: string | undefined;
 } = {}): string {
   const quote = (s: unknown) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const vars = {
@@ -45,6 +48,7 @@ export function planText({
     TIME_SCALE: timeScale,
     WAIVERS: waivers,
     REBOOT_RUNTIME: rebootRuntime,
+    HOST_LOCK: hostLock,
   };
   return Object.entries(vars)
     .map(([k, v]) => `${k}=${quote(v)}\n`)

@@ -107,6 +107,7 @@ async function main(session: Session): Promise<number> {
       proveArgs: process.env.PODPROOF_VM_PROVE_ARGS,
       userArgs: process.env.PODPROOF_VM_USER_ARGS ?? process.env.PODPROOF_VM_PROVE_ARGS,
       timeScale,
+      hostLock: process.env.PODPROOF_HOST_LOCK,
       ...crunPlan(image.crun),
     }),
   );
