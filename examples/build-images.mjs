@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Make the examples' images in your own podman storage, offline, from this host's binaries:
 // localhost/podproof-example/busybox:1 (podproof's busybox fixture, tagged) and
-// localhost/podproof-example/shell-less:1 (one file: no shell, no cat). As root, for root; as a
-// user, for that user. Remove them with `podman rmi localhost/podproof-example/busybox:1
+// localhost/podproof-example/shell-less:1 (one file, /app, a static program: no /bin/sh, no cat).
+// As root, for root; as a user, for that user. Remove them with `podman rmi localhost/podproof-example/busybox:1
 // localhost/podproof-example/shell-less:1` (and the fixture itself with `podproof clean --images
 // --host-storage`).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX, fixtureImage, openPodman } from 'podproof';
@@ -20,13 +20,21 @@ try {
   const busybox = await fixtureImage(podman, BUSYBOX);
   const tag = await podman.cmd(['tag', busybox, 'localhost/podproof-example/busybox:1']);
   if (tag.exitCode !== 0) throw new Error(tag.stderr);
-  writeFileSync(join(dir, 'app'), 'not a program: this image has no shell\n');
+  // its one file is a program that runs until stopped (a static busybox named /app, started as
+  // its `sleep`): under systemd the unit runs as deployed and podproof reads it from the side
+  const busyboxBin = (process.env.PATH ?? '/usr/bin:/bin')
+    .split(':')
+    .map((d) => join(d, 'busybox'))
+    .find((f) => existsSync(f));
+  if (!busyboxBin) throw new Error('needs a static busybox on PATH (busybox-static)');
+  copyFileSync(realpathSync(busyboxBin), join(dir, 'app'));
+  chmodSync(join(dir, 'app'), 0o755);
   const tar = join(dir, 'rootfs.tar');
   execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-cf', tar, 'app']);
   const imported = await podman.cmd([
     'import',
     '--change',
-    'CMD ["/app"]',
+    'CMD ["/app", "sleep", "2147483647"]',
     tar,
     'localhost/podproof-example/shell-less:1',
   ]);

@@ -41,6 +41,24 @@ describe('kindsLeft: what a teardown lists', () => {
     expect(ran(['volume create v', true]).has('volume')).toBe(true);
     expect(ran(['import /tmp/t.tar x', true]).has('image')).toBe(true);
   });
+  it('a committed image run with --rmi is gone, unless podman said it was not removed', () => {
+    const commit = `${STORE} commit --change LABEL x podproof-s-holder localhost/podproof-s-commit-3`;
+    const readBack = `${STORE} run --rm --name podproof-s-read-4 --pull=never --rmi localhost/podproof-s-commit-3 sh -c x`;
+    expect([...ran([commit, true], [readBack, true])]).toEqual(['container']);
+    // podman logs the failed removal and keeps the container's exit code
+    const said = kindsLeft([
+      { args: commit.split(' '), ok: true },
+      {
+        args: readBack.split(' '),
+        ok: true,
+        stderr: 'Error: failed removing image: image used by 5e1f...: image is in use by a container',
+      },
+    ]);
+    expect(said.has('image')).toBe(true);
+    // a run that failed, or one without --rmi, removes nothing
+    expect(ran([commit, true], [readBack, false]).has('image')).toBe(true);
+    expect(ran([commit, true], [readBack.replace(' --rmi', ''), true]).has('image')).toBe(true);
+  });
   it('listing and other commands make nothing it looks for', () => {
     expect([...ran(['pull r/x', true], ['pod ps -q', true], ['unshare sh -c x', true])]).toEqual([
       'container',

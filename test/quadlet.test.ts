@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { specClaims } from '../src/claims/from-spec.js';
-import { fromRunArgs } from '../src/parse/container-spec.js';
+import { ROOT_WRITE, specClaims } from '../src/claims/from-spec.js';
+import { existsAttempt } from '../src/claims/proc.js';
+import { fromRunArgs, withoutOptions } from '../src/parse/container-spec.js';
 import {
   execStartRunArgs,
   generatedUnits,
@@ -9,6 +10,9 @@ import {
   serviceSettings,
   splitCommandLine,
 } from '../src/parse/quadlet.js';
+import { COMPLETE, PROBE_FILES } from '../src/probe/script.js';
+import { sideScript } from '../src/probe/side.js';
+import { unitRunArgs, unitRunning, unitWord } from '../src/systemd/spec-unit.js';
 
 /** What `quadlet -dryrun` prints for a hardened web.container (podman 5.x's shape). */
 const DRYRUN = `---web.service---
@@ -86,5 +90,90 @@ describe('a Quadlet file systemd could not read, by its line', () => {
   it('finds the line of a key the generator names', () => {
     expect(lineOfKey(good, 'Network')).toBe(8);
     expect(lineOfKey(good, 'Volume')).toBeUndefined();
+  });
+});
+
+describe('Quadlet under systemd: a podproof copy of the generated unit', () => {
+  const generated = `[Unit]
+Description=web
+SourcePath=/tmp/q/web.container
+RequiresMountsFor=%t/containers
+Requires=db.service
+After=db.service
+Wants=network-online.target
+
+[Service]
+Restart=always
+Type=notify
+ExecStop=/usr/bin/podman rm -v -f -i --cidfile=%t/%N.cid
+ExecStart=/usr/bin/podman run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm \\
+  --network=none -d localhost/web:1 httpd -f
+
+[Install]
+WantedBy=multi-user.target
+`;
+  const spec = () => {
+    const unit = generatedUnits(`---web.service---\n${generated}`).get('web.service') ?? '';
+    return { ...fromRunArgs(execStartRunArgs(unit) ?? [], 'web.container'), unit };
+  };
+  it('runs the spec under its own name and label, specifiers kept, nothing else pulled in', () => {
+    const s = spec();
+    const args = unitRunArgs(s, 'podproof-abc-treatment-1', 'io.podproof.session=abc');
+    expect(args.slice(0, 3)).toEqual([
+      'run',
+      '--name=podproof-abc-treatment-1',
+      '--label=io.podproof.session=abc',
+    ]);
+    expect(args).not.toContain('--name=systemd-%N');
+    expect(args.slice(-3)).toEqual(['localhost/web:1', 'httpd', '-f']);
+    const text = unitRunning(s.unit, ['/usr/bin/podman', ...args, 'a b']);
+    expect(text).toMatch(
+      /^ExecStart=\/usr\/bin\/podman run --name=podproof-abc-treatment-1 .*--cidfile=%t\/%N\.cid .* "a b"$/m,
+    );
+    // the user's other units are not started or stopped with the copy; ordering alone stays
+    expect(text).not.toMatch(/Requires=|Wants=|WantedBy=|\[Install\]/);
+    expect(text).toMatch(/^After=db\.service$/m);
+    // what systemd does around the container is as generated
+    expect(text).toMatch(/^Type=notify$/m);
+    expect(text).toMatch(/^ExecStop=\/usr\/bin\/podman rm -v -f -i --cidfile=%t\/%N\.cid$/m);
+    expect(text.match(/^ExecStart=/gm)).toHaveLength(1);
+  });
+  it('a control differs from the treatment in the one option', () => {
+    const s = spec();
+    const treatment = unitRunArgs(s, 'n', 'l');
+    const control = unitRunArgs(
+      withoutOptions(s, (name) => name === '--network'),
+      'n',
+      'l',
+    );
+    expect(treatment.filter((w) => !control.includes(w))).toEqual(['--network=none']);
+    expect(control.filter((w) => !treatment.includes(w))).toEqual([]);
+  });
+  it('quotes words for systemd, keeping its % specifiers', () => {
+    expect(unitWord('--cidfile=%t/%N.cid')).toBe('--cidfile=%t/%N.cid');
+    expect(unitWord('app=web "server"')).toBe('"app=web \\"server\\""');
+  });
+});
+
+describe('observed from the side: the probe read through /proc/PID', () => {
+  it('reads the process, not the reader: the same section names as the probe', () => {
+    const script = sideScript(4242, '/tmp/tools', [ROOT_WRITE, existsAttempt(['/proc/kcore'])]);
+    expect(script).toMatch(/^P=4242$/m);
+    for (const f of PROBE_FILES) expect(script).toContain(`    ${f}) `);
+    expect(script).toContain('$U cat "/proc/$P/status"');
+    // the ids as the process sees them: its own user namespace entered where it has one
+    expect(script).toContain('U="nsenter --target $P --user"');
+    expect(script).toContain('cat "/proc/$P/net/dev"');
+    expect(script).not.toMatch(/cat "?\/proc\/self/);
+    // attempts run podproof's busybox, opened before nsenter, in the process's namespaces
+    expect(script).toMatch(/^exec 9<\/tmp\/tools$/m);
+    expect(script).toMatch(
+      /nsenter --target "\$P" --mount --uts --ipc --net --pid \/proc\/self\/fd\/9\/busybox env PATH=\/proc\/self\/fd\/9 sh -c/,
+    );
+    expect(script.trimEnd().split('\n').at(-1)).toBe(`echo ${COMPLETE}`);
+  });
+  it('refuses a PID that is no container process', () => {
+    expect(() => sideScript(0, '/b')).toThrow();
+    expect(() => sideScript(1, '/b')).toThrow();
   });
 });

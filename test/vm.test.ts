@@ -1,7 +1,7 @@
 // The VM harness's pure parts: its recipe and cache key, the accelerator trial's reading, qemu's
 // argv, the guest's plan and the acceptance checks over captured guest output.
 import { describe, expect, it } from 'vitest';
-import { checkVmReports, crunPlan, planText, STEPS } from '../vm/check.js';
+import { checkVmReports, crunPlan, notOnTheRunningUnit, planText, STEPS } from '../vm/check.js';
 import { fleetInventory } from '../vm/fleet.js';
 import {
   bootFiles,
@@ -265,5 +265,29 @@ describe('the fleet inventory of this machine and the VM', () => {
     const text = fleetInventory({ port: 1, key: 'k', timeScale: 1, vmArgs: ['--only', 'pid'] });
     expect(text.split('\n')[2]).toContain(`podproof_args='["--only","pid"]'`);
     expect(text.split('\n')[1]).not.toContain('podproof_args');
+  });
+});
+
+describe("the VM's Quadlet step", () => {
+  const row = (claim: string, purposes: string[]) => ({
+    claim,
+    identity: 'rootless',
+    verdict: 'proven',
+    reason: 'r',
+    evidence: purposes.map((purpose) => ({ purpose })),
+  });
+  it("asks every hardened row but seccomp and [Service] to cite the running unit's side read", () => {
+    const side = 'treatment: --read-only: podproof-s-treatment-3.service read from the host side (PID 812)';
+    expect(
+      notOnTheRunningUnit([
+        row('hardened-container.read-only', [side]),
+        row('hardened-container.seccomp', ['treatment: probe']),
+        row('hardened-container.service-no-new-privileges', ['treatment: a service']),
+        row('shell-less-container.read-only', ['treatment: probe']),
+      ]),
+    ).toEqual([]);
+    expect(notOnTheRunningUnit([row('hardened-container.user', ['treatment: --user=1000:1000'])])).toEqual([
+      'quadlet: hardened-container.user (rootless) was not observed on the running unit',
+    ]);
   });
 });

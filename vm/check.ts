@@ -91,6 +91,19 @@ export interface VmRow {
   verdict: string;
   reason: string;
   waiver?: { reason: string; expires: string };
+  evidence?: { purpose?: string }[];
+}
+
+/**
+ * The hardened example's rows not observed on its running unit (pure): each but the seccomp row
+ * (whose answer is the container's own filter, seen from inside) and the `[Service]` rows must cite
+ * a read from the host side.
+ */
+export function notOnTheRunningUnit(rows: readonly VmRow[]): string[] {
+  return rows
+    .filter((r) => r.claim.startsWith('hardened-container.') && !/\.(seccomp|service-.*)$/.test(r.claim))
+    .filter((r) => !(r.evidence ?? []).some((e) => /read from the host side/.test(e.purpose ?? '')))
+    .map((r) => `quadlet: ${r.claim} (${r.identity}) was not observed on the running unit`);
 }
 
 /** Everything the guest left in the output folder. */
@@ -100,8 +113,9 @@ export interface GuestOutput {
   reports: Record<'root' | 'user', { results: VmRow[] } | undefined>;
   cleanCheck?: string | undefined;
   reboot?: { treatment?: RebootArm; control?: RebootArm } | undefined;
-  /** The Quadlet step (issue 23): its exit code, and its report, when it ran. */
+  /** The Quadlet step (issue 23): its exit code, and its report, when it ran; as root and as the normal user. */
   quadlet?: { rc: string; report?: { results: VmRow[] } | undefined } | undefined;
+  quadletUser?: { rc: string; report?: { results: VmRow[] } | undefined } | undefined;
 }
 
 /** Everything the guest left in the output folder. */
@@ -119,6 +133,12 @@ export function readGuestOutput(dir: string): GuestOutput {
       ? {
           rc: readText(join(dir, 'quadlet.rc')) ?? '',
           report: readJson<{ results: VmRow[] }>(join(dir, 'vm-quadlet.json')),
+        }
+      : undefined,
+    quadletUser: existsSync(join(dir, 'quadlet-user.rc'))
+      ? {
+          rc: readText(join(dir, 'quadlet-user.rc')) ?? '',
+          report: readJson<{ results: VmRow[] }>(join(dir, 'vm-quadlet-user.json')),
         }
       : undefined,
   };
@@ -190,14 +210,19 @@ export function checkVmReports(guest: GuestOutput): {
         `reboot test: without the oneshot the service failed, but not for the user namespace (${reboot.control.detail})`,
       );
   }
-  // the examples' Quadlet files, where the step ran: every derived row proven
-  if (guest.quadlet) {
-    const rows = guest.quadlet.report?.results ?? [];
-    if (!rows.length)
-      problems.push(`the Quadlet step wrote no report (exit ${guest.quadlet.rc}; quadlet.log)`);
+  // the examples' Quadlet files, where the step ran: every derived row proven, the hardened
+  // unit's observed on the running unit (as root and as the normal user)
+  for (const [step, log] of [
+    [guest.quadlet, 'quadlet.log'],
+    [guest.quadletUser, 'quadlet-user.log'],
+  ] as const) {
+    if (!step) continue;
+    const rows = step.report?.results ?? [];
+    if (!rows.length) problems.push(`the Quadlet step wrote no report (exit ${step.rc}; ${log})`);
     for (const r of rows)
       if (r.verdict !== 'proven')
         problems.push(`quadlet: ${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`);
+    problems.push(...notOnTheRunningUnit(rows));
   }
   return { problems, skipped, waived };
 }

@@ -164,11 +164,16 @@ async function main(session: Session): Promise<number> {
   };
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   for (const s of verdict.skipped) log(`skipped in the VM: ${s}`);
-  const quadletRows = guest.quadlet?.report?.results ?? [];
-  if (quadletRows.length)
-    log(
-      `Quadlet examples (--quadlet, root): ${quadletRows.filter((r) => r.verdict === 'proven').length} of ${quadletRows.length} rows proven`,
-    );
+  for (const [who, step] of [
+    ['root', guest.quadlet],
+    ['the normal user', guest.quadletUser],
+  ] as const) {
+    const rows = step?.report?.results ?? [];
+    if (rows.length)
+      log(
+        `Quadlet examples (--quadlet, ${who}): ${rows.filter((r) => r.verdict === 'proven').length} of ${rows.length} rows proven`,
+      );
+  }
   for (const w of verdict.waived) log(`waived in the VM: ${w}`);
   for (const p of verdict.problems) console.error(`test:vm: FAIL: ${p}`);
   log(

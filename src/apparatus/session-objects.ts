@@ -25,7 +25,7 @@ export async function removeSessionObjects(
         ? kindsLeft(
             ran
               .filter((e) => e.identity === p.identity.name && e.argv[0] === p.binary)
-              .map((e) => ({ args: e.argv.slice(1), ok: succeeded(e) })),
+              .map((e) => ({ args: e.argv.slice(1), ok: succeeded(e), stderr: e.stderr })),
           )
         : undefined;
       const removed = await p.removeLabelled(sessionId, kinds);

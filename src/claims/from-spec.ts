@@ -2,7 +2,9 @@ import { probeTools, probeToolsOptions } from '../apparatus/probe-tools.js';
 import { describeEvidence } from '../exec/evidence.js';
 import type { IdentityName } from '../exec/identity.js';
 import { succeeded } from '../exec/run.js';
+import { which } from '../exec/which.js';
 import {
+  type Arm,
   type Claim,
   type ClaimContext,
   NotObserved,
@@ -26,13 +28,15 @@ import { type SeccompProbe, type SyscallAction, seccompProbe } from '../parse/se
 import { attemptOf, lastLineOf } from '../probe/attempt.js';
 import type { Attempt } from '../probe/script.js';
 import { probeAsService } from '../probe/service.js';
+import { observeFromSide } from '../probe/side.js';
 import type { ProbeSnapshot } from '../probe/snapshot.js';
+import { startSpecUnit } from '../systemd/spec-unit.js';
 import { systemdUnavailable } from '../systemd/transient.js';
 import { checkCapSet } from './caps.js';
 import { checkNoShm, checkShmMounted } from './ipc.js';
 import { checkHasOtherInterface, checkLoopbackOnly } from './network.js';
 import { CONTAINER_PIDS, checkOwnPidsOnly, checkSeesMarker } from './pid.js';
-import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
+import { type ProbeSetup, snapshotOf } from './probe-arm.js';
 import { checkMasked, checkUnmasked, existsAttempt } from './proc.js';
 import { WRITE_ATTEMPTS } from './rootfs.js';
 import { formatIdMap } from './userns.js';
@@ -217,6 +221,10 @@ export function checkKernelAnswered(s: ProbeSnapshot, action: SyscallAction): Ob
 /** The setup of a derived claim: the user's image (present for this identity) and the probe's tools. */
 interface SpecSetup extends ProbeSetup {
   tools: string[];
+  /** podproof's tools dir on the host (its static busybox): the side observation's attempts run it. */
+  toolsDir: string;
+  /** The spec's generated unit is started under systemd and observed while it runs (see {@link runsUnderSystemd}). */
+  underSystemd: boolean;
   /** The identity's own uid (whose ids `--userns=keep-id` keeps). */
   uid: number;
   /** A host process alive for the whole run (the harness's own), which `--pid=host` lists. */
@@ -247,7 +255,89 @@ async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSe
       `image ${spec.image} is not in ${ctx.identity.name}'s storage (${ctx.identity.user}); podproof pulls nothing: pull or build it as ${ctx.identity.user} first`,
     );
   const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log));
-  return { image: spec.image, tools: probeToolsOptions(dir), uid: ctx.identity.uid, marker: process.pid };
+  return {
+    image: spec.image,
+    tools: probeToolsOptions(dir),
+    toolsDir: dir,
+    uid: ctx.identity.uid,
+    marker: process.pid,
+    underSystemd: runsUnderSystemd(ctx, spec),
+  };
+}
+
+/**
+ * A Quadlet spec's rows start its generated unit under systemd where the identity has a manager
+ * (and `nsenter` reads the running container from the host side); elsewhere they run the same
+ * options as a `podman run` probe.
+ */
+const runsUnderSystemd = (ctx: ClaimContext, spec: ContainerSpec) =>
+  spec.unit !== undefined &&
+  !systemdUnavailable(ctx.host, ctx.identity.name) &&
+  which('nsenter') !== undefined;
+
+/** One arm of a spec row: the container of `spec` (the spec as written, or a control), its attempts, the check. */
+interface SpecArm<S extends SpecSetup = SpecSetup> {
+  purpose: string;
+  attempts?: readonly Attempt[];
+  check: (s: ProbeSnapshot, setup: S) => Observation;
+  /**
+   * Observed from inside only (a probe container even under systemd): an attempt whose answer is
+   * the container's own (a seccomp filter refuses the container's process, not the host side).
+   */
+  insideOnly?: boolean;
+}
+
+/**
+ * An arm's container: under systemd the spec's generated unit, started (the spec as written: one
+ * unit per identity, shared by the spec's rows) and read from the host side while its own command
+ * runs; else a probe container of the same options (shared by identical requests).
+ */
+async function specSnapshot(
+  ctx: ClaimContext,
+  setup: SpecSetup,
+  spec: ContainerSpec,
+  a: Omit<SpecArm, 'check'> & { asWritten: boolean },
+): Promise<ProbeSnapshot> {
+  if (!setup.underSystemd || a.insideOnly)
+    return snapshotOf(
+      await ctx.probe({
+        image: setup.image,
+        flags: probeFlags(spec, setup),
+        attempts: a.attempts ?? [],
+        purpose: a.purpose,
+      }),
+    );
+  const started = a.asWritten
+    ? await ctx.shared(`unit of ${spec.origin} as written`, (made) =>
+        startSpecUnit(made, spec, 'treatment: the unit as written'),
+      )
+    : await startSpecUnit(ctx, spec, a.purpose);
+  try {
+    return snapshotOf(
+      await observeFromSide(ctx, {
+        pid: started.pid,
+        tools: setup.toolsDir,
+        attempts: a.attempts ?? [],
+        purpose: `${a.purpose}: ${started.unit} read from the host side (PID ${started.pid})`,
+      }),
+    );
+  } finally {
+    // the shared one goes at teardown, with the run
+    if (!a.asWritten) await started.remove();
+  }
+}
+
+/** A spec row's arm (see {@link specSnapshot}). */
+function specArm<S extends SpecSetup>(
+  spec: ContainerSpec,
+  asWritten: boolean,
+  a: SpecArm<S>,
+): Arm<S, ProbeSnapshot> {
+  return {
+    setting: a.purpose,
+    observe: (ctx, setup) => specSnapshot(ctx, setup, spec, { ...a, asWritten }),
+    check: a.check,
+  };
 }
 
 /** What a derived row's source says: the spec as given. */
@@ -280,6 +370,8 @@ interface Derived {
   /** Where the setting applies (default both). */
   identities?: IdentityName[];
   attempts?: Attempt[];
+  /** See {@link SpecArm.insideOnly}. */
+  insideOnly?: boolean;
   treatment: (s: ProbeSnapshot, setup: SpecSetup) => Observation;
   control: (s: ProbeSnapshot, setup: SpecSetup) => Observation;
 }
@@ -294,17 +386,17 @@ function derivedClaim(spec: ContainerSpec, d: Derived): Claim<SpecSetup> {
     identities: d.identities ?? ['rootful', 'rootless'],
     ...runsAlone(spec),
     setup: (ctx) => specSetup(ctx, spec),
-    treatment: probeArm<SpecSetup>({
+    treatment: specArm(spec, true, {
       purpose: `treatment: ${d.setting}`,
-      flags: (s) => probeFlags(spec, s),
       attempts: d.attempts ?? [],
       check: d.treatment,
+      insideOnly: d.insideOnly,
     }),
-    control: probeArm<SpecSetup>({
+    control: specArm(control, false, {
       purpose: d.controlSpec ? `control: ${controlSetting(spec, control)}` : `control: without ${d.setting}`,
-      flags: (s) => probeFlags(control, s),
       attempts: d.attempts ?? [],
       check: d.control,
+      insideOnly: d.insideOnly,
     }),
   };
 }
@@ -329,17 +421,14 @@ function capsClaim(spec: ContainerSpec, drops: string[], adds: string[]): Claim<
     ...runsAlone(spec),
     async setup(ctx) {
       const s = await specSetup(ctx, spec);
-      const outcome = await ctx.probe({
-        image: s.image,
-        flags: probeFlags(base, s),
-        attempts: [],
+      const b = await specSnapshot(ctx, s, base, {
         purpose: `control: without ${setting}`,
+        asWritten: false,
       });
-      return { ...s, base: snapshotOf(outcome) };
+      return { ...s, base: b };
     },
-    treatment: probeArm<CapsSetup>({
+    treatment: specArm<CapsSetup>(spec, true, {
       purpose: `treatment: ${setting}`,
-      flags: (s) => probeFlags(spec, s),
       check: (s, { base: b }) =>
         checkCapSet(
           setting,
@@ -714,6 +803,7 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
           setting: `--security-opt=seccomp=${profile}`,
           drop: (name, value) => name === '--security-opt' && isSeccompOption(value),
           attempts: [{ name: 'seccomp', argv: found.action.argv }],
+          insideOnly: true,
           treatment: (s) => checkRefusedWith(s, found.action, found.errnoText),
           control: (s) => checkKernelAnswered(s, found.action),
         }),

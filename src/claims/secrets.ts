@@ -4,6 +4,7 @@ import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { type Claim, type ClaimContext, NotObserved } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
+import { imageRemovalFailed } from '../podman/objects.js';
 import { runUntilComplete } from '../probe/probe.js';
 import { endingComplete, isCompleteOutput } from '../probe/script.js';
 
@@ -124,24 +125,29 @@ async function holdAndCommit(
   if (!isCompleteOutput(held.stdout))
     throw new NotObserved(`the holder's output was lost twice: ${describeEvidence(held)}`);
   s.made.images.push(committed);
-  const commit = await ctx.podman.commit(
-    holder,
-    committed,
-    [`LABEL ${ctx.session.label}`],
-    `${arm}: commit the container`,
-  );
-  if (!succeeded(commit)) throw new NotObserved(`podman commit failed: ${describeEvidence(commit)}`);
-  const after = await runUntilComplete((again) =>
-    ctx.podman.run({
+  const commit = () =>
+    ctx.podman.commit(holder, committed, [`LABEL ${ctx.session.label}`], `${arm}: commit the container`);
+  const first = await commit();
+  if (!succeeded(first)) throw new NotObserved(`podman commit failed: ${describeEvidence(first)}`);
+  // `--rmi`: the committed image goes with its only container, one call less than an `rmi` (the
+  // teardown's record knows it: kindsLeft); a read-back whose output was lost commits it again
+  const after = await runUntilComplete(async (again) => {
+    if (again) {
+      const recommit = await commit();
+      if (!succeeded(recommit)) return recommit;
+    }
+    return ctx.podman.run({
       image: committed,
       command: ['sh', '-c', READ_BACK(s.name)],
+      flags: ['--rmi'],
       purpose: `${arm}: what the committed image holds${again ? ' again, output lost' : ''}`,
-    }),
-  );
+    });
+  });
   if (!succeeded(after))
     throw new NotObserved(`could not read the committed image: ${describeEvidence(after)}`);
   if (!isCompleteOutput(after.stdout))
     throw new NotObserved(`the committed image's output was lost twice: ${describeEvidence(after)}`);
+  if (!imageRemovalFailed(after.stderr)) s.made.images.splice(s.made.images.indexOf(committed), 1);
   return { held, committed: after };
 }
 

@@ -13,6 +13,11 @@ export interface ContainerSpec {
   command: string[];
   /** A Quadlet unit's `[Service]` lines (`NoNewPrivileges=yes`): listed, not run by a probe. */
   unitSettings?: string[];
+  /**
+   * The service Quadlet generated for it (a `.container` file): where the identity has a systemd
+   * manager, its rows start this unit (under a podproof name) and observe it while it runs.
+   */
+  unit?: string;
   /** Files the options name, by path, as read when the spec was loaded (a seccomp profile). */
   files?: Record<string, string>;
 }

@@ -26,13 +26,24 @@ export function withoutGlobalFlags(args: readonly string[]): string[] {
 const positionals = (args: readonly string[]) => args.filter((a) => !a.startsWith('-'));
 
 /**
+ * `podman run --rm --rmi`'s stderr says its image was not removed (pure): podman logs that and
+ * keeps the container's exit code ("failed removing image: ... in use", "image not known").
+ */
+export function imageRemovalFailed(stderr: string): boolean {
+  return /removing image|image not known|image is in use/i.test(stderr);
+}
+
+/**
  * The kinds of labelled objects a session's podman commands may have left, in the order they ran
  * (pure): a kind whose every object made by name was removed by a command that succeeded is not
  * among them, nor a kind no command made. Containers always are (any run or unit makes them, and
- * a `run --rm` cut short leaves one). Commands it does not know make nothing it looks for: pulled
+ * a `run --rm` cut short leaves one); a `run --rmi` that succeeded and said nothing of its image
+ * removed the image it ran. Commands it does not know make nothing it looks for: pulled
  * images carry no session label, fixtures carry their own.
  */
-export function kindsLeft(commands: readonly { args: readonly string[]; ok: boolean }[]): Set<ObjectKind> {
+export function kindsLeft(
+  commands: readonly { args: readonly string[]; ok: boolean; stderr?: string }[],
+): Set<ObjectKind> {
   const made = new Map<ObjectKind, Set<string>>();
   const left = new Set<ObjectKind>(['container']);
   const make = (kind: ObjectKind, name: string | undefined) => {
@@ -42,7 +53,7 @@ export function kindsLeft(commands: readonly { args: readonly string[]; ok: bool
   const remove = (kind: ObjectKind, names: readonly string[]) => {
     for (const n of names) made.get(kind)?.delete(n);
   };
-  for (const { args, ok } of commands) {
+  for (const { args, ok, stderr } of commands) {
     const [verb, sub, ...rest] = withoutGlobalFlags(args);
     if (verb === 'network' && sub === 'create') make('network', rest[rest.length - 1]);
     else if (verb === 'network' && (sub === 'rm' || sub === 'remove') && ok)
@@ -54,6 +65,9 @@ export function kindsLeft(commands: readonly { args: readonly string[]; ok: bool
     else if (verb === 'commit') make('image', args[args.length - 1]);
     else if ((verb === 'rmi' || (verb === 'image' && sub === 'rm')) && ok)
       remove('image', positionals(verb === 'rmi' ? [sub ?? '', ...rest] : rest));
+    else if (verb === 'run' && ok && args.includes('--rmi') && !imageRemovalFailed(stderr ?? ''))
+      // the image run is one of the words: a made image's name is never another flag's value
+      remove('image', args);
     else if (
       verb === 'build' ||
       verb === 'import' ||

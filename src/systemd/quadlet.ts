@@ -71,5 +71,5 @@ export async function fromQuadlet(
   const args = execStartRunArgs(unit);
   if (!args) throw new SpecError(`${file}: the generated ${service} has no ExecStart that runs podman`);
   // the file's own [Service] settings: listed with the spec (proven under systemd, not by a run)
-  return { ...fromRunArgs(args, name), unitSettings: serviceSettings(text) };
+  return { ...fromRunArgs(args, name), unitSettings: serviceSettings(text), unit };
 }
