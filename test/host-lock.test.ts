@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,28 @@ const settledFirst = <T>(p: Promise<T>, other: Promise<unknown>) =>
   Promise.race([p.then(() => 'settled'), other.then(() => 'pending')]);
 
 describe('IdentityLock across processes (flock)', () => {
+  it("the holder's waiting process keeps none of the launch's descriptors", async () => {
+    // under `sudo -n` the harness cannot kill the holder's group: a waiter still on the launch's
+    // stdout kept sudo (and the release) from ever ending
+    const file = join(dir, 'fds.lock');
+    const held = await holdFileLock(file, 'shared');
+    try {
+      const waiter = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find((p) => {
+          try {
+            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+            return argv[0]?.endsWith('tail') && argv.includes(`--pid=${process.pid}`);
+          } catch {
+            return false;
+          }
+        });
+      expect(waiter).toBeDefined();
+      for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${waiter}/fd/${fd}`)).toBe('/dev/null');
+    } finally {
+      await held.release();
+    }
+  });
   it("an exclusive hold keeps another lock's claims waiting until it is released", async () => {
     const file = join(dir, 'a.lock');
     const first = lockOn(file);
@@ -78,7 +100,7 @@ describe('IdentityLock across processes (flock)', () => {
         file,
         'sh',
         '-c',
-        'echo held && exec tail --pid="$1" -f /dev/null',
+        'echo held && exec tail --pid="$1" -f /dev/null </dev/null >/dev/null 2>&1',
         'sh',
         String(run.pid),
       ],

@@ -351,7 +351,11 @@ export function holdFileLock(
 ): Promise<HeldLock> {
   // the command says `held` once flock holds the lock (flock's own --verbose words vary by
   // version and locale, and sit in its buffered stdout), then waits for this process to end; a
-  // constant script, this process's PID its argument
+  // constant script, this process's PID its argument. The waiting `tail` keeps none of the
+  // launch's descriptors: under `sudo -n` (a normal user's rootful identity) the harness may not
+  // kill flock's group, so on release sudo passes SIGTERM to flock alone, and sudo (and the
+  // evidence) could only end once nothing holds its output (seen: a VM run that hung at its
+  // first exclusive claim, waiting for its own shared hold to go)
   const argv = [
     'flock',
     '--close',
@@ -359,7 +363,7 @@ export function holdFileLock(
     file,
     'sh',
     '-c',
-    'echo held && exec tail --pid="$1" -f /dev/null',
+    'echo held && exec tail --pid="$1" -f /dev/null </dev/null >/dev/null 2>&1',
     'sh',
     String(process.pid),
   ];
