@@ -119,10 +119,11 @@ WantedBy=multi-user.target
   it('runs the spec under its own name and label, specifiers kept, nothing else pulled in', () => {
     const s = spec();
     const args = unitRunArgs(s, 'podproof-abc-treatment-1', 'io.podproof.session=abc');
-    expect(args.slice(0, 3)).toEqual([
+    expect(args.slice(0, 4)).toEqual([
       'run',
       '--name=podproof-abc-treatment-1',
       '--label=io.podproof.session=abc',
+      '--stop-timeout=0',
     ]);
     expect(args).not.toContain('--name=systemd-%N');
     expect(args.slice(-3)).toEqual(['localhost/web:1', 'httpd', '-f']);

@@ -46,10 +46,22 @@ export function unitRunning(generated: string, argv: readonly string[]): string 
   return out.join('\n');
 }
 
-/** The `podman run` words of `spec` for a podproof copy of its unit: its name and the session label (pure). */
+/**
+ * The `podman run` words of `spec` for a podproof copy of its unit (pure): its name, the session
+ * label, and `--stop-timeout=0` (the same in both arms: a command that ignores SIGTERM, `sleep`
+ * as PID 1, would hold each stop for podman's 10 s), then the spec's own options.
+ */
 export function unitRunArgs(spec: ContainerSpec, name: string, label: string): string[] {
-  const options = spec.options.filter((o) => !/^--name(=|$)/.test(o));
-  return ['run', `--name=${name}`, `--label=${label}`, ...options, spec.image, ...spec.command];
+  const options = spec.options.filter((o) => !/^--(name|stop-timeout)(=|$)/.test(o));
+  return [
+    'run',
+    `--name=${name}`,
+    `--label=${label}`,
+    '--stop-timeout=0',
+    ...options,
+    spec.image,
+    ...spec.command,
+  ];
 }
 
 /** A podproof copy of a Quadlet unit, started: its container's main process, and its removal. */
