@@ -29,6 +29,7 @@ describe('run order', () => {
     const items = [
       { who: 'rootful', id: 'a' },
       { who: 'rootful', id: 'x', exclusive: true },
+      { who: 'rootful', id: 'k', exclusive: true, keepsApparatus: true },
       { who: 'rootful', id: 'b' },
       { who: 'rootful', id: 's', early: true },
       { who: 'rootless', id: 'c' },
@@ -42,6 +43,8 @@ describe('run order', () => {
       'rootful:a',
       'rootless:c',
       'rootful:b',
+      // the exclusive claims that keep the run's shared apparatus before those that remove it
+      'rootful:k',
       'rootful:x',
     ]);
   });

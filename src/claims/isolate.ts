@@ -117,6 +117,8 @@ export const isolateOption: Claim<IsolateSetup> = {
   // two isolate=true networks routed to each other for a moment (netavark 1.4, rootful: the
   // treatment reached the sink, a refutation of a healthy host; suites/concurrent.test.ts)
   exclusive: true,
+  // its control joins the run's plain networks (made again if an exclusive claim removed them)
+  keepsApparatus: true,
   async setup(ctx) {
     const { client, spec } = clientImage();
     const image = await ctx.image(spec);

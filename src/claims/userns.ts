@@ -6,7 +6,6 @@ import type { Observation } from '../experiment/verdict.js';
 import { readSubidRanges } from '../host/files.js';
 import { autoUsernsMinSize } from '../host/storage-conf.js';
 import type { SubidRange } from '../parse/host.js';
-import { probe } from '../probe/probe.js';
 import { type IdMapRange, parseIdMap } from '../probe/snapshot.js';
 import { type ProbeSetup, probeArm, snapshotOf } from './probe-arm.js';
 
@@ -238,16 +237,20 @@ export const autoRanges: Claim<AutoSetup, IdMapRange[][]> = {
       return checkAutoRanges({ a, b, wide, reused }, minSize);
     },
   },
-  // without --userns=auto, two containers share one map: the run's default container (shared
-  // with the claims that plan it) and one of this claim's own
+  // without --userns=auto, two containers share one map: two of the run's shared containers with
+  // no user namespace option (the default one and --network=none's: a network option leaves the
+  // id map as it is), each made by whichever claim asked first
   control: {
     setting: 'default user namespace',
-    probes: [{ flags: [], attempts: [] }],
+    probes: [
+      { flags: [], attempts: [] },
+      { flags: ['--network=none'], attempts: [] },
+    ],
     observe: async (ctx, { image }) =>
       (
         await Promise.all([
-          ctx.probe({ image, flags: [], attempts: [], purpose: 'control: default 1' }),
-          probe(ctx.podman, image, { purpose: 'control: default 2' }),
+          ctx.probe({ image, flags: [], attempts: [], purpose: 'control: default' }),
+          ctx.probe({ image, flags: ['--network=none'], attempts: [], purpose: 'control: --network=none' }),
         ])
       ).map((o) => snapshotOf(o).uidMap),
     check: (maps) => {

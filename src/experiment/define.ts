@@ -82,7 +82,7 @@ export function claimProblems(claim: unknown): string[] {
   }
   for (const fn of ['setup', 'needs', 'note'])
     if (c[fn] !== undefined && typeof c[fn] !== 'function') problems.push(`${fn} must be a function`);
-  for (const flag of ['exclusive', 'startEarly', 'concurrentArms'])
+  for (const flag of ['exclusive', 'keepsApparatus', 'startEarly', 'concurrentArms'])
     if (c[flag] !== undefined && typeof c[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
   return problems;
 }

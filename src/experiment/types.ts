@@ -141,6 +141,12 @@ export interface Claim<S = any, O = any> {
    * other containers (podman#16062, fixed in 4.4).
    */
   exclusive?: boolean;
+  /**
+   * An `exclusive` claim that other claims' shared apparatus (the run's plain networks and their
+   * sink, see `ClaimContext.shared`) does not confound, or that joins it: the run keeps it while
+   * this claim runs (other exclusive claims remove it first), and runs such claims before those.
+   */
+  keepsApparatus?: boolean;
   /** A skip reason when this host or identity lacks what the claim needs, else undefined. */
   needs?(host: HostProfile, identity: Identity, access: RootAccess): string | undefined;
   /** What both arms share (an image, a network, a sink, a marker process); throw SkipClaim to skip. */

@@ -69,8 +69,10 @@ export async function runOne(
   const ctx = claimContext(shared, claim.id, { log, signal, defer: (name, fn) => cleanups.defer(name, fn) });
   const { podman } = ctx;
   const t0 = performance.now();
-  // it runs alone: no other claim's apparatus (a sink container) may confound it either
-  const released = claim.exclusive ? ((await shared.apparatus?.release()) ?? []) : [];
+  // it runs alone: no other claim's apparatus (a sink container) may confound it either, unless
+  // the claim says none does (it joins the run's plain networks itself)
+  const released =
+    claim.exclusive && !claim.keepsApparatus ? ((await shared.apparatus?.release()) ?? []) : [];
   const outcome = await runClaim(claim, ctx, shared.onObservation);
   const failures = [...released, ...(await cleanups.run())];
   if (claim.exclusive) await podman.settle();

@@ -135,6 +135,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       who: IdentityName;
       early?: boolean;
       exclusive?: boolean;
+      keepsApparatus?: boolean;
     }[] = [];
     const sharedPodmans: Podman[] = [];
     // the safety net for podman objects a claim could not remove; both identities at once
@@ -199,6 +200,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           who: identityName,
           early: claim.startEarly,
           exclusive: claim.exclusive,
+          keepsApparatus: claim.keepsApparatus,
           run: async () => {
             const waitFrom = performance.now();
             let release: () => Promise<void>;
@@ -406,13 +408,17 @@ function deadlineSignal(ms: number, session: Session): AbortSignal {
  * Run order (pure): round-robin over the groups (identities) in their first-seen order; within a
  * group the early and exclusive items first (nothing holds the identity yet, so they start at
  * once), then the other `early` ones, then the rest, then the other `exclusive` ones, each in its
- * own order. An exclusive claim waits until its identity's running claims end and holds back the
- * ones after it: first or last, no one waits long, and the other identity fills the slots.
+ * own order (those that keep the run's shared apparatus before those that remove it). An
+ * exclusive claim waits until its identity's running claims end and holds back the ones after it:
+ * first or last, no one waits long, and the other identity fills the slots.
  */
-export function interleave<T extends { who: string; early?: boolean; exclusive?: boolean }>(items: T[]): T[] {
+export function interleave<
+  T extends { who: string; early?: boolean; exclusive?: boolean; keepsApparatus?: boolean },
+>(items: T[]): T[] {
   const groups = new Map<string, T[]>();
-  const rank = (it: T) => (it.early ? (it.exclusive ? 0 : 1) : it.exclusive ? 3 : 2);
-  const sorted = [0, 1, 2, 3].flatMap((r) => items.filter((it) => rank(it) === r));
+  const rank = (it: T) =>
+    it.early ? (it.exclusive ? 0 : 1) : it.exclusive ? (it.keepsApparatus ? 3 : 4) : 2;
+  const sorted = [0, 1, 2, 3, 4].flatMap((r) => items.filter((it) => rank(it) === r));
   for (const it of sorted) groups.set(it.who, [...(groups.get(it.who) ?? []), it]);
   const out: T[] = [];
   const queues = [...groups.values()];
