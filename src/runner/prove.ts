@@ -288,8 +288,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
  * The lock of an identity that other podproof processes honour: `flock(2)` on `podproof.lock` in
  * podproof's own runtime dir of the identity (the parent of its store's runroot: /run/podproof,
  * $XDG_RUNTIME_DIR/podproof; made as the identity where it is not there yet), held as the
- * identity; with PODPROOF_HOST_LOCK=1 only, for now. Where `flock` or `tail` is missing, the lock
- * holds in this process only, and the progress line says so.
+ * identity. PODPROOF_HOST_LOCK=0 turns it off (this process's lock only). Where `flock` or `tail`
+ * is missing, the lock holds in this process only, and the progress line says so.
  */
 function identityLock(
   identity: Identity,
@@ -299,8 +299,7 @@ function identityLock(
   const dir = dirname(storagePaths(identity).runroot);
   const file = join(dir, 'podproof.lock');
   let made: Promise<unknown> | undefined;
-  // opt-in for now: with it the Debian 13 VM's prove hung (not understood yet; docs/DEVELOPMENT.md)
-  if (process.env.PODPROOF_HOST_LOCK !== '1') return new IdentityLock(undefined);
+  if (process.env.PODPROOF_HOST_LOCK === '0') return new IdentityLock(undefined);
   const missing = ['flock', 'tail'].filter((b) => !which(b));
   if (missing.length) {
     onProgress?.(
