@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROOT_WRITE, specClaims } from '../src/claims/from-spec.js';
+import { ROOT_WRITE, specClaims, unitCopy } from '../src/claims/from-spec.js';
 import { existsAttempt } from '../src/claims/proc.js';
 import { fromRunArgs, withoutOptions } from '../src/parse/container-spec.js';
 import {
@@ -176,5 +176,31 @@ describe('observed from the side: the probe read through /proc/PID', () => {
   it('refuses a PID that is no container process', () => {
     expect(() => sideScript(0, '/b')).toThrow();
     expect(() => sideScript(1, '/b')).toThrow();
+  });
+});
+
+describe("podproof's copy of a user's unit takes nothing of the deployed service", () => {
+  it("leaves out its port, address, alias, pod and named volumes; keeps a host path's volume", () => {
+    const spec = {
+      ...fromRunArgs(
+        [
+          '--publish=8080:80',
+          '--pod=web',
+          '--ip=10.88.0.5',
+          '--network-alias=web',
+          '--volume=data:/data',
+          '--volume=/srv/static:/static:ro',
+          '--read-only',
+          'localhost/web:1',
+        ],
+        'web.container',
+      ),
+      unit: '[Service]\nExecStart=/usr/bin/podman run localhost/web:1\n',
+    };
+    expect(unitCopy(spec).options).toEqual(['--volume=/srv/static:/static:ro', '--read-only']);
+    const { notProven } = specClaims(spec);
+    expect(notProven).toContain(
+      "--pod=web: left out of podproof's copy of the unit and of the probe (it would take the deployed service's port, address, pod or volume)",
+    );
   });
 });

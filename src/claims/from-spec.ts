@@ -43,8 +43,7 @@ import { formatIdMap } from './userns.js';
 
 /**
  * Options of a user's spec the probe does not run with: the harness names, attaches and removes
- * its own containers, pulls nothing, and binds no host port or named volume (two arms at once
- * would clash, and a named volume would be made on the user's host).
+ * its own containers and pulls nothing (see also {@link TAKES_THE_USERS}).
  */
 const HARNESS_OWN = new Set([
   '--name',
@@ -60,8 +59,6 @@ const HARNESS_OWN = new Set([
   '--pidfile',
   '--conmon-pidfile',
   '--sdnotify',
-  '--publish',
-  '--publish-all',
   '--attach',
   '--sig-proxy',
   '--rmi',
@@ -73,7 +70,25 @@ const namedVolume = (name: string, value: string) =>
   (name === '--volume' && !/^[/.]/.test(value)) ||
   (name === '--mount' && /(^|,)type=volume(,|$)/.test(value));
 
-const dropped = (name: string, value: string) => HARNESS_OWN.has(name) || namedVolume(name, value);
+/**
+ * Options that would take the deployed service's port, address, network alias, pod or named
+ * volume (its data): left out of the probe and of podproof's copy of a user's unit alike.
+ */
+const TAKES_THE_USERS = new Set([
+  '--publish',
+  '--publish-all',
+  '--pod',
+  '--pod-id-file',
+  '--ip',
+  '--ip6',
+  '--mac-address',
+  '--network-alias',
+]);
+const leftOutOfUnit = (name: string, value: string) => TAKES_THE_USERS.has(name) || namedVolume(name, value);
+
+/** The spec as podproof's copy of its unit runs it (pure): without what would take the user's. */
+export const unitCopy = (spec: ContainerSpec): ContainerSpec => withoutOptions(spec, leftOutOfUnit);
+const dropped = (name: string, value: string) => HARNESS_OWN.has(name) || leftOutOfUnit(name, value);
 
 /** The spec's options as the probe runs them: the user's, less the harness's own (pure). */
 export function probeOptions(spec: ContainerSpec): string[] {
@@ -307,11 +322,12 @@ async function specSnapshot(
         purpose: a.purpose,
       }),
     );
+  const copy = unitCopy(spec);
   const started = a.asWritten
     ? await ctx.shared(`unit of ${spec.origin} as written`, (made) =>
-        startSpecUnit(made, spec, 'treatment: the unit as written'),
+        startSpecUnit(made, copy, 'treatment: the unit as written'),
       )
-    : await startSpecUnit(ctx, spec, a.purpose);
+    : await startSpecUnit(ctx, copy, a.purpose);
   try {
     return snapshotOf(
       await observeFromSide(ctx, {
@@ -824,7 +840,13 @@ export function specClaims(spec: ContainerSpec): SpecClaims {
     if (name === '--security-opt' && (nnp(value) || maskPaths(value) || (profile && isSeccompOption(value))))
       continue;
     if (dropped(name, value))
-      notProven.push(`${option}: not used by the probe (the harness's own, or it would change the host)`);
+      notProven.push(
+        !spec.unit
+          ? `${option}: not used by the probe (the harness's own, or it would change the host)`
+          : leftOutOfUnit(name, value)
+            ? `${option}: left out of podproof's copy of the unit and of the probe (it would take the deployed service's port, address, pod or volume)`
+            : `${option}: not a setting podproof proves (kept as generated in the unit started under systemd; a probe container leaves it out)`,
+      );
     else if (name === '--network') notProven.push(`${option}: podproof proves --network=none only`);
     else if (name === '--pid')
       notProven.push(
