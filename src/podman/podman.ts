@@ -48,6 +48,17 @@ export function storagePaths(identity: Identity): { root: string; runroot: strin
   };
 }
 
+/**
+ * The pause process's pid files of a rootless identity: podman joins the one under its
+ * `--tmpdir` for podproof's store, and podman's default for the identity's own (pure).
+ */
+export function pausePidFiles(identity: Identity): Record<StorageMode, string> {
+  return {
+    podproof: join(storagePaths(identity).tmpdir, 'pause.pid'),
+    host: join(identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'),
+  };
+}
+
 /** Does the pid file name a running process (the store's pause process, up)? */
 function pauseProcessUp(file: string): boolean {
   let pid = '';
@@ -324,9 +335,7 @@ export class Podman {
 
   /** The pause process's pid file podman joins for this handle's store (under its --tmpdir, or podman's default). */
   pausePidFile(): string {
-    return this.storage === 'podproof'
-      ? join(storagePaths(this.identity).tmpdir, 'pause.pid')
-      : join(this.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid');
+    return pausePidFiles(this.identity)[this.storage];
   }
 
   /**

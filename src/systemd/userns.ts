@@ -4,7 +4,7 @@ import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import { processAlive, readPidFile } from '../host/procs.js';
-import { type Podman, storagePaths } from '../podman/podman.js';
+import { type Podman, pausePidFiles } from '../podman/podman.js';
 import { describeSocat, type EchoEnv, echoed, startEchoSocket } from './echo.js';
 import { RESTRICTED_SERVICE } from './serve.js';
 import { execLine } from './units.js';
@@ -28,10 +28,7 @@ export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd'> };
  * migrate` does).
  */
 export async function tearDownUserns(ctx: UsernsEnv): Promise<{ ok: boolean; detail: string }> {
-  const files = [
-    join(storagePaths(ctx.identity).tmpdir, 'pause.pid'),
-    join(ctx.identity.runtimeDir, 'libpod', 'tmp', 'pause.pid'),
-  ];
+  const files = Object.values(pausePidFiles(ctx.identity));
   const pids = [...new Set(files.map(readPidFile).filter(processAlive))];
   if (!pids.length) return { ok: true, detail: 'no pause process was running' };
   // SIGKILL: the pause process only holds the namespaces open, and takes seconds over SIGTERM
