@@ -2,9 +2,11 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exec } from '../src/exec/run.js';
 import { Podman } from '../src/podman/podman.js';
+import { quadletBinary } from '../src/systemd/quadlet.js';
 import { CLI, identity, realPodman, testSession } from './helpers.js';
 
 afterAll(() => testSession.teardown());
@@ -73,6 +75,15 @@ describe('podproof prove on bad input (with podman)', () => {
     });
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`cannot write report ${file}: EACCES`));
+  });
+
+  it('a Quadlet file where podman has no Quadlet (before 4.4): one line, exit 2', async (ctx) => {
+    if (quadletBinary()) return ctx.skip('this podman has Quadlet (the VM proves the route)');
+    const file = fileURLToPath(new URL('../examples/hardened.container', import.meta.url));
+    const r = await cli(['prove', '--quadlet', file]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/hardened\.container: Quadlet files need podman 4\.4 or later .*use --run/);
   });
 
   it('an unwritable JUnit path', async () => {
