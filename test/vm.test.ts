@@ -1,5 +1,8 @@
 // The VM harness's pure parts: its recipe and cache key, the accelerator trial's reading, qemu's
 // argv, the guest's plan and the acceptance checks over captured guest output.
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkVmReports, crunPlan, notOnTheRunningUnit, planText, STEPS } from '../vm/check.js';
 import { fleetInventory } from '../vm/fleet.js';
@@ -11,6 +14,7 @@ import {
   parsePackages,
   recipeHash,
 } from '../vm/image.js';
+import { followGuestLogs, progressLines } from '../vm/progress.js';
 import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.js';
 
 describe('the VM image recipe', () => {
@@ -289,5 +293,56 @@ describe("the VM's Quadlet step", () => {
     expect(notOnTheRunningUnit([row('hardened-container.user', ['treatment: --user=1000:1000'])])).toEqual([
       'quadlet: hardened-container.user (rootless) was not observed on the running unit',
     ]);
+  });
+});
+
+describe("the guest's progress on the host", () => {
+  it('keeps the steps, each row and the summaries', () => {
+    const text = [
+      'podproof-vm: [49.12 s] step prove',
+      'podproof: detecting the host',
+      'podproof: [3 of 56, about 1178 s left] systemd.pull-blocked (rootful): proven',
+      '  network.loopback-only  proven  proven',
+      '56 proven in 505.0 s (session mxd13livaee944)',
+      '6 proven, 1 skipped in 46.1 s (session mxd36mh75d184a)',
+      '',
+    ].join('\n');
+    expect(progressLines(text)).toEqual([
+      'podproof-vm: [49.12 s] step prove',
+      'podproof: [3 of 56, about 1178 s left] systemd.pull-blocked (rootful): proven',
+      '56 proven in 505.0 s (session mxd13livaee944)',
+      '6 proven, 1 skipped in 46.1 s (session mxd36mh75d184a)',
+    ]);
+  });
+  it('prints each line once, as it lands, whole lines only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podproof-vm-progress-'));
+    try {
+      const seen: string[] = [];
+      let heard: () => void = () => undefined;
+      const follow = followGuestLogs(dir, (file, line) => {
+        seen.push(`${file} ${line}`);
+        heard();
+      });
+      const next = () => new Promise<void>((resolve) => (heard = resolve));
+      let landed = next();
+      appendFileSync(join(dir, 'boot.log'), 'podproof-vm: [1.0 s] step prove\npodproof-vm: [2.0');
+      await landed;
+      expect(seen).toEqual(['boot.log podproof-vm: [1.0 s] step prove']);
+      landed = next();
+      appendFileSync(join(dir, 'boot.log'), ' s] step prove done\n');
+      await landed;
+      appendFileSync(
+        join(dir, 'prove-root.log'),
+        'podproof: [1 of 2, about 3 s left] pid.isolated (rootful): proven',
+      );
+      follow.stop();
+      expect(seen).toEqual([
+        'boot.log podproof-vm: [1.0 s] step prove',
+        'boot.log podproof-vm: [2.0 s] step prove done',
+        'prove-root.log podproof: [1 of 2, about 3 s left] pid.isolated (rootful): proven',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -23,6 +23,7 @@ import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.js'
 import { fleetRun } from './fleet.js';
 import { type CachedImage, cacheRoot, ensureImage } from './image.js';
 import { checkoutDir } from './paths.js';
+import { followGuestLogs } from './progress.js';
 import { type Accel, bootVm, detectAccel } from './qemu.js';
 
 const checkout = checkoutDir();
@@ -112,6 +113,10 @@ async function main(session: Session): Promise<number> {
     }),
   );
   const bootStarted = performance.now();
+  // the guest's steps and each row's verdict as they come, not only once the VM is off
+  const progress = followGuestLogs(share, (file, line) =>
+    log(`guest ${file.replace(/\.log$/, '')}: ${line}`),
+  );
   const run = await bootVm({
     session,
     image,
@@ -119,7 +124,7 @@ async function main(session: Session): Promise<number> {
     shares: { podproof: { path: checkout, readonly: true }, out: { path: share, readonly: false } },
     limitMs,
     log,
-  });
+  }).finally(() => progress.stop());
   const vmSeconds = Math.round((performance.now() - bootStarted) / 1000);
   for (const f of readdirSync(share)) copyFileSync(join(share, f), join(outDir, f));
   writeFileSync(join(outDir, 'console.log'), run.console);
