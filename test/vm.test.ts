@@ -305,6 +305,7 @@ describe("the guest's progress on the host", () => {
       '  network.loopback-only  proven  proven',
       '56 proven in 505.0 s (session mxd13livaee944)',
       '6 proven, 1 skipped in 46.1 s (session mxd36mh75d184a)',
+      '2 error in 12.0 s (session mxd5w77r352e5d)',
       '',
     ].join('\n');
     expect(progressLines(text)).toEqual([
@@ -312,6 +313,7 @@ describe("the guest's progress on the host", () => {
       'podproof: [3 of 56, about 1178 s left] systemd.pull-blocked (rootful): proven',
       '56 proven in 505.0 s (session mxd13livaee944)',
       '6 proven, 1 skipped in 46.1 s (session mxd36mh75d184a)',
+      '2 error in 12.0 s (session mxd5w77r352e5d)',
     ]);
   });
   it('prints each line once, as it lands, whole lines only', async () => {

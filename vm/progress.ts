@@ -17,7 +17,7 @@ export function progressLines(text: string): string[] {
       (l) =>
         /^podproof-vm: /.test(l) ||
         /^podproof: \[\d+ of \d+/.test(l) ||
-        /^\d+ proven(, \d+ \w+)* in [\d.]+ s/.test(l),
+        /^\d+ \w+(, \d+ \w+)* in [\d.]+ s/.test(l),
     );
 }
 

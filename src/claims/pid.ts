@@ -38,10 +38,12 @@ interface PidSetup extends ProbeSetup {
 }
 
 /**
- * Above any PID a probe container's own processes get (its script forks a few dozen): a marker
- * PID at or below it could be one of the container's own numbers.
+ * Above any PID a probe container's own processes have when it lists /proc: the script lists
+ * them before any attempt, having forked one `cat` per file it read (a few dozen at most), so a
+ * marker PID at or below this could be one of the container's own numbers. (It was 1000: a freshly
+ * booted VM's harness had PID 831, and the row was an error there.)
  */
-export const CONTAINER_PIDS = 1000;
+export const CONTAINER_PIDS = 200;
 
 export const pidIsolated: Claim<PidSetup> = {
   id: 'pid.isolated',
