@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Evidence } from '../src/exec/evidence.js';
 import type { Identity } from '../src/exec/identity.js';
 import { Session } from '../src/exec/session.js';
@@ -94,6 +94,7 @@ describe('stopping units (cleanup)', () => {
 describe('removing installed units', () => {
   it("a second removal (the session's teardown) waits for the first (the claim's own) to end", async () => {
     const runtimeDir = mkdtempSync(join(tmpdir(), 'podproof-units-test-'));
+    onTestFinished(() => rmSync(runtimeDir, { recursive: true, force: true }));
     const session = new Session('unitstest', join(runtimeDir, 'journal'));
     const me = { ...rootless, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, runtimeDir };
     let stopAnswered: () => void = () => {};
@@ -118,6 +119,5 @@ describe('removing installed units', () => {
     stopAnswered();
     await Promise.all([claims, teardown]);
     expect(existsSync(file)).toBe(false);
-    rmSync(runtimeDir, { recursive: true, force: true });
   });
 });
