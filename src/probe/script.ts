@@ -44,12 +44,17 @@ export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** sh that runs an attempt inside its section (pure). The interface count comes from /proc/net/dev, read by sh alone. */
-function attemptScript(a: Attempt): string {
-  const run = `${a.argv.map(shellQuote).join(' ')} 2>&1; rc=$?`;
+/**
+ * sh that runs an attempt inside its section (pure). The interface count comes from the
+ * network's `dev` file, read by sh alone. `via.enter`, sh words as they are, goes before the
+ * attempt's quoted words (the side probe's `nsenter` and busybox); `via.netDev` names that file
+ * (default the probe's own).
+ */
+export function attemptScript(a: Attempt, via: { enter?: string; netDev?: string } = {}): string {
+  const run = `${via.enter ? `${via.enter} ` : ''}${a.argv.map(shellQuote).join(' ')} 2>&1; rc=$?`;
   const body = a.onlyWithoutNetwork
     ? [
-        'n=0; while read -r l; do case "$l" in *:*) n=$((n+1));; esac; done < /proc/net/dev',
+        `n=0; while read -r l; do case "$l" in *:*) n=$((n+1));; esac; done < ${via.netDev ?? '/proc/net/dev'}`,
         `if [ "$n" -le 1 ]; then ${run}; else echo "${NOT_TRIED}"; rc=${NOT_TRIED_RC}; fi`,
       ]
     : [run];
@@ -71,12 +76,22 @@ export function probeScript(attempts: readonly Attempt[] = []): string {
       `for f in ${PROBE_FILES.join(' ')} /sys/class/net/*/flags; do`,
       `  echo "${BEGIN} $f"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $f $rc"`,
       'done',
-      `echo "${BEGIN} pids"; (cd /proc && echo [0-9]*); echo "${END} pids 0"`,
-      // the names under /dev, one level down too (/dev/net/tun, /dev/pts/0): sh globbing, no ls
-      `echo "${BEGIN} dev"; (cd /dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
-      ...attempts.map(attemptScript),
+      ...listingSections(''),
+      ...attempts.map((a) => attemptScript(a)),
     ].join('\n'),
   );
+}
+
+/**
+ * The `pids` and `dev` sections (pure): the PIDs /proc lists and the names under /dev, one level
+ * down too (/dev/net/tun, /dev/pts/0), by sh globbing (no ls), under `root` (sh words: the
+ * probe's own `/`, or a process's root seen from the host).
+ */
+export function listingSections(root: string): string[] {
+  return [
+    `echo "${BEGIN} pids"; (cd ${root}/proc && echo [0-9]*); echo "${END} pids 0"`,
+    `echo "${BEGIN} dev"; (cd ${root}/dev && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
+  ];
 }
 
 /**

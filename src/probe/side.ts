@@ -1,7 +1,16 @@
 import type { ExecContext } from '../exec/context.js';
 import type { Podman } from '../podman/podman.js';
 import { outcomeOf, type ProbeOutcome } from './probe.js';
-import { type Attempt, BEGIN, END, endingComplete, PROBE_FILES, shellQuote } from './script.js';
+import {
+  type Attempt,
+  attemptScript,
+  BEGIN,
+  END,
+  endingComplete,
+  listingSections,
+  PROBE_FILES,
+  shellQuote,
+} from './script.js';
 
 /**
  * The descriptor the side script keeps podproof's tools dir open on, across `nsenter`: inside the
@@ -25,27 +34,17 @@ const sideSource = (file: string): string => {
 };
 
 /**
- * An attempt run inside the process's namespaces (mount, UTS, IPC, network, PID): `nsenter`
+ * How an attempt runs inside the process's namespaces (mount, UTS, IPC, network, PID): `nsenter`
  * enters them, then runs podproof's static busybox through the tools dir opened before (the
  * container's image may have no shell; its files are never changed), the attempt's words with
  * that dir alone on PATH. It runs with the host side's credentials (root, or root of the rootless
  * user namespace), not the container's: a mount flag answers it (EROFS), a seccomp filter or the
  * container's capabilities do not.
  */
-function sideAttempt(a: Attempt): string {
-  const argv = [`${TOOLS}/busybox`, 'env', `PATH=${TOOLS}`, ...a.argv].map(shellQuote).join(' ');
-  const enter = 'nsenter --target "$P" --mount --uts --ipc --net --pid';
-  const run = `${enter} ${argv} 2>&1; rc=$?`;
-  const body = a.onlyWithoutNetwork
-    ? [
-        `n=$(grep -c : "/proc/$P/net/dev")`,
-        `if [ "$n" -le 1 ]; then ${run}; else echo "podproof: not tried: interfaces besides lo"; rc=254; fi`,
-      ]
-    : [run];
-  return [`echo "${BEGIN} attempt:${a.name}"`, ...body, 'echo', `echo "${END} attempt:${a.name} $rc"`].join(
-    '\n',
-  );
-}
+const SIDE_ATTEMPT = {
+  enter: `nsenter --target "$P" --mount --uts --ipc --net --pid ${TOOLS}/busybox env PATH=${TOOLS}`,
+  netDev: '"/proc/$P/net/dev"',
+};
 
 /**
  * The probe's sections, read from the host side of a running container's process `pid` (pure):
@@ -76,9 +75,8 @@ export function sideScript(pid: number, tools: string, attempts: readonly Attemp
       `  [ -e "$f" ] || continue; n=\${f#"/proc/$P/root"}`,
       `  echo "${BEGIN} $n"; cat "$f" 2>&1; rc=$?; echo; echo "${END} $n $rc"`,
       'done',
-      `echo "${BEGIN} pids"; (cd "/proc/$P/root/proc" && echo [0-9]*); echo "${END} pids 0"`,
-      `echo "${BEGIN} dev"; (cd "/proc/$P/root/dev" && for f in * */*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done); echo "${END} dev 0"`,
-      ...attempts.map(sideAttempt),
+      ...listingSections('"/proc/$P/root"'),
+      ...attempts.map((a) => attemptScript(a, SIDE_ATTEMPT)),
     ].join('\n'),
   );
 }
