@@ -8,7 +8,7 @@ import { which } from '../exec/which.js';
 import { freePort } from '../host/ports.js';
 import type { Podman } from '../podman/podman.js';
 import { systemdUnavailable } from './transient.js';
-import { execLine, installUnits } from './units.js';
+import { execLine, installUnits, unitJournalArgv } from './units.js';
 
 /** The sockets of the echo socket unit, in Listen order (systemd passes the fds in this order). */
 export function echoSockets(port: number, unixPath: string) {
@@ -150,17 +150,7 @@ export async function startEchoSocket(
       until: (out) => out.includes('\n'),
       enough,
     });
-  const journalArgv = (...more: string[]) => [
-    'journalctl',
-    ...(ctx.identity.name === 'rootless' ? ['--user'] : []),
-    '--unit',
-    `${base}.service`,
-    '--boot',
-    '--no-pager',
-    '--output',
-    'cat',
-    ...more,
-  ];
+  const journalArgv = (...more: string[]) => unitJournalArgv(ctx.identity, `${base}.service`, ...more);
   // what the service printed (podman's and the runtime's errors), for a side that did not serve
   const journal = (purpose: string) => ctx.exec(journalArgv('--lines', '40'), { purpose, timeoutMs: 30_000 });
   /**

@@ -6,7 +6,7 @@ import { succeeded } from '../exec/run.js';
 import type { ContainerSpec } from '../parse/container-spec.js';
 import type { Podman } from '../podman/podman.js';
 import type { EchoEnv } from './echo.js';
-import { installUnits, writesUnitsDirectly } from './units.js';
+import { installUnits, unitJournalArgv, writesUnitsDirectly } from './units.js';
 
 /**
  * `[Unit]` keys that would start, stop or pull in other units: a podproof copy of the user's unit
@@ -110,20 +110,10 @@ export async function startSpecUnit(
   };
   const started = await units.systemctl(['start', unit], `${purpose}: start ${unit}`);
   if (!succeeded(started)) {
-    const journal = await ctx.exec(
-      [
-        'journalctl',
-        ...(ctx.identity.name === 'rootless' ? ['--user'] : []),
-        '--unit',
-        unit,
-        '--no-pager',
-        '--output',
-        'cat',
-        '--lines',
-        '20',
-      ],
-      { purpose: `${purpose}: why ${unit} did not start`, timeoutMs: 30_000 },
-    );
+    const journal = await ctx.exec(unitJournalArgv(ctx.identity, unit, '--lines', '20'), {
+      purpose: `${purpose}: why ${unit} did not start`,
+      timeoutMs: 30_000,
+    });
     await remove();
     throw new NotObserved(
       `${unit} did not start: ${describeEvidence(started)}; its journal: ${journal.stdout.trim().split('\n').slice(-5).join(' | ')}`,

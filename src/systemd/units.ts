@@ -31,6 +31,21 @@ export function execLine(argv: string[]): string {
     .join(' ');
 }
 
+/** `journalctl` of one unit of an identity's manager, this boot, its messages only (pure). */
+export function unitJournalArgv(identity: Identity, unit: string, ...more: string[]): string[] {
+  return [
+    'journalctl',
+    ...(identity.name === 'rootless' ? ['--user'] : []),
+    '--unit',
+    unit,
+    '--boot',
+    '--no-pager',
+    '--output',
+    'cat',
+    ...more,
+  ];
+}
+
 /** Units written for one experiment, and how to remove them again. */
 export interface InstalledUnits {
   names: string[];
