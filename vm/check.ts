@@ -118,6 +118,12 @@ export interface GuestOutput {
   quadletUser?: { rc: string; report?: { results: VmRow[] } | undefined } | undefined;
 }
 
+/** A Quadlet run's exit code and report, where it ran. */
+const quadletStep = (dir: string, rc: string, report: string) =>
+  existsSync(join(dir, rc))
+    ? { rc: readText(join(dir, rc)) ?? '', report: readJson<{ results: VmRow[] }>(join(dir, report)) }
+    : undefined;
+
 /** Everything the guest left in the output folder. */
 export function readGuestOutput(dir: string): GuestOutput {
   return {
@@ -129,18 +135,8 @@ export function readGuestOutput(dir: string): GuestOutput {
     },
     cleanCheck: readText(join(dir, 'clean-check.rc')),
     reboot: readJson<GuestOutput['reboot']>(join(dir, 'reboot.json')),
-    quadlet: existsSync(join(dir, 'quadlet.rc'))
-      ? {
-          rc: readText(join(dir, 'quadlet.rc')) ?? '',
-          report: readJson<{ results: VmRow[] }>(join(dir, 'vm-quadlet.json')),
-        }
-      : undefined,
-    quadletUser: existsSync(join(dir, 'quadlet-user.rc'))
-      ? {
-          rc: readText(join(dir, 'quadlet-user.rc')) ?? '',
-          report: readJson<{ results: VmRow[] }>(join(dir, 'vm-quadlet-user.json')),
-        }
-      : undefined,
+    quadlet: quadletStep(dir, 'quadlet.rc', 'vm-quadlet.json'),
+    quadletUser: quadletStep(dir, 'quadlet-user.rc', 'vm-quadlet-user.json'),
   };
 }
 
