@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../src/exec/identity.js';
+import { storeConmon } from '../src/podman/orphans.js';
 import {
   isContainerCleanup,
   isPauseJoinRace,
@@ -119,6 +120,43 @@ describe("conmon's pending container cleanup (what settle waits for)", () => {
       'abc123',
     ];
     expect(isContainerCleanup(conmon, root)).toBe(false);
+  });
+});
+
+describe("a store's running containers, from their conmon (Podman.runningContainers without a call)", () => {
+  const root = '/home/podproof/.cache/podproof/storage';
+  const id = '237170a77f0a3fb9411ae9b23808fa06ecb1af653d33d24dbfbcbf084ce33914';
+  // as podman 4.3.1 starts it here (rootless, podproof's store)
+  const conmon = (graphRoot: string) => [
+    '/usr/bin/conmon',
+    '--api-version',
+    '1',
+    '-c',
+    id,
+    '-u',
+    id,
+    '-r',
+    '/usr/bin/runc',
+    '-b',
+    `${graphRoot}/overlay-containers/${id}/userdata`,
+    '-n',
+    'probe-x',
+    '--exit-command',
+    '/usr/bin/podman',
+    '--exit-command-arg',
+    '--root',
+    '--exit-command-arg',
+    graphRoot,
+  ];
+
+  it("names the container whose bundle is in the store's graph root", () => {
+    expect(storeConmon(conmon(root), root)).toBe(id);
+  });
+
+  it('is no container of another store, nor a process that is not conmon', () => {
+    expect(storeConmon(conmon('/home/podproof/.local/share/containers/storage'), root)).toBeUndefined();
+    expect(storeConmon(conmon(`${root}-other`), root)).toBeUndefined();
+    expect(storeConmon(['/usr/bin/podman', '-b', `${root}/x`, '-c', id, '-r', 'runc'], root)).toBeUndefined();
   });
 });
 

@@ -57,6 +57,16 @@ export async function endOrphanedConmons(
   return ended;
 }
 
+/**
+ * The container id a conmon command line watches, where its bundle (`-b`) lies in the store at
+ * `root` (pure): c/storage keeps a container's bundle under GRAPHROOT/DRIVER-containers/ID.
+ */
+export function storeConmon(argv: readonly string[], root: string): string | undefined {
+  if (!/(^|\/)conmon$/.test(argv[0] ?? '')) return undefined;
+  const bundle = argv[argv.indexOf('-b') + 1] ?? '';
+  return argv.includes('-b') && bundle.startsWith(`${root}/`) ? conmonTarget(argv)?.id : undefined;
+}
+
 /** The container name a conmon command line watches (`-n NAME`), if this argv is conmon's (pure). */
 export function conmonContainer(argv: readonly string[]): string | undefined {
   if (!/(^|\/)conmon$/.test(argv[0] ?? '')) return undefined;

@@ -10,13 +10,14 @@ import {
 import { join } from 'node:path';
 import { describeEvidence, type Evidence, type EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
-import { processesWhere, processRunning } from '../exec/procs.js';
+import { processArgv, processesWhere, processRunning } from '../exec/procs.js';
 import { type ExecOptions, exec, succeeded } from '../exec/run.js';
 import { FIXTURE_LABEL, SESSION_LABEL, type Session } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { which } from '../exec/which.js';
 import { parseMountinfo } from '../parse/mounts.js';
 import { OBJECT_KINDS, type ObjectKind } from './objects.js';
+import { storeConmon } from './orphans.js';
 
 /** Where a podman handle keeps images and containers. */
 export type StorageMode = 'podproof' | 'host';
@@ -605,6 +606,22 @@ export class Podman {
    */
   async remove(containers: string[], purpose = 'cleanup'): Promise<Evidence> {
     return this.cmd(['rm', '-f', ...containers], { purpose, timeoutMs: 60_000 });
+  }
+
+  /**
+   * Ids of this store's containers whose conmon still runs. In podproof's own store (local) read
+   * from /proc, without a call: podman joins a running container's user namespace through its
+   * conmon, so conmon is what counts; elsewhere `podman ps -q` is asked.
+   */
+  async runningContainers(purpose: string): Promise<string[]> {
+    if (this.storage === 'podproof' && !this.remoteUrl) {
+      const { root } = storagePaths(this.identity);
+      return processesWhere((argv) => storeConmon(argv, root) !== undefined).flatMap(
+        (pid) => storeConmon(processArgv(pid) ?? [], root) ?? [],
+      );
+    }
+    const ps = await this.cmd(['ps', '-q'], { purpose, timeoutMs: 60_000 });
+    return succeeded(ps) ? ps.stdout.split('\n').filter(Boolean) : ['(podman ps failed)'];
   }
 
   /**

@@ -17,7 +17,7 @@ import { execLine } from './units.js';
 export const USERNS_REFUSED = /newuidmap|newgidmap|cannot set up namespace/i;
 
 /** What tearing the user namespace down and serving after it needs. */
-export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd'> };
+export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd' | 'runningContainers'> };
 
 /**
  * Tear the rootless user namespace down: stop every pause process podman could join. That is
@@ -51,14 +51,11 @@ export async function runningContainersGone(ctx: UsernsEnv): Promise<string[]> {
   let ids: string[] = [];
   await waitUntil(
     async () => {
-      const ps = await ctx.podman.cmd(['ps', '-q'], {
-        purpose: 'containers that would share their user namespace',
-      });
-      ids = succeeded(ps) ? ps.stdout.split('\n').filter(Boolean) : ['(podman ps failed)'];
+      ids = await ctx.podman.runningContainers('containers that would share their user namespace');
       return ids.length === 0;
     },
     30_000,
-    500,
+    100,
     ctx.signal,
   );
   return ids;
