@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ExecContext } from '../exec/context.js';
+import { NotObserved } from '../exec/errors.js';
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { scaled } from '../exec/time-scale.js';
@@ -184,11 +185,27 @@ export async function startEchoSocket(
       },
     };
   };
+  /**
+   * After a send that did not echo: was the socket unit still listening? A socket unit stays
+   * `active` (or turns `failed` when its service keeps failing) under a manager that kept it; one
+   * that is `inactive`, unknown, or a manager that does not answer (stopped, restarted) means
+   * the send never reached the service: nothing was observed, whatever the verdict would say.
+   */
+  const socketStillListened = async (purpose: string): Promise<void> => {
+    if (opts.withoutSocketUnit) return;
+    const shown = await units.systemctl(['show', '--property=ActiveState', `${base}.socket`], purpose);
+    const { listened, state } = socketUnitListened(shown);
+    if (listened) return;
+    throw new NotObserved(
+      `the socket unit ${base}.socket was ${state ?? 'not answered for'} after the sends: its manager stopped or restarted (${describeEvidence(shown)}), so no send reached the service`,
+    );
+  };
   /** One line through one socket, the client stopped when the service's main process ends. */
   const sendWhileServing = async (s: EchoListen, line: string, purpose: string, side: string) => {
     const watch = watchServiceEnd(`${side}: watch for the service's end`);
     const e = await send(s, line, purpose, watch.ended);
     await watch.stop();
+    if (!echoed(e, line)) await socketStillListened(`${side}: was the socket unit still listening?`);
     return { e, ended: watch.endLine() };
   };
   /**
@@ -216,7 +233,32 @@ export async function startEchoSocket(
     await waitUntil(show, timeoutMs, 200, ctx.signal);
     return end;
   };
-  return { base, port, sockets, units, send, sendWhileServing, journal, watchServiceEnd, serviceEnd, image };
+  return {
+    base,
+    port,
+    sockets,
+    units,
+    send,
+    sendWhileServing,
+    socketStillListened,
+    journal,
+    watchServiceEnd,
+    serviceEnd,
+    image,
+  };
+}
+
+/**
+ * Did a socket unit keep listening, by `systemctl show --property=ActiveState` (pure)? `active`,
+ * or `failed` (its service kept failing: the trigger limit); `inactive` or no answer is a socket
+ * its manager no longer had.
+ */
+export function socketUnitListened(shown: Pick<Evidence, 'exitCode' | 'stdout'>): {
+  listened: boolean;
+  state?: string;
+} {
+  const state = /^ActiveState=(\S+)/m.exec(shown.stdout)?.[1];
+  return { listened: shown.exitCode === 0 && (state === 'active' || state === 'failed'), state };
 }
 
 /** How a service's main process ended, from `systemctl show` (see {@link parseServiceEnd}). */

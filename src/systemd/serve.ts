@@ -31,6 +31,7 @@ export async function serveAll(
   }
   await watch?.stop();
   const missed = sends.some((x) => !sent(x));
+  if (missed) await echo.socketStillListened(`${purpose}: was the socket unit still listening?`);
   return { sends, journal: missed ? await echo.journal(`${purpose}: the service's journal`) : undefined };
 }
 

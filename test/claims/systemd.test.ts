@@ -5,11 +5,30 @@ import { checkRestrictedPullFails } from '../../src/claims/systemd.js';
 import { checkServesAll, type EchoRun } from '../../src/claims/systemd-echo.js';
 import { checkOnlyLoopback, checkRanWithoutSockets } from '../../src/claims/systemd-socket.js';
 import { checkUsernsRefused } from '../../src/claims/systemd-userns.js';
-import { parseServiceEnd } from '../../src/systemd/echo.js';
+import { parseServiceEnd, socketUnitListened } from '../../src/systemd/echo.js';
 import type { Send } from '../../src/systemd/serve.js';
 import { observed } from '../support/observations.js';
 
 const arms = (claim: string) => observed<unknown, EchoRun>(claim, 'rootless');
+
+describe('a send that did not echo counts only while the socket unit listened (a stopped manager is no observation)', () => {
+  it('holds for a listening socket, and for one its failing service made fail (the trigger limit)', () => {
+    expect(socketUnitListened({ exitCode: 0, stdout: 'ActiveState=active\n' }).listened).toBe(true);
+    expect(socketUnitListened({ exitCode: 0, stdout: 'ActiveState=failed\n' }).listened).toBe(true);
+  });
+
+  it('fails where a restarted manager never started it, or no manager answers', () => {
+    // as the fault suite's restarted user manager answered (suites/faults.ts)
+    expect(socketUnitListened({ exitCode: 0, stdout: 'ActiveState=inactive\n' })).toEqual({
+      listened: false,
+      state: 'inactive',
+    });
+    expect(
+      socketUnitListened({ exitCode: 1, stdout: '' }).listened,
+      'Failed to connect to bus: No such file or directory',
+    ).toBe(false);
+  });
+});
 
 describe('systemd.socket-activation: the control ran and served nothing', () => {
   const { treatment: t, control: c } = arms('systemd.socket-activation');
