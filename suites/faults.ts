@@ -115,8 +115,16 @@ fi`,
         if (stopped) startUserManager(rootless);
       },
       async stop() {
-        // whatever happened, the host keeps a running user manager (as the suite found it)
-        if (rootless) startUserManager(rootless);
+        if (!rootless) return [];
+        // whatever happened, the host keeps a running user manager (as the suite found it): the
+        // one stopped first ends (bounded), then one is started where none runs
+        const marker = join(dir, 'injected');
+        const stopped = Number(
+          /manager (\d+)/.exec(existsSync(marker) ? readFileSync(marker, 'utf8') : '')?.[1],
+        );
+        if (stopped > 0 && !(await waitUntil(() => !processAlive(stopped), 30_000, 100)))
+          return [`the stopped user manager ${stopped} still runs`];
+        startUserManager(rootless);
         return [];
       },
     }),
@@ -154,15 +162,15 @@ fi`,
   {
     name: 'storage-lock-held',
     fault:
-      "podman's container store lock is held (fcntl write lock, 25 s) right before the treatment's container is made; the claim's deadline is 10 s",
+      "podman's container store lock is held (fcntl write lock, 15 s) right before the treatment's container is made; the claim's deadline is 6 s",
     claims: ['rootfs.read-only'],
     identities: ['rootful'],
-    args: ['--claim-timeout', '10'],
+    args: ['--claim-timeout', '6'],
     // c/storage locks overlay-containers/containers.lock with fcntl(F_SETLKW) (flock(1) would not
     // conflict): perl holds it as another podman would, and says when it has it
     always: `if has run && has --read-only && [[ ! -e $DIR/injected ]]; then
   collect_globals
-  setsid perl -e 'use Fcntl; open(my $f, ">>", $ARGV[0]) or die; my $l = pack("s s x4 q q l x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die; open(my $h, ">", "$ARGV[1]/held.tmp"); print $h "$$\\n"; close $h; rename("$ARGV[1]/held.tmp", "$ARGV[1]/held"); sleep 25' "\${globals[1]}/overlay-containers/containers.lock" "$DIR" </dev/null >/dev/null 2>&1 &
+  setsid perl -e 'use Fcntl; open(my $f, ">>", $ARGV[0]) or die; my $l = pack("s s x4 q q l x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die; open(my $h, ">", "$ARGV[1]/held.tmp"); print $h "$$\\n"; close $h; rename("$ARGV[1]/held.tmp", "$ARGV[1]/held"); sleep 15' "\${globals[1]}/overlay-containers/containers.lock" "$DIR" </dev/null >/dev/null 2>&1 &
   for _ in $(seq 100); do [[ -e $DIR/held ]] && break; sleep 0.1; done
   [[ -e $DIR/held ]] && echo "store lock held by $(cat "$DIR/held")" > "$DIR/injected"
 fi`,
@@ -171,20 +179,13 @@ fi`,
         // the holder lets go by itself; the host is as found once it has
         const held = join(dir, 'held');
         const pid = existsSync(held) ? Number(readFileSync(held, 'utf8').trim()) : 0;
-        const alive = () => {
-          try {
-            process.kill(pid, 0);
-            return true;
-          } catch {
-            return false;
-          }
-        };
-        if (pid > 0 && !(await waitUntil(() => !alive(), 40_000, 200))) return [`lock holder ${pid}`];
+        if (pid > 0 && !(await waitUntil(() => !processAlive(pid), 40_000, 200)))
+          return [`lock holder ${pid}`];
         return [];
       },
     }),
     verdicts: ['error'],
-    reason: /timed out: its deadline \(10 s\) passed/,
+    reason: /timed out: its deadline \(6 s\) passed/,
   },
   {
     name: 'second-clean',
@@ -200,6 +201,16 @@ fi`,
     reason: /^$/,
   },
 ];
+
+/** Does process `pid` still run? */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Start the rootless user manager again where it is not running: its `user@UID.service` where

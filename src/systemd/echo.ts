@@ -215,6 +215,7 @@ export async function startEchoSocket(
    */
   const serviceEnd = async (purpose: string, timeoutMs = 60_000): Promise<ServiceEnd> => {
     let end: ServiceEnd = { ended: false };
+    let lost: string | undefined;
     const show = async () => {
       const shown = await units.systemctl(
         [
@@ -222,15 +223,23 @@ export async function startEchoSocket(
           '--property=ActiveState',
           '--property=ExecMainCode',
           '--property=ExecMainStatus',
+          '--property=ExecMainStartTimestampMonotonic',
           '--property=ExecMainExitTimestampMonotonic',
           `${base}.service`,
         ],
         purpose,
       );
       end = parseServiceEnd(shown.stdout);
-      return end.ended;
+      // a manager that does not answer, or one that never ran the started service (a restarted
+      // manager), will not end it either: nothing to wait for
+      if (!succeeded(shown) || end.neverRan) lost = describeEvidence(shown);
+      return end.ended || lost !== undefined;
     };
     await waitUntil(show, timeoutMs, 200, ctx.signal);
+    if (lost)
+      throw new NotObserved(
+        `the service ${base}.service was started but its manager ${end.neverRan ? 'never ran it' : 'did not answer'}: it stopped or restarted (${lost})`,
+      );
     return end;
   };
   return {
@@ -270,9 +279,11 @@ export interface ServiceEnd {
   exitCode?: number;
   /** The signal number, when a signal killed it. */
   signal?: number;
+  /** Inactive, and its main process never started (a manager that lost the unit it was told to start). */
+  neverRan?: boolean;
 }
 
-/** `systemctl show` of ActiveState, ExecMainCode, ExecMainStatus, ExecMainExitTimestampMonotonic (pure). */
+/** `systemctl show` of ActiveState, ExecMainCode, ExecMainStatus, ExecMain{Start,Exit}TimestampMonotonic (pure). */
 export function parseServiceEnd(text: string): ServiceEnd {
   const p = new Map(
     text
@@ -284,6 +295,12 @@ export function parseServiceEnd(text: string): ServiceEnd {
   const activeState = p.get('ActiveState');
   const exitedAt = Number(p.get('ExecMainExitTimestampMonotonic') ?? 0);
   const ended = exitedAt > 0 && (activeState === 'failed' || activeState === 'inactive');
+  const startedAt = Number(p.get('ExecMainStartTimestampMonotonic') ?? 0);
+  const neverRan =
+    activeState === 'inactive' &&
+    startedAt === 0 &&
+    exitedAt === 0 &&
+    p.has('ExecMainStartTimestampMonotonic');
   // ExecMainCode is a CLD_* code: 1 exited (status = exit code), 2 killed, 3 dumped (status = signal)
   const code = Number(p.get('ExecMainCode'));
   const status = Number(p.get('ExecMainStatus'));
@@ -292,6 +309,7 @@ export function parseServiceEnd(text: string): ServiceEnd {
     activeState,
     ...(ended && code === 1 && Number.isInteger(status) ? { exitCode: status } : {}),
     ...(ended && (code === 2 || code === 3) && Number.isInteger(status) ? { signal: status } : {}),
+    ...(neverRan ? { neverRan } : {}),
   };
 }
 

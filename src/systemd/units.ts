@@ -54,6 +54,9 @@ export interface InstalledUnits {
   remove(): Promise<void>;
 }
 
+/** systemctl's words when no manager answers on the bus (stopped, or between a stop and a start). */
+export const NO_MANAGER = /Failed to connect to bus/;
+
 /** Write unit files (name -> content) for an identity's manager and daemon-reload; removed at teardown. */
 export async function installUnits(
   run: RunCommand,
@@ -95,8 +98,9 @@ export async function installUnits(
     await systemctl(['daemon-reload'], 'cleanup');
     await systemctl(['reset-failed', ...names], 'cleanup');
     // a unit that could not be stopped keeps listening: say so, so the journal is kept for `clean`
-    // (exit 5, "not loaded": interrupted before the files were written, nothing to stop)
-    if (stopped)
+    // (exit 5, "not loaded": interrupted before the files were written, nothing to stop; no
+    // manager at all: its sockets closed with it, and its files are gone now)
+    if (stopped && !NO_MANAGER.test(stopped.stderr))
       throw new Error(`${formatArgv(stopped.argv)}: exit ${stopped.exitCode} ${stopped.stderr.trim()}`);
   };
   // registered and journaled before anything is written, so a failure half-way (or a SIGKILL)

@@ -56,6 +56,21 @@ describe('systemd.socket-activation: the control ran and served nothing', () => 
     expect(killed.signal).toBe(3);
     expect(checkRanWithoutSockets(c.sends, killed).holds).toBe(false);
   });
+  it('a service its (restarted) manager never ran is told apart, not waited for', () => {
+    // as the fault suite's restarted user manager answered for the service started before it
+    const lost = parseServiceEnd(
+      'ActiveState=inactive\nExecMainCode=0\nExecMainStatus=0\nExecMainStartTimestampMonotonic=0\nExecMainExitTimestampMonotonic=0\n',
+    );
+    expect(lost).toMatchObject({ ended: false, neverRan: true });
+    expect(
+      parseServiceEnd(
+        'ActiveState=inactive\nExecMainCode=1\nExecMainStatus=3\nExecMainStartTimestampMonotonic=8\nExecMainExitTimestampMonotonic=9\n',
+      ),
+    ).toMatchObject({ ended: true, exitCode: 3 });
+    expect(
+      parseServiceEnd('ActiveState=active\nExecMainStartTimestampMonotonic=8\n').neverRan,
+    ).toBeUndefined();
+  });
   it("the container's interfaces come from the echo server, not from a socket's echo", () => {
     expect(checkOnlyLoopback(t.interfaces).holds).toBe(true);
     expect(checkOnlyLoopback(c.sends[0]?.e).holds).toBe(false);
