@@ -15,6 +15,7 @@ import { imageBreakages } from './breakages/image.js';
 import { ipcBreakages } from './breakages/ipc.js';
 import type { Mutant } from './breakages/kit.js';
 import { loginuidBreakages } from './breakages/loginuid.js';
+import { lsmBreakages } from './breakages/lsm.js';
 import { networkBreakages } from './breakages/network.js';
 import { nnpBreakages } from './breakages/nnp.js';
 import { pidBreakages } from './breakages/pid.js';
@@ -45,6 +46,7 @@ export const MUTANTS: Mutant[] = [
   ...rootfsBreakages,
   ...volumeBreakages,
   ...seccompBreakages,
+  ...lsmBreakages,
   ...nnpBreakages,
   ...loginuidBreakages,
   ...runlabelBreakages,

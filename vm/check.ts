@@ -142,8 +142,8 @@ export function readGuestOutput(dir: string): GuestOutput {
 
 /**
  * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
- * inconclusive or error row but those a waiver (vm/waivers-trixie-crun.json, stock crun only) accepts, rootful `systemd.*` and
- * `network.egress-blocked` are proven (or waived), nothing
+ * inconclusive or error row but those a waiver (vm/waivers-trixie-crun.json, stock crun only) accepts, rootful `systemd.*`,
+ * rootful `lsm.apparmor-confined` and `network.egress-blocked` are proven (or waived), nothing
  * was left behind, and the reboot test served with its oneshot and failed without it.
  */
 export function checkVmReports(guest: GuestOutput): {
@@ -171,11 +171,13 @@ export function checkVmReports(guest: GuestOutput): {
       else if (r.verdict !== 'proven')
         problems.push(`${who}: ${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`);
     }
-    // what this host kind is for: rootful systemd (PID 1 here) and egress under pasta, unless waived
+    // what this host kind is for: rootful systemd (PID 1 here), egress under pasta, and rootful
+    // AppArmor confinement (Debian's kernel boots with it), unless waived
     const must = report.results.filter(
       (r) =>
         !r.waiver &&
-        ((r.claim.startsWith('systemd.') && r.identity === 'rootful') ||
+        (((r.claim.startsWith('systemd.') || r.claim === 'lsm.apparmor-confined') &&
+          r.identity === 'rootful') ||
           r.claim === 'network.egress-blocked'),
     );
     mustRows += must.length;

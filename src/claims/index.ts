@@ -7,6 +7,7 @@ import { inspectClaims } from './inspect.js';
 import { ipcClaims } from './ipc.js';
 import { isolateClaims } from './isolate.js';
 import { loginuidClaims } from './loginuid.js';
+import { lsmClaims } from './lsm.js';
 import { namesClaims } from './names.js';
 import { networkClaims } from './network.js';
 import { nnpClaims } from './nnp.js';
@@ -41,6 +42,7 @@ export const claims: readonly Claim[] = [
   ...rootfsClaims,
   ...volumeClaims,
   ...seccompClaims,
+  ...lsmClaims,
   ...nnpClaims,
   ...loginuidClaims,
   ...runlabelClaims,

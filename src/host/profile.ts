@@ -56,6 +56,8 @@ export interface HostProfile {
   /** PID 1 is systemd (the system manager is available for rootful units). */
   systemdPid1: boolean;
   loginuid: { value: number | undefined; unset: boolean; canSet: boolean };
+  /** The kernel's active security modules (/sys/kernel/security/lsm; empty where it has none). */
+  securityModules?: string[];
   /** Ubuntu 23.10+: kernel.apparmor_restrict_unprivileged_userns = 1. */
   apparmorRestrictsUserns: boolean;
   /** /dev/net/tun mode (rootless slirp4netns needs it world-readable). */
@@ -125,6 +127,7 @@ export async function detectHost(opts: {
     systemdPid1: readTextIfAny('/proc/1/comm')?.trim() === 'systemd',
     // root may set an unset loginuid once per process with CAP_AUDIT_CONTROL (bit 30)
     loginuid: { value: loginuid, unset, canSet: unset && hasCapBit(capEff, 30) },
+    securityModules: (readTextIfAny('/sys/kernel/security/lsm') ?? '').trim().split(',').filter(Boolean),
     apparmorRestrictsUserns:
       readTextIfAny('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim() === '1',
     tunMode,

@@ -139,6 +139,13 @@ export function doctorChecklist(
     'docker-registry (Fedora: docker-distribution)',
     'systemd.pull-blocked is skipped',
   );
+  items.push({
+    what: 'security modules',
+    state: 'info',
+    detail: host.securityModules?.length
+      ? host.securityModules.join(', ')
+      : 'none in this kernel: the lsm.* claims are skipped',
+  });
   if (host.apparmorRestrictsUserns)
     items.push({
       what: 'AppArmor userns restriction',
