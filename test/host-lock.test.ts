@@ -3,8 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fileLockHolders } from '../src/exec/procs.js';
 import { holdFileLock } from '../src/exec/run.js';
-import { IdentityLock } from '../src/runner/rwlock.js';
+import { parseProcLocks } from '../src/parse/locks.js';
+import { describeLockHolders } from '../src/runner/prove.js';
+import { IdentityLock, LockGroup } from '../src/runner/rwlock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podproof-lock-test-'));
 /** Processes a test started: killed at the end whatever the test did (a failed one leaves none). */
@@ -24,6 +27,67 @@ const lockOn = (file: string, waits: string[] = []) =>
 /** Resolves to 'pending' when `p` has not settled by the time `other` has. */
 const settledFirst = <T>(p: Promise<T>, other: Promise<unknown>) =>
   Promise.race([p.then(() => 'settled'), other.then(() => 'pending')]);
+
+describe('who holds a lock file (a waiting run names it)', () => {
+  it('/proc/locks lines: held and waiting, shared and exclusive', () => {
+    const locks = parseProcLocks(
+      '1: FLOCK  ADVISORY  READ  3187 00:2b:1234 0 EOF\n1: -> FLOCK  ADVISORY  WRITE 3190 00:2b:1234 0 EOF\n2: POSIX  ADVISORY  WRITE 14156 fe:00:2198532 0 EOF\n',
+    );
+    expect(locks).toEqual([
+      { waiting: false, kind: 'FLOCK', mode: 'READ', pid: 3187, device: '00:2b', inode: 1234 },
+      { waiting: true, kind: 'FLOCK', mode: 'WRITE', pid: 3190, device: '00:2b', inode: 1234 },
+      { waiting: false, kind: 'POSIX', mode: 'WRITE', pid: 14156, device: 'fe:00', inode: 2198532 },
+    ]);
+  });
+
+  it("finds this process's own flock holder of a file, and says it is this run's", async () => {
+    const file = join(dir, 'who.lock');
+    expect(fileLockHolders(file)).toEqual([]);
+    const held = await holdFileLock(file, 'shared');
+    try {
+      const holders = fileLockHolders(file);
+      expect(holders).toHaveLength(1);
+      expect(holders[0]?.mode).toBe('shared');
+      expect(describeLockHolders(holders, process.pid)).toBe('held shared by this run itself');
+      expect(describeLockHolders(holders, process.pid + 1)).toBe(
+        `held shared by podproof run PID ${process.pid}`,
+      );
+    } finally {
+      await held.release();
+    }
+    expect(fileLockHolders(file)).toEqual([]);
+    expect(describeLockHolders([], 1)).toBe('no holder listed in /proc/locks');
+  });
+});
+
+describe('two runs, each with both identities, whose exclusive claims cross (a deadlock seen in 1 round of 5)', () => {
+  it('each waits holding nothing host-wide, so both get their exclusive hold in turn', async () => {
+    const files = { rootful: join(dir, 'cross-rootful.lock'), rootless: join(dir, 'cross-rootless.lock') };
+    const run = () => {
+      const group = new LockGroup();
+      const lock = (file: string) =>
+        new IdentityLock((mode, signal) => holdFileLock(file, mode, { signal }), undefined, group);
+      return { rootful: lock(files.rootful), rootless: lock(files.rootless) };
+    };
+    const a = run();
+    const b = run();
+    // both runs hold both identities shared for their teardown, as prove does
+    const holds = [
+      await a.rootful.hold(),
+      await a.rootless.hold(),
+      await b.rootful.hold(),
+      await b.rootless.hold(),
+    ];
+    // a run that waited for rootless holding rootful shared, beside one that waited the other
+    // way round, waited forever
+    const [ra, rb] = await Promise.all([a.rootless.acquire(true), b.rootful.acquire(true)]);
+    // each run releases on its own (one's shared holds come back once the other's exclusive goes)
+    await Promise.all([ra(), rb()]);
+    for (const release of holds) await release();
+    expect(fileLockHolders(files.rootful)).toEqual([]);
+    expect(fileLockHolders(files.rootless)).toEqual([]);
+  });
+});
 
 describe('IdentityLock across processes (flock)', () => {
   it("the holder's waiting process keeps none of the launch's descriptors", async () => {

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { parseProcLocks } from '../parse/locks.js';
 
 /**
  * The one place podproof reads the process table (/proc): command lines, start times, parents
@@ -82,4 +83,32 @@ export function processUid(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Who holds a lock on `path` (not who waits for one), from /proc/locks, matched by the file's
+ * device and inode: PID, shared or exclusive, and its command line. Empty where nothing holds it
+ * or the file is gone.
+ */
+export function fileLockHolders(
+  path: string,
+): { pid: number; mode: 'shared' | 'exclusive'; argv: string[] }[] {
+  let dev: number;
+  let ino: number;
+  let text: string;
+  try {
+    ({ dev, ino } = statSync(path));
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return [];
+  }
+  // the kernel prints the device as major:minor in hex (glibc's encoding of st_dev below 2^32)
+  const device = `${((dev >> 8) & 0xfff).toString(16).padStart(2, '0')}:${((dev & 0xff) | ((dev >> 12) & 0xfff00)).toString(16).padStart(2, '0')}`;
+  return parseProcLocks(text)
+    .filter((l) => !l.waiting && l.inode === ino && l.device === device)
+    .map((l) => ({
+      pid: l.pid,
+      mode: l.mode === 'READ' ? ('shared' as const) : ('exclusive' as const),
+      argv: processArgv(l.pid) ?? [],
+    }));
 }

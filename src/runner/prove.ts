@@ -7,6 +7,7 @@ import { UsageError } from '../exec/errors.js';
 import { EvidenceLog } from '../exec/evidence.js';
 import type { Identity, IdentityName } from '../exec/identity.js';
 import { IDENTITY_NAMES } from '../exec/identity.js';
+import { fileLockHolders } from '../exec/procs.js';
 import { resolveIdentities } from '../exec/resolve.js';
 import { exec, holdFileLock } from '../exec/run.js';
 import { Session } from '../exec/session.js';
@@ -34,7 +35,7 @@ import {
   skippedResult,
 } from './experiment.js';
 import { pool } from './pool.js';
-import { IdentityLock } from './rwlock.js';
+import { IdentityLock, LockGroup } from './rwlock.js';
 
 /** Options for {@link prove}. */
 export interface ProveOptions {
@@ -101,6 +102,8 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
   const log = new EvidenceLog();
   const runDeadline = opts.timeoutMs ? deadlineSignal(opts.timeoutMs, session) : undefined;
   const locks = new Map<IdentityName, IdentityLock>();
+  // the run's identities share one in-process lock: an exclusive claim runs alone in the run
+  const lockGroup = new LockGroup();
   const releases: (() => Promise<void>)[] = [];
   let report: Report;
   try {
@@ -114,7 +117,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     for (const name of wanted) {
       const r = resolutions[name];
       if (!r.ok) continue;
-      const lock = identityLock(r.identity, name, opts.onProgress);
+      const lock = identityLock(r.identity, name, lockGroup, opts.onProgress);
       locks.set(name, lock);
       try {
         releases.push(await lock.hold(runDeadline));
@@ -175,9 +178,10 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         if (opts.image) return Promise.resolve(opts.image);
         return fixtureImage(shared, spec, opts.onProgress);
       };
-      // exclusive claims run alone per identity: in this process, and beside other podproof runs
-      // on this host (their podman calls of this identity wait, host-wide)
-      const lock = locks.get(identityName) ?? identityLock(identity, identityName, opts.onProgress);
+      // exclusive claims run alone: in this process (no other claim of either identity), and
+      // beside other podproof runs on this host (their podman calls of this identity wait)
+      const lock =
+        locks.get(identityName) ?? identityLock(identity, identityName, lockGroup, opts.onProgress);
       const root = resolutions.rootful.ok ? resolutions.rootful.identity : undefined;
       const runShared: RunShared = {
         identity,
@@ -294,18 +298,19 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
 function identityLock(
   identity: Identity,
   name: IdentityName,
+  group: LockGroup,
   onProgress?: (line: string) => void,
 ): IdentityLock {
   const dir = dirname(storagePaths(identity).runroot);
   const file = join(dir, 'podproof.lock');
   let made: Promise<unknown> | undefined;
-  if (process.env.PODPROOF_HOST_LOCK === '0') return new IdentityLock(undefined);
+  if (process.env.PODPROOF_HOST_LOCK === '0') return new IdentityLock(undefined, undefined, group);
   const missing = ['flock', 'tail'].filter((b) => !which(b));
   if (missing.length) {
     onProgress?.(
       `${name}: no host-wide lock (${missing.join(', ')} not found): another podproof run on this host could disturb this one`,
     );
-    return new IdentityLock(undefined);
+    return new IdentityLock(undefined, undefined, group);
   }
   return new IdentityLock(
     async (mode, signal) => {
@@ -317,9 +322,35 @@ function identityLock(
       await made;
       return holdFileLock(file, mode, { identity, signal, purpose: `hold ${name} (${mode})` });
     },
-    (mode) =>
-      onProgress?.(`${name}: waiting for another podproof run on this host (${mode} hold of ${file})`),
+    (mode, waitedS) =>
+      onProgress?.(
+        `${name}: waiting ${waitedS} s for another podproof run on this host (${mode} hold of ${file}; ${describeLockHolders(fileLockHolders(file), process.pid)})`,
+      ),
+    group,
   );
+}
+
+/**
+ * Who holds a podproof lock file, for a waiting run's progress line (pure): each holder is a
+ * `flock ... sh RUN_PID` process whose last argument is the podproof run it holds for.
+ */
+export function describeLockHolders(
+  holders: readonly { pid: number; mode: 'shared' | 'exclusive'; argv: readonly string[] }[],
+  selfPid: number,
+): string {
+  if (!holders.length) return 'no holder listed in /proc/locks';
+  return `held ${holders
+    .map((h) => {
+      const args = h.argv.filter(Boolean); // /proc's cmdline ends with a NUL
+      const run = /(^|\/)flock$/.test(args[0] ?? '') ? Number(args[args.length - 1]) : Number.NaN;
+      const by = Number.isInteger(run)
+        ? run === selfPid
+          ? 'this run itself'
+          : `podproof run PID ${run}`
+        : `PID ${h.pid} (${args.join(' ').slice(0, 80) || 'gone'})`;
+      return `${h.mode} by ${by}`;
+    })
+    .join(', ')}`;
 }
 
 function commandTimes(log: EvidenceLog, binary: string): Report['commands'] {

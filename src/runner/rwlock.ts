@@ -41,26 +41,43 @@ export class RwLock {
 export type FileLock = (mode: 'shared' | 'exclusive', signal?: AbortSignal) => Promise<HeldLock>;
 
 /**
+ * The identities of one process: one in-process lock for all of them, so an `exclusive` claim
+ * runs with no other claim of the process running, whatever its identity. It then holds no
+ * host-wide lock but its own identity's exclusive one: a process that waited for one identity
+ * while it held another's shared could wait forever on a second run doing the same the other
+ * way round (seen: two runs, each done with one identity and holding it for its teardown, each
+ * waiting for the other's); holding none while it waits, and waiting for nothing while it holds
+ * an exclusive lock, no two runs can wait on each other.
+ */
+export class LockGroup {
+  readonly here = new RwLock();
+  readonly members: IdentityLock[] = [];
+}
+
+/**
  * One identity of a run, in this process and across processes (another run, a vitest worker).
  * The run holds it shared from its first podman call to the end of its teardown ({@link hold}),
  * and so does each claim ({@link acquire}); an `exclusive` claim holds it alone, in the process
- * (its other claims wait) and host-wide (other runs' podman calls of this identity wait).
+ * (every other claim of its {@link LockGroup} waits) and host-wide (other runs' podman calls of
+ * this identity wait).
  */
 export class IdentityLock {
-  private readonly here = new RwLock();
   /** Shared needs of this process: the run's own hold and its running claims. */
   private needs = 0;
   /** The host-wide shared lock held for them. */
   private file: Promise<HeldLock> | undefined;
 
   /**
-   * `take` takes the host-wide lock (none: in this process only); `onWait` hears once when
-   * another process keeps this one waiting for more than a second.
+   * `take` takes the host-wide lock (none: in this process only); `onWait` hears when another
+   * process keeps this one waiting for more than a second, and every 30 s after.
    */
   constructor(
     private readonly take: FileLock | undefined,
-    private readonly onWait?: (mode: 'shared' | 'exclusive') => void,
-  ) {}
+    private readonly onWait?: (mode: 'shared' | 'exclusive', waitedS: number) => void,
+    private readonly group: LockGroup = new LockGroup(),
+  ) {
+    group.members.push(this);
+  }
 
   /** The run's own shared hold: before its first podman call of this identity, released after its teardown. */
   async hold(signal?: AbortSignal): Promise<() => Promise<void>> {
@@ -82,16 +99,23 @@ export class IdentityLock {
    * rejects (nothing held).
    */
   async acquire(exclusive: boolean, signal?: AbortSignal): Promise<() => Promise<void>> {
-    const releaseHere = await this.here.acquire(exclusive);
+    const releaseHere = await this.group.here.acquire(exclusive);
     try {
       if (exclusive) {
-        // no claim of this process holds it now (`here`): the run's own shared hold yields
-        await this.dropFile();
-        const held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
+        // no claim of this process runs now (`here`): the run's shared holds of every identity
+        // yield, so it holds nothing host-wide while it waits (see LockGroup)
+        for (const m of this.group.members) await m.dropFile();
+        let held: HeldLock;
+        try {
+          held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
+        } catch (err) {
+          await this.resumeShared();
+          throw err;
+        }
         return async () => {
           try {
             await held.release();
-            if (this.needs > 0) await this.sharedFile();
+            await this.resumeShared();
           } finally {
             releaseHere();
           }
@@ -110,6 +134,11 @@ export class IdentityLock {
       releaseHere();
       throw err;
     }
+  }
+
+  /** After an exclusive hold: the shared holds the group's identities still need, again. */
+  private async resumeShared(): Promise<void> {
+    for (const m of this.group.members) if (m.needs > 0) await m.sharedFile();
   }
 
   private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal): Promise<HeldLock> {
@@ -134,12 +163,20 @@ export class IdentityLock {
     await held?.release();
   }
 
+  /** Wait for a host-wide hold; `onWait` hears after a second and then every 30 s, with the seconds waited. */
   private async waitFor(held: Promise<HeldLock>, mode: 'shared' | 'exclusive'): Promise<HeldLock> {
-    const timer = setTimeout(() => this.onWait?.(mode), 1_000);
+    const from = performance.now();
+    const say = () => this.onWait?.(mode, Math.round((performance.now() - from) / 1000));
+    let repeat: ReturnType<typeof setInterval> | undefined;
+    const timer = setTimeout(() => {
+      say();
+      repeat = setInterval(say, 30_000);
+    }, 1_000);
     try {
       return await held;
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
     }
   }
 }
