@@ -40,12 +40,13 @@ export function confinement(s: ProbeSnapshot): {
 } {
   const label = attemptOf(s, 'apparmor-label');
   const mount = attemptOf(s, 'mount-tmpfs');
+  // busybox's applets fail with 255; 126/127 (not run) and a signal are the attempt's own breakage
+  const broke = (a: typeof mount) => a.exitCode !== 255 && brokeItself(a);
   for (const [what, a] of [
     ['the label read', label],
     ['the mount', mount],
   ] as const)
-    if (brokeItself(a))
-      throw new OutputNotExplained(`${what} did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
+    if (broke(a)) throw new OutputNotExplained(`${what} did not run: exit ${a.exitCode}: ${lastLineOf(a)}`);
   return {
     label: label.exitCode === 0 ? lastLineOf(label) : '(unreadable)',
     mounted: mount.exitCode === 0 && /^mounted$/m.test(mount.text),
@@ -60,6 +61,14 @@ export function confinement(s: ProbeSnapshot): {
 export const enforcedProfile = (label: string): string | undefined => /^(\S+) \(enforce\)$/.exec(label)?.[1];
 
 /**
+ * No AppArmor confinement (pure): `unconfined`, or a profile in unconfined mode, such as the one
+ * Debian 13's apparmor attaches to crun (`crun (unconfined)`), which a container started by crun
+ * keeps when podman gives it no profile of its own.
+ */
+export const unconfinedLabel = (label: string): boolean =>
+  label === 'unconfined' || /^\S+ \(unconfined\)$/.test(label);
+
+/**
  * Treatment check (pure): the container runs under an enforced AppArmor profile and the mount is
  * refused ("permission denied"), where nothing else the container has would refuse it.
  */
@@ -72,11 +81,11 @@ export function checkConfined(s: ProbeSnapshot): Observation {
   };
 }
 
-/** Control check (pure): unconfined, the same container mounts the tmpfs. */
+/** Control check (pure): unconfined (or a profile in unconfined mode), the same container mounts the tmpfs. */
 export function checkUnconfinedMounts(s: ProbeSnapshot): Observation {
   const c = confinement(s);
   return {
-    holds: c.label === 'unconfined' && c.mounted,
+    holds: unconfinedLabel(c.label) && c.mounted,
     observed: `--security-opt apparmor=unconfined: label ${c.label}; tmpfs mount: ${c.line}`,
   };
 }
@@ -108,9 +117,9 @@ export const apparmorConfined: Claim<ProbeSetup> = {
       // podman loads and applies AppArmor profiles as root only (containers/common: "skipping
       // loading default AppArmor profile (rootless mode)"): said where it is observed, not assumed
       const label = confinement(s).label;
-      if (ctx.identity.name === 'rootless' && label === 'unconfined')
+      if (ctx.identity.name === 'rootless' && unconfinedLabel(label))
         throw new SkipClaim(
-          `podman applied no AppArmor profile to the rootless container (its label: ${label}): podman confines rootful containers only`,
+          `podman applied no AppArmor profile to the rootless container (its label: ${label}, no confinement): podman confines rootful containers only`,
         );
       return s;
     },
