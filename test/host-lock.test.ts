@@ -61,29 +61,33 @@ describe('who holds a lock file (a waiting run names it)', () => {
 });
 
 describe('two runs, each with both identities, whose exclusive claims cross (a deadlock seen in 1 round of 5)', () => {
-  it('each waits holding nothing host-wide, so both get their exclusive hold in turn', async () => {
+  it('a contended exclusive hold is waited for holding nothing host-wide, so both runs end', async () => {
     const files = { rootful: join(dir, 'cross-rootful.lock'), rootless: join(dir, 'cross-rootless.lock') };
     const run = () => {
       const group = new LockGroup();
-      const lock = (file: string) =>
-        new IdentityLock((mode, signal) => holdFileLock(file, mode, { signal }), undefined, group);
-      return { rootful: lock(files.rootful), rootless: lock(files.rootless) };
+      const lock = (file: string, rank: number) =>
+        new IdentityLock(
+          (mode, signal, nonblock) => holdFileLock(file, mode, { signal, nonblock }),
+          undefined,
+          group,
+          rank,
+        );
+      return { rootful: lock(files.rootful, 0), rootless: lock(files.rootless, 1) };
     };
     const a = run();
     const b = run();
-    // both runs hold both identities shared for their teardown, as prove does
-    const holds = [
-      await a.rootful.hold(),
-      await a.rootless.hold(),
-      await b.rootful.hold(),
-      await b.rootless.hold(),
-    ];
-    // a run that waited for rootless holding rootful shared, beside one that waited the other
-    // way round, waited forever
-    const [ra, rb] = await Promise.all([a.rootless.acquire(true), b.rootful.acquire(true)]);
-    // each run releases on its own (one's shared holds come back once the other's exclusive goes)
-    await Promise.all([ra(), rb()]);
-    for (const release of holds) await release();
+    // both runs hold both identities shared for their teardown, as prove does, in the one order
+    const holdsOf = async (r: ReturnType<typeof run>) => [await r.rootful.hold(), await r.rootless.hold()];
+    const [holdsA, holdsB] = [await holdsOf(a), await holdsOf(b)];
+    // each run: its exclusive claim (a rootless one, b a rootful one), then its end. A run that
+    // waited for one identity holding the other's shared hold, beside one that did the same the
+    // other way round, waited forever
+    const runToEnd = async (lock: IdentityLock, holds: (() => Promise<void>)[]) => {
+      const release = await lock.acquire(true);
+      await release();
+      for (const drop of holds) await drop();
+    };
+    await Promise.all([runToEnd(a.rootless, holdsA), runToEnd(b.rootful, holdsB)]);
     expect(fileLockHolders(files.rootful)).toEqual([]);
     expect(fileLockHolders(files.rootless)).toEqual([]);
   });

@@ -342,12 +342,24 @@ export interface HeldLock {
  * (`--close`: only flock holds the file). The kernel drops the lock when flock ends: on release
  * (both killed), and within a second of this process's end, however it ends (SIGKILL too). No
  * lock file protocol of podproof's own: a dead holder never blocks anyone. Resolves once held;
- * rejects when `signal` aborts first (the wait is given up) or flock fails.
+ * rejects when `signal` aborts first (the wait is given up) or flock fails; with `nonblock`, it
+ * does not wait: another holder rejects it at once with {@link LockBusy}.
  */
+/** {@link holdFileLock} with `nonblock`: another process held the lock, so it was not taken. */
+export class LockBusy extends Error {
+  constructor(file: string, mode: string) {
+    super(`${file} is held by another process (${mode} not taken)`);
+    this.name = 'LockBusy';
+  }
+}
+
+/** flock's exit code when `--nonblock` finds the lock held (its own default, 1, is any failure). */
+const LOCK_BUSY_EXIT = 75;
+
 export function holdFileLock(
   file: string,
   mode: 'shared' | 'exclusive',
-  opts: Omit<ExecOptions, 'timeoutMs' | 'input'> = {},
+  opts: Omit<ExecOptions, 'timeoutMs' | 'input'> & { nonblock?: boolean } = {},
 ): Promise<HeldLock> {
   // the command says `held` once flock holds the lock (flock's own --verbose words vary by
   // version and locale, and sit in its buffered stdout), then waits for this process to end; a
@@ -359,6 +371,7 @@ export function holdFileLock(
   const argv = [
     'flock',
     '--close',
+    ...(opts.nonblock ? ['--nonblock', '--conflict-exit-code', String(LOCK_BUSY_EXIT)] : []),
     mode === 'shared' ? '--shared' : '--exclusive',
     file,
     'sh',
@@ -388,7 +401,11 @@ export function holdFileLock(
     });
     void done.then((e) => {
       opts.signal?.removeEventListener('abort', onAbort);
-      reject(new Error(`could not take the ${mode} lock ${file}: ${describeEvidence(e)}`));
+      reject(
+        opts.nonblock && e.exitCode === LOCK_BUSY_EXIT
+          ? new LockBusy(file, mode)
+          : new Error(`could not take the ${mode} lock ${file}: ${describeEvidence(e)}`),
+      );
     });
   });
 }

@@ -113,8 +113,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
       throw new UsageError(rootless.reason);
     const storage: StorageMode = opts.image ? 'host' : (opts.storage ?? 'podproof');
     if (rootless.ok && wanted.includes('rootless')) await watchPodmanScopes(session, rootless.identity);
-    // each identity held shared by the run from here to the end of its teardown (see IdentityLock)
-    for (const name of wanted) {
+    // each identity held shared by the run from here to the end of its teardown (see IdentityLock),
+    // taken in the one order every run takes them (see LockGroup)
+    for (const name of IDENTITY_NAMES.filter((n) => wanted.includes(n))) {
       const r = resolutions[name];
       if (!r.ok) continue;
       const lock = identityLock(r.identity, name, lockGroup, opts.onProgress);
@@ -304,29 +305,31 @@ function identityLock(
   const dir = dirname(storagePaths(identity).runroot);
   const file = join(dir, 'podproof.lock');
   let made: Promise<unknown> | undefined;
-  if (process.env.PODPROOF_HOST_LOCK === '0') return new IdentityLock(undefined, undefined, group);
+  if (process.env.PODPROOF_HOST_LOCK === '0')
+    return new IdentityLock(undefined, undefined, group, IDENTITY_NAMES.indexOf(name));
   const missing = ['flock', 'tail'].filter((b) => !which(b));
   if (missing.length) {
     onProgress?.(
       `${name}: no host-wide lock (${missing.join(', ')} not found): another podproof run on this host could disturb this one`,
     );
-    return new IdentityLock(undefined, undefined, group);
+    return new IdentityLock(undefined, undefined, group, IDENTITY_NAMES.indexOf(name));
   }
   return new IdentityLock(
-    async (mode, signal) => {
+    async (mode, signal, nonblock) => {
       made ??= exec(['mkdir', '-p', dir], {
         identity,
         timeoutMs: 15_000,
         purpose: `podproof's runtime dir for ${name}`,
       });
       await made;
-      return holdFileLock(file, mode, { identity, signal, purpose: `hold ${name} (${mode})` });
+      return holdFileLock(file, mode, { identity, signal, nonblock, purpose: `hold ${name} (${mode})` });
     },
     (mode, waitedS) =>
       onProgress?.(
         `${name}: waiting ${waitedS} s for another podproof run on this host (${mode} hold of ${file}; ${describeLockHolders(fileLockHolders(file), process.pid)})`,
       ),
     group,
+    IDENTITY_NAMES.indexOf(name),
   );
 }
 

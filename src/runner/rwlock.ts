@@ -1,4 +1,4 @@
-import type { HeldLock } from '../exec/run.js';
+import { type HeldLock, LockBusy } from '../exec/run.js';
 
 /**
  * A fair readers-writer lock: many shared holders or one exclusive holder, granted in arrival
@@ -38,20 +38,36 @@ export class RwLock {
 }
 
 /** A lock other podproof processes honour too: `flock(2)` on a file (see holdFileLock). */
-export type FileLock = (mode: 'shared' | 'exclusive', signal?: AbortSignal) => Promise<HeldLock>;
+export type FileLock = (
+  mode: 'shared' | 'exclusive',
+  signal?: AbortSignal,
+  nonblock?: boolean,
+) => Promise<HeldLock>;
 
 /**
- * The identities of one process: one in-process lock for all of them, so an `exclusive` claim
- * runs with no other claim of the process running, whatever its identity. It then holds no
- * host-wide lock but its own identity's exclusive one: a process that waited for one identity
- * while it held another's shared could wait forever on a second run doing the same the other
- * way round (seen: two runs, each done with one identity and holding it for its teardown, each
- * waiting for the other's); holding none while it waits, and waiting for nothing while it holds
- * an exclusive lock, no two runs can wait on each other.
+ * The identities of one process, in one order every process uses (rootful, then rootless). An
+ * exclusive claim first *tries* its identity's exclusive lock, without waiting, keeping the
+ * shared holds of the other identities (a lone run always gets it: the cost of the lock is
+ * nothing there). Where another run holds it, the claim waits holding *nothing* host-wide: every
+ * identity of the process is paused (their in-process locks, taken in the group's order) and
+ * their shared holds dropped, until its claim is done. A run that waited for one identity while
+ * it held another's shared could wait forever on a second run doing the same the other way round
+ * (seen: two runs, each done with one identity and holding it shared for its teardown, each
+ * waiting for the other's exclusive hold).
  */
 export class LockGroup {
-  readonly here = new RwLock();
-  readonly members: IdentityLock[] = [];
+  private readonly ranked: { lock: IdentityLock; rank: number }[] = [];
+
+  /** Add a member at `rank` (every process must rank identities alike: rootful 0, rootless 1). */
+  add(lock: IdentityLock, rank: number): void {
+    this.ranked.push({ lock, rank });
+    this.ranked.sort((a, b) => a.rank - b.rank);
+  }
+
+  /** The members in rank order. */
+  get members(): IdentityLock[] {
+    return this.ranked.map((m) => m.lock);
+  }
 }
 
 /**
@@ -62,6 +78,8 @@ export class LockGroup {
  * this identity wait).
  */
 export class IdentityLock {
+  /** This identity's claims in this process: many shared, or one exclusive. */
+  private readonly here = new RwLock();
   /** Shared needs of this process: the run's own hold and its running claims. */
   private needs = 0;
   /** The host-wide shared lock held for them. */
@@ -75,8 +93,9 @@ export class IdentityLock {
     private readonly take: FileLock | undefined,
     private readonly onWait?: (mode: 'shared' | 'exclusive', waitedS: number) => void,
     private readonly group: LockGroup = new LockGroup(),
+    rank = group.members.length,
   ) {
-    group.members.push(this);
+    group.add(this, rank);
   }
 
   /** The run's own shared hold: before its first podman call of this identity, released after its teardown. */
@@ -99,28 +118,9 @@ export class IdentityLock {
    * rejects (nothing held).
    */
   async acquire(exclusive: boolean, signal?: AbortSignal): Promise<() => Promise<void>> {
-    const releaseHere = await this.group.here.acquire(exclusive);
+    if (exclusive) return this.acquireExclusive(signal);
+    const releaseHere = await this.here.acquire(false);
     try {
-      if (exclusive) {
-        // no claim of this process runs now (`here`): the run's shared holds of every identity
-        // yield, so it holds nothing host-wide while it waits (see LockGroup)
-        for (const m of this.group.members) await m.dropFile();
-        let held: HeldLock;
-        try {
-          held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
-        } catch (err) {
-          await this.resumeShared();
-          throw err;
-        }
-        return async () => {
-          try {
-            await held.release();
-            await this.resumeShared();
-          } finally {
-            releaseHere();
-          }
-        };
-      }
       // a claim's shared need is the run's kind of hold, inside this process's lock
       const drop = await this.hold(signal);
       return async () => {
@@ -136,13 +136,58 @@ export class IdentityLock {
     }
   }
 
-  /** After an exclusive hold: the shared holds the group's identities still need, again. */
-  private async resumeShared(): Promise<void> {
-    for (const m of this.group.members) if (m.needs > 0) await m.sharedFile();
+  /**
+   * An exclusive claim's hold (see {@link LockGroup}): this identity paused in this process and
+   * its shared hold dropped; then its exclusive lock, tried without waiting; where another run
+   * holds it, every identity of the group paused and dropped, and the lock waited for.
+   */
+  private async acquireExclusive(signal?: AbortSignal): Promise<() => Promise<void>> {
+    let releaseHere = await this.here.acquire(true);
+    let paused: IdentityLock[] = [this];
+    try {
+      await this.dropFile();
+      let held = await this.takeFile('exclusive', signal, true).catch((err: unknown) => {
+        if (err instanceof LockBusy) return undefined;
+        throw err;
+      });
+      if (!held) {
+        // contended: wait holding nothing, every identity paused, in the group's order (its own
+        // in-process lock let go first: another exclusive claim may be taking them in order)
+        releaseHere();
+        const releases: (() => void)[] = [];
+        releaseHere = () => {
+          for (const r of releases.splice(0).reverse()) r();
+        };
+        paused = this.group.members;
+        for (const m of paused) releases.push(await m.here.acquire(true));
+        for (const m of paused) await m.dropFile();
+        held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
+      }
+      const exclusive = held;
+      return async () => {
+        try {
+          await exclusive.release();
+          await this.resumeShared(paused);
+        } finally {
+          releaseHere();
+        }
+      };
+    } catch (err) {
+      await this.resumeShared(paused).catch(() => undefined);
+      releaseHere();
+      throw err;
+    }
   }
 
-  private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal): Promise<HeldLock> {
-    return this.take ? this.take(mode, signal) : Promise.resolve({ release: async () => undefined });
+  /** After an exclusive hold: the shared holds these identities still need, again, in order. */
+  private async resumeShared(members: IdentityLock[]): Promise<void> {
+    for (const m of members) if (m.needs > 0) await m.sharedFile();
+  }
+
+  private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal, nonblock = false): Promise<HeldLock> {
+    return this.take
+      ? this.take(mode, signal, nonblock)
+      : Promise.resolve({ release: async () => undefined });
   }
 
   private sharedFile(signal?: AbortSignal): Promise<HeldLock> {
