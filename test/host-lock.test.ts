@@ -72,12 +72,12 @@ describe('two runs, each with both identities, whose exclusive claims cross (a d
           group,
           rank,
         );
-      return { rootful: lock(files.rootful, 0), rootless: lock(files.rootless, 1) };
+      return { rootful: lock(files.rootful, 1), rootless: lock(files.rootless, 0) };
     };
     const a = run();
     const b = run();
     // both runs hold both identities shared for their teardown, as prove does, in the one order
-    const holdsOf = async (r: ReturnType<typeof run>) => [await r.rootful.hold(), await r.rootless.hold()];
+    const holdsOf = async (r: ReturnType<typeof run>) => [await r.rootless.hold(), await r.rootful.hold()];
     const [holdsA, holdsB] = [await holdsOf(a), await holdsOf(b)];
     // each run: its exclusive claim (a rootless one, b a rootful one), then its end. A run that
     // waited for one identity holding the other's shared hold, beside one that did the same the

@@ -115,7 +115,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
     if (rootless.ok && wanted.includes('rootless')) await watchPodmanScopes(session, rootless.identity);
     // each identity held shared by the run from here to the end of its teardown (see IdentityLock),
     // taken in the one order every run takes them (see LockGroup)
-    for (const name of IDENTITY_NAMES.filter((n) => wanted.includes(n))) {
+    for (const name of LOCK_ORDER.filter((n) => wanted.includes(n))) {
       const r = resolutions[name];
       if (!r.ok) continue;
       const lock = identityLock(r.identity, name, lockGroup, opts.onProgress);
@@ -296,6 +296,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
  * identity. PODPROOF_HOST_LOCK=0 turns it off (this process's lock only). Where `flock` or `tail`
  * is missing, the lock holds in this process only, and the progress line says so.
  */
+/** The rank of each identity's host-wide lock, alike in every run (see LockGroup). */
+export const LOCK_ORDER: readonly IdentityName[] = ['rootless', 'rootful'];
+
 function identityLock(
   identity: Identity,
   name: IdentityName,
@@ -306,13 +309,13 @@ function identityLock(
   const file = join(dir, 'podproof.lock');
   let made: Promise<unknown> | undefined;
   if (process.env.PODPROOF_HOST_LOCK === '0')
-    return new IdentityLock(undefined, undefined, group, IDENTITY_NAMES.indexOf(name));
+    return new IdentityLock(undefined, undefined, group, LOCK_ORDER.indexOf(name));
   const missing = ['flock', 'tail'].filter((b) => !which(b));
   if (missing.length) {
     onProgress?.(
       `${name}: no host-wide lock (${missing.join(', ')} not found): another podproof run on this host could disturb this one`,
     );
-    return new IdentityLock(undefined, undefined, group, IDENTITY_NAMES.indexOf(name));
+    return new IdentityLock(undefined, undefined, group, LOCK_ORDER.indexOf(name));
   }
   return new IdentityLock(
     async (mode, signal, nonblock) => {
@@ -329,7 +332,7 @@ function identityLock(
         `${name}: waiting ${waitedS} s for another podproof run on this host (${mode} hold of ${file}; ${describeLockHolders(fileLockHolders(file), process.pid)})`,
       ),
     group,
-    IDENTITY_NAMES.indexOf(name),
+    LOCK_ORDER.indexOf(name),
   );
 }
 

@@ -45,20 +45,23 @@ export type FileLock = (
 ) => Promise<HeldLock>;
 
 /**
- * The identities of one process, in one order every process uses (rootful, then rootless). An
- * exclusive claim first *tries* its identity's exclusive lock, without waiting, keeping the
- * shared holds of the other identities (a lone run always gets it: the cost of the lock is
- * nothing there). Where another run holds it, the claim waits holding *nothing* host-wide: every
- * identity of the process is paused (their in-process locks, taken in the group's order) and
- * their shared holds dropped, until its claim is done. A run that waited for one identity while
- * it held another's shared could wait forever on a second run doing the same the other way round
- * (seen: two runs, each done with one identity and holding it shared for its teardown, each
- * waiting for the other's exclusive hold).
+ * The identities of one process, ranked alike in every process: rootless first, then rootful
+ * (`LOCK_ORDER`). An exclusive claim first *tries* its identity's exclusive lock without waiting,
+ * keeping every other shared hold (a lone run always gets it: the lock costs it nothing). Where
+ * another run holds it, the claim pauses its own identity and those ranked after it (their
+ * in-process locks, in rank order), drops their shared holds and waits, holding only the shared
+ * locks of identities ranked before it. A run thus never waits for a lock while it holds one
+ * ranked after it, and a run that holds an exclusive lock waits for nothing until its claim is
+ * done, so no two runs can wait on each other (seen before: two runs, each done with one identity
+ * and holding it shared for its teardown, each waiting for the other's exclusive hold, forever).
+ * Rootless ranks first because its shared hold is what keeps a run's rootless containers safe
+ * from another run's `systemd.userns-precreated` (podman would join their user namespace): a
+ * rootful exclusive claim that waits keeps it.
  */
 export class LockGroup {
   private readonly ranked: { lock: IdentityLock; rank: number }[] = [];
 
-  /** Add a member at `rank` (every process must rank identities alike: rootful 0, rootless 1). */
+  /** Add a member at `rank` (every process must rank identities alike: see `LOCK_ORDER`). */
   add(lock: IdentityLock, rank: number): void {
     this.ranked.push({ lock, rank });
     this.ranked.sort((a, b) => a.rank - b.rank);
@@ -139,7 +142,7 @@ export class IdentityLock {
   /**
    * An exclusive claim's hold (see {@link LockGroup}): this identity paused in this process and
    * its shared hold dropped; then its exclusive lock, tried without waiting; where another run
-   * holds it, every identity of the group paused and dropped, and the lock waited for.
+   * holds it, the identities ranked from this one on paused and dropped, and the lock waited for.
    */
   private async acquireExclusive(signal?: AbortSignal): Promise<() => Promise<void>> {
     let releaseHere = await this.here.acquire(true);
@@ -151,15 +154,14 @@ export class IdentityLock {
         throw err;
       });
       if (!held) {
-        // contended: wait holding nothing, every identity paused, in the group's order (its own
-        // in-process lock let go first: another exclusive claim may be taking them in order)
-        releaseHere();
-        const releases: (() => void)[] = [];
+        // contended: the identities ranked after this one paused too, in rank order (this one,
+        // the first of them, is held already: the in-process locks are taken in one order)
+        const releases: (() => void)[] = [releaseHere];
         releaseHere = () => {
           for (const r of releases.splice(0).reverse()) r();
         };
-        paused = this.group.members;
-        for (const m of paused) releases.push(await m.here.acquire(true));
+        paused = this.group.members.slice(this.group.members.indexOf(this));
+        for (const m of paused) if (m !== this) releases.push(await m.here.acquire(true));
         for (const m of paused) await m.dropFile();
         held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
       }
