@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Identity, IdentityName } from '../src/exec/identity.js';
+import { processRunning } from '../src/exec/procs.js';
 import { waitUntil } from '../src/exec/wait.js';
 import type { Verdict } from '../src/experiment/types.js';
 
@@ -122,7 +123,7 @@ fi`,
         const stopped = Number(
           /manager (\d+)/.exec(existsSync(marker) ? readFileSync(marker, 'utf8') : '')?.[1],
         );
-        if (stopped > 0 && !(await waitUntil(() => !processAlive(stopped), 30_000, 100)))
+        if (stopped > 0 && !(await waitUntil(() => !processRunning(stopped), 30_000, 100)))
           return [`the stopped user manager ${stopped} still runs`];
         startUserManager(rootless);
         return [];
@@ -179,7 +180,7 @@ fi`,
         // the holder lets go by itself; the host is as found once it has
         const held = join(dir, 'held');
         const pid = existsSync(held) ? Number(readFileSync(held, 'utf8').trim()) : 0;
-        if (pid > 0 && !(await waitUntil(() => !processAlive(pid), 40_000, 200)))
+        if (pid > 0 && !(await waitUntil(() => !processRunning(pid), 40_000, 200)))
           return [`lock holder ${pid}`];
         return [];
       },
@@ -201,16 +202,6 @@ fi`,
     reason: /^$/,
   },
 ];
-
-/** Does process `pid` still run? */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Start the rootless user manager again where it is not running: its `user@UID.service` where
