@@ -154,8 +154,11 @@ export class IdentityLock {
         throw err;
       });
       if (!held) {
-        // contended: the identities ranked after this one paused too, in rank order (this one,
-        // the first of them, is held already: the in-process locks are taken in one order)
+        // contended: its shared hold back while the identities ranked after it drain (their
+        // in-process locks, in rank order; this one, the first, is held already): dropped
+        // only for the wait itself, it keeps its own containers out of other runs' exclusive
+        // claims as long as it can
+        await this.resumeShared([this]);
         const releases: (() => void)[] = [releaseHere];
         releaseHere = () => {
           for (const r of releases.splice(0).reverse()) r();
