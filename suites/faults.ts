@@ -59,8 +59,12 @@ const args = `printf '%s\\n' "\${args[@]}"`;
 export function userManagerPid(uid: number): number | undefined {
   try {
     const out = execFileSync('pgrep', ['-u', String(uid), '-x', 'systemd'], { encoding: 'utf8' });
-    const pid = Number(out.trim().split('\n')[0]);
-    return pid > 0 ? pid : undefined;
+    // pgrep lists a zombie too: a manager that exited and is not yet reaped is not running
+    return out
+      .trim()
+      .split('\n')
+      .map(Number)
+      .find((pid) => pid > 0 && processRunning(pid));
   } catch {
     return undefined;
   }
@@ -126,7 +130,10 @@ fi`,
         if (stopped > 0 && !(await waitUntil(() => !processRunning(stopped), 30_000, 100)))
           return [`the stopped user manager ${stopped} still runs`];
         startUserManager(rootless);
-        return [];
+        // the suites after this one need it: a manager not started again is this test's failure
+        return userManagerPid(rootless.uid) === undefined
+          ? ['no user manager runs after the fault (scripts/prepare-host did not start one)']
+          : [];
       },
     }),
     verdicts: ['error', 'inconclusive'],

@@ -7,6 +7,7 @@ import {
   parseJournal,
   processStartTime,
   readJournals,
+  startsUnitOf,
   stillRunning,
 } from '../src/exec/journal.js';
 import { Session } from '../src/exec/session.js';
@@ -85,5 +86,29 @@ describe('labelsWith', () => {
     expect(labelsWith(['podman', 'create', `--label=${label}`, 'img'], label)).toBe(true);
     expect(labelsWith(['podman', 'ps', '--filter', `label=${label}`], label)).toBe(false);
     expect(labelsWith(['podman', 'run', '--label', 'io.podproof.session=other', 'img'], label)).toBe(false);
+  });
+});
+
+describe('startsUnitOf', () => {
+  it("matches a systemd-run or systemctl start of the session's unit, through sudo or setpriv, not a stop or another session's", () => {
+    const id = 'abc123';
+    expect(
+      startsUnitOf(['systemd-run', '--user', '--unit', 'podproof-abc123-api-7.service', 'podman'], id),
+    ).toBe(true);
+    expect(startsUnitOf(['/usr/bin/systemd-run', '--unit=podproof-abc123-probe-2.service', 'x'], id)).toBe(
+      true,
+    );
+    expect(
+      startsUnitOf(
+        ['setpriv', '--reuid=1001', 'systemctl', '--user', 'start', 'podproof-abc123-echo-3.socket'],
+        id,
+      ),
+    ).toBe(true);
+    expect(startsUnitOf(['systemctl', '--user', 'stop', 'podproof-abc123-echo-3.socket'], id)).toBe(false);
+    expect(startsUnitOf(['systemd-run', '--unit', 'podproof-other-api-7.service', 'podman'], id)).toBe(false);
+    // the unit's own process names its socket, not a unit it starts
+    expect(
+      startsUnitOf(['podman', 'system', 'service', 'unix:///run/user/1001/podproof-abc123-api-6.sock'], id),
+    ).toBe(false);
   });
 });

@@ -66,9 +66,9 @@ async function startApiService(ctx: ClaimContext): Promise<{ url: string; how: s
       user: userManager,
       purpose: 'control: start the API service',
       journal: ctx.session,
+      defer: (name, fn) => ctx.defer(name, fn),
     });
     if ('error' in svc) throw new Error(svc.error);
-    ctx.defer(`stop API service ${unit}`, svc.stop);
     how = `systemd-run${userManager ? ' --user' : ''}`;
   } else {
     ctx.spawn(argv, { purpose: 'control: podman system service (detached)' });

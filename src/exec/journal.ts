@@ -106,13 +106,33 @@ export function labelsWith(argv: readonly string[], label: string): boolean {
 }
 
 /**
- * Processes still running a command that labels what it makes with `io.podproof.session=ID`:
- * a podman run or create of that session. After the session's own commands have ended, any left
- * is a stray: rootless podman 4.3 killed while joining its user namespace leaves an orphan child
- * waiting on a socket forever. (Filters such as `--filter label=...` do not match.)
+ * Does this argv start a systemd unit of session `id` (`systemd-run --unit podproof-ID-...`,
+ * `systemctl start podproof-ID-....socket`), directly or through sudo, runuser or setpriv?
+ * (pure) Such a command outliving its run can still make the unit after `clean` stopped it; a
+ * `systemctl stop` (another clean's) makes nothing.
  */
-export function labelledProcesses(label: string): number[] {
-  return processesWhere((argv) => labelsWith(argv, label)).filter((pid) => pid !== process.pid);
+export function startsUnitOf(argv: readonly string[], id: string): boolean {
+  const tool = argv.findIndex((a) => /(^|\/)(systemd-run|systemctl)$/.test(a));
+  if (tool < 0) return false;
+  if (argv[tool]?.endsWith('systemctl') && !argv.slice(tool + 1).some((a) => /^(re)?start$/.test(a)))
+    return false;
+  const prefix = `podproof-${id}-`;
+  return argv.some((a) => a.startsWith(prefix) || a.startsWith(`--unit=${prefix}`));
+}
+
+/**
+ * Processes still running a command of session `id` that makes something: a podman run or
+ * create labelling it with `labelPrefix=ID`, or a systemd-run/systemctl naming one of its units.
+ * After the session's own commands have ended (or its run was killed), any left is a stray:
+ * rootless podman 4.3 killed while joining its user namespace leaves an orphan child waiting on
+ * a socket forever, and a SIGKILLed run's systemd-run still starts its unit. (Filters such as
+ * `--filter label=...` do not match.)
+ */
+export function sessionStrays(labelKey: string, id: string): number[] {
+  const label = `${labelKey}=${id}`;
+  return processesWhere((argv) => labelsWith(argv, label) || startsUnitOf(argv, id)).filter(
+    (pid) => pid !== process.pid,
+  );
 }
 
 export { processStartTime };

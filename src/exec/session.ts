@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import tmp from 'tmp';
 import { describeEvidence } from './evidence.js';
 import type { Identity } from './identity.js';
-import { Journal, type JournalEntry, labelledProcesses, processStartTime } from './journal.js';
+import { Journal, type JournalEntry, processStartTime, sessionStrays } from './journal.js';
 import { type BackgroundProcess, type ExecOptions, exec, spawnBackground } from './run.js';
 
 /**
@@ -184,9 +184,9 @@ export class Session {
         clearTimeout(timer);
       }
       const failures: string[] = [];
-      // the session's commands have ended or were aborted: a process still labelling with the
-      // session is a stray (an orphaned rootless podman child): end it before removing anything
-      for (const pid of labelledProcesses(this.label)) {
+      // the session's commands have ended or were aborted: a process still making something for
+      // the session is a stray (an orphaned rootless podman child): end it before removing anything
+      for (const pid of sessionStrays(SESSION_LABEL, this.id)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}

@@ -1,6 +1,6 @@
 import type { ExecContext } from '../exec/context.js';
 import type { Podman } from '../podman/podman.js';
-import { runAsService, stopUnit } from '../systemd/transient.js';
+import { runAsService } from '../systemd/transient.js';
 import { outcomeOf, type ProbeOutcome } from './probe.js';
 import { type Attempt, probeScript } from './script.js';
 
@@ -29,7 +29,6 @@ export async function probeAsService(
 ): Promise<ProbeOutcome> {
   const user = ctx.identity.name === 'rootless';
   const unit = `${ctx.session.name('probe')}.service`;
-  ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
   const argv = ctx.podman.argv([
     'run',
     '--rm',
@@ -48,6 +47,7 @@ export async function probeAsService(
     user,
     unit,
     journal: ctx.session,
+    defer: (name, fn) => ctx.defer(name, fn),
     properties: opts.properties,
     argv,
     purpose: opts.purpose,

@@ -2,13 +2,13 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { settleAardvark } from '../apparatus/network-sink.js';
 import type { IdentityName, IdentityResolution } from '../exec/identity.js';
-import { type JournalEntry, labelledProcesses, readJournals, stillRunning } from '../exec/journal.js';
+import { type JournalEntry, readJournals, sessionStrays, stillRunning } from '../exec/journal.js';
 import { exec, succeeded } from '../exec/run.js';
 import { removeTempDir, SESSION_LABEL, type Session, writerThroughSudo } from '../exec/session.js';
 import { waitUntil } from '../exec/wait.js';
 import { endOrphanedConmons } from '../podman/orphans.js';
 import { Podman, type StorageMode } from '../podman/podman.js';
-import { failedPodmanScopes, resetNewFailedScopes } from '../systemd/scopes.js';
+import { failedPodmanScopes, resetNewFailedScopes, unitNames } from '../systemd/scopes.js';
 import { stopSocketsFirst, unitDir, writesUnitsDirectly } from '../systemd/units.js';
 
 /** What `podproof clean` did (or, with `check`, would do) for one session. */
@@ -67,11 +67,13 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     const done: CleanedSession = { id: j.id, live: j.live, removed: [], failed: [] };
     out.push(done);
     if (live.has(j.id)) continue;
-    // strays of the dead session first: podman commands still labelling with it. They get a while
-    // to end by themselves (podman signalled midway leaves what it was making), then are killed
-    const label = `${SESSION_LABEL}=${j.id}`;
-    if (!opts.check) await waitUntil(() => labelledProcesses(label).length === 0, STRAY_GRACE_MS);
-    for (const pid of labelledProcesses(label)) {
+    // strays of the dead session first: its podman and systemd-run commands still running. They
+    // get a while to end by themselves (podman signalled midway leaves what it was making; a
+    // systemd-run ends once its unit started, which the journal's units entry then stops), then
+    // are killed
+    const strays = () => sessionStrays(SESSION_LABEL, j.id);
+    if (!opts.check) await waitUntil(() => strays().length === 0, STRAY_GRACE_MS);
+    for (const pid of strays()) {
       if (opts.check) {
         done.removed.push(`stray process ${pid}`);
         continue;
@@ -86,16 +88,36 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     for (const entry of [...j.entries].reverse()) await undo(entry, opts, done);
     if (!opts.check && !done.failed.length) rmSync(j.file, { force: true });
   }
-  // unit files by name, journaled or not (a journal closed by a teardown that missed them): all
-  // but those of live sessions, here or in a journal of the identity's own user
+  // units by name, as files or loaded in the identity's manager, journaled or not (a journal
+  // closed by a teardown that missed them, as a transient unit whose systemd-run was aborted
+  // once was): all but those of live sessions, here or in a journal of the identity's own user
   const journaled = new Set(journals.map((j) => j.id));
   for (const name of opts.identities) {
     const r = opts.resolutions[name];
     if (!r.ok) continue;
     const liveThere = readJournals(join(r.identity.runtimeDir, 'podproof', 'sessions'));
     const skip = new Set([...live, ...liveThere.filter((j) => j.live).map((j) => j.id), opts.session.id]);
-    for (const [id, names] of unitFilesBySession(unitDir(r.identity))) {
-      if (skip.has(id) || journaled.has(id)) continue;
+    const loaded = await exec(
+      [
+        'systemctl',
+        ...(name === 'rootless' ? ['--user'] : []),
+        'list-units',
+        '--all',
+        '--plain',
+        '--no-legend',
+        'podproof-*',
+      ],
+      { identity: r.identity, timeoutMs: 15_000, purpose: 'clean: podproof units' },
+    );
+    const bySession = unitsBySession([
+      ...unitFilesIn(unitDir(r.identity)),
+      ...(loaded.exitCode === 0 ? unitNames(loaded.stdout) : []),
+    ]);
+    for (const [id, names] of bySession) {
+      // a journaled session's units were undone above: what is still here was not journaled
+      // (or, with `check`, is already listed; or its undo failed and says so)
+      const undone = out.find((o) => o.id === id);
+      if (skip.has(id) || (journaled.has(id) && (opts.check || undone?.failed.length))) continue;
       const row = rowOf(out, id);
       const entry = {
         kind: 'units',
@@ -211,16 +233,21 @@ function rowOf(out: CleanedSession[], id: string): CleanedSession {
   return row;
 }
 
-/** podproof's unit files in a unit dir, by the session their name carries. */
-function unitFilesBySession(dir: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let files: string[] = [];
+/** The files in a unit dir (none where it does not exist). */
+function unitFilesIn(dir: string): string[] {
   try {
-    files = readdirSync(dir);
-  } catch {}
-  for (const f of files) {
-    const id = /^podproof-([a-z0-9]+)-[\w.-]+\.(?:service|socket)$/.exec(f)?.[1];
-    if (id) out.set(id, [...(out.get(id) ?? []), f]);
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** podproof's units (file or unit names) by the session their name carries, each once (pure). */
+export function unitsBySession(names: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const n of new Set(names)) {
+    const id = /^podproof-([a-z0-9]+)-[\w.-]+\.(?:service|socket)$/.exec(n)?.[1];
+    if (id) out.set(id, [...(out.get(id) ?? []), n]);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { describeEvidence, type Evidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { describeSocat, type EchoEnv, type EchoSocket, echoed, startEchoSocket } from './echo.js';
-import { runAsService, stopUnit } from './transient.js';
+import { runAsService } from './transient.js';
 
 /** The property the articles put on podman's service. */
 export const RESTRICT_INET = 'RestrictAddressFamilies=AF_UNIX AF_NETLINK';
@@ -85,6 +85,13 @@ export function pullAsService(
 ) {
   const user = ctx.identity.name === 'rootless';
   const unit = `${ctx.session.name('pull')}.service`;
-  ctx.defer(`stop ${unit}`, () => stopUnit(ctx.exec, user, unit));
-  return runAsService(ctx.exec, { user, unit, journal: ctx.session, properties, argv: pull, purpose });
+  return runAsService(ctx.exec, {
+    user,
+    unit,
+    journal: ctx.session,
+    defer: (name, fn) => ctx.defer(name, fn),
+    properties,
+    argv: pull,
+    purpose,
+  });
 }

@@ -7,6 +7,28 @@ export interface UnitJournal {
   record(entry: JournalEntry): void;
 }
 
+/** Registers a cleanup step (the claim's `defer`): run with the claim's teardown, whatever happened. */
+export type Defer = (name: string, fn: () => unknown) => void;
+
+/**
+ * Journal a transient unit and register its stop *before* `systemd-run` asks for it: a
+ * `systemd-run` aborted midway (SIGINT, a deadline) may still have made the unit, and a stop
+ * registered only after a successful start would leave it running (a rootless API service
+ * outlived a SIGINTed run this way). The stop of a unit that never started is a no-op.
+ */
+function beforeStart(
+  run: RunCommand,
+  opts: { unit: string; user: boolean; journal: UnitJournal; defer: Defer },
+) {
+  opts.journal.record({
+    kind: 'units',
+    identity: opts.user ? 'rootless' : 'rootful',
+    user: opts.user,
+    names: [opts.unit],
+  });
+  opts.defer(`stop ${opts.unit}`, () => stopUnit(run, opts.user, opts.unit));
+}
+
 /** Runs a host command (as some identity) and returns its evidence. */
 export type RunCommand = (
   argv: string[],
@@ -14,28 +36,17 @@ export type RunCommand = (
   opts?: { purpose?: string; timeoutMs?: number; cleanup?: boolean; input?: string },
 ) => Promise<Evidence>;
 
-/** A transient systemd service started with `systemd-run`. */
-export interface TransientService {
-  unit: string;
-  /** `systemctl stop` it (and `reset-failed`, so no failed unit is left). */
-  stop(): Promise<Evidence>;
-}
-
 /**
- * Start `argv` as a transient service of the user manager (`user`) or the system manager.
- * The process is the manager's child, not the caller's: it does not inherit the caller's loginuid.
+ * Start `argv` as a transient service of the user manager (`user`) or the system manager,
+ * stopped by `defer` (registered before the start). The process is the manager's child, not
+ * the caller's: it does not inherit the caller's loginuid.
  */
 export async function startTransientService(
   run: RunCommand,
-  opts: { unit: string; argv: string[]; user: boolean; purpose?: string; journal: UnitJournal },
-): Promise<TransientService | { error: string }> {
+  opts: { unit: string; argv: string[]; user: boolean; purpose?: string; journal: UnitJournal; defer: Defer },
+): Promise<{ unit: string } | { error: string }> {
   const scope = opts.user ? ['--user'] : [];
-  opts.journal.record({
-    kind: 'units',
-    identity: opts.user ? 'rootless' : 'rootful',
-    user: opts.user,
-    names: [opts.unit],
-  });
+  beforeStart(run, opts);
   const started = await run(
     ['systemd-run', ...scope, '--unit', opts.unit, '--collect', '--quiet', ...opts.argv],
     {
@@ -44,7 +55,7 @@ export async function startTransientService(
     },
   );
   if (!succeeded(started)) return { error: describeEvidence(started) };
-  return { unit: opts.unit, stop: () => stopUnit(run, opts.user, opts.unit) };
+  return { unit: opts.unit };
 }
 
 /** `systemctl [--user] stop UNIT`, then `reset-failed` so no failed unit is left; the stop's evidence. */
@@ -76,18 +87,15 @@ export function runAsService(
     /** The transient unit's name (`podproof-SESSION-...service`), journaled before it starts. */
     unit: string;
     journal: UnitJournal;
+    /** Where its stop is registered (before the start). */
+    defer: Defer;
     properties?: string[];
     argv: string[];
     purpose?: string;
     timeoutMs?: number;
   },
 ): Promise<Evidence> {
-  opts.journal.record({
-    kind: 'units',
-    identity: opts.user ? 'rootless' : 'rootful',
-    user: opts.user,
-    names: [opts.unit],
-  });
+  beforeStart(run, opts);
   return run(
     [
       'systemd-run',
