@@ -11,7 +11,7 @@ import {
   stillRunning,
 } from '../src/exec/journal.js';
 import { Session } from '../src/exec/session.js';
-import { sessionOfName } from '../src/runner/clean.js';
+import { sessionOfName, unitsBySession } from '../src/runner/clean.js';
 import { unitNames } from '../src/systemd/scopes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podproof-test-journal-'));
@@ -110,5 +110,27 @@ describe('startsUnitOf', () => {
     expect(
       startsUnitOf(['podman', 'system', 'service', 'unix:///run/user/1001/podproof-abc123-api-6.sock'], id),
     ).toBe(false);
+  });
+});
+
+describe('unitsBySession', () => {
+  it('groups unit files and loaded units by session, each name once, podproof units only', () => {
+    const m = unitsBySession([
+      'podproof-abc123-echo-3.socket',
+      'podproof-abc123-echo-3.service',
+      'podproof-abc123-api-7.service',
+      'podproof-abc123-api-7.service', // as a file and loaded
+      'podproof-def456-probe-1.service',
+      'podproof-def456-echo.conf',
+      'dbus.socket',
+    ]);
+    expect(Object.fromEntries(m)).toEqual({
+      abc123: [
+        'podproof-abc123-echo-3.socket',
+        'podproof-abc123-echo-3.service',
+        'podproof-abc123-api-7.service',
+      ],
+      def456: ['podproof-def456-probe-1.service'],
+    });
   });
 });
