@@ -14,7 +14,7 @@ import {
   parsePackages,
   recipeHash,
 } from '../vm/image.js';
-import { followGuestLogs, progressLines } from '../vm/progress.js';
+import { followGuestLogs, guestProgressPrinter, progressLines } from '../vm/progress.js';
 import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.js';
 
 describe('the VM image recipe', () => {
@@ -345,6 +345,49 @@ describe("the guest's progress on the host", () => {
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the guest's progress printer", () => {
+  const sink = (isTTY: boolean) => {
+    let text = '';
+    const write = (s: string) => {
+      text += s;
+      return true;
+    };
+    return { out: { isTTY, columns: 200, write }, text: () => text };
+  };
+  const lines = [
+    'podproof-vm: [49.12 s] step prove',
+    'podproof: [1 of 3, about 8 s left] pid.isolated (rootful): proven',
+    'podproof: [2 of 3, about 4 s left] lsm.apparmor-confined (rootless): skipped',
+    'podproof: [3 of 3] network.egress-blocked (rootful): refuted',
+    '2 proven, 1 refuted in 12.0 s (session mxd5w77r352e5d)',
+  ];
+  it('on a terminal: rows proven or skipped update one line; steps, summaries and other verdicts stay', () => {
+    const s = sink(true);
+    const p = guestProgressPrinter(s.out as never, {});
+    for (const l of lines) p.print('g: ', l);
+    p.done();
+    expect(s.text()).toBe(
+      'g: podproof-vm: [49.12 s] step prove\n' +
+        '\r\x1b[Kg: podproof: [1 of 3, about 8 s left] pid.isolated (rootful): proven' +
+        '\r\x1b[Kg: podproof: [2 of 3, about 4 s left] lsm.apparmor-confined (rootless): skipped' +
+        '\r\x1b[Kg: podproof: [3 of 3] network.egress-blocked (rootful): refuted\n' +
+        'g: 2 proven, 1 refuted in 12.0 s (session mxd5w77r352e5d)\n',
+    );
+  });
+  it('in CI or a log: every line plainly', () => {
+    for (const [isTTY, env] of [
+      [false, {}],
+      [true, { CI: 'true' }],
+    ] as const) {
+      const s = sink(isTTY);
+      const p = guestProgressPrinter(s.out as never, env);
+      for (const l of lines) p.print('g: ', l);
+      p.done();
+      expect(s.text()).toBe(lines.map((l) => `g: ${l}\n`).join(''));
     }
   });
 });

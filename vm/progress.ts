@@ -64,3 +64,37 @@ export function followGuestLogs(dir: string, print: (file: string, line: string)
     },
   };
 }
+
+/** Where the guest's progress is printed: a terminal (one updating line) or a log (plain lines). */
+export type ProgressOut = Pick<NodeJS.WriteStream, 'write' | 'isTTY' | 'columns'>;
+
+/**
+ * Print the guest's progress lines (`prefix` + line). On a terminal (not CI) each row's verdict
+ * replaces the one before on a single status line, so a 27-minute run shows where it is without
+ * scrolling; a step, a summary and a row that is neither proven nor skipped stay on their own
+ * line. Elsewhere every line is printed plainly (CI logs). `done()` clears the status line.
+ */
+export function guestProgressPrinter(
+  out: ProgressOut = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): { print(prefix: string, line: string): void; done(): void } {
+  const tty = out.isTTY === true && !env.CI;
+  let status = false;
+  const clear = () => {
+    if (status) out.write('\r\x1b[K');
+    status = false;
+  };
+  return {
+    print(prefix, line) {
+      const row = /^podproof: (\[\d+ of \d+[^\]]*\] .*): (\w+)$/.exec(line);
+      if (tty && row && ['proven', 'skipped'].includes(row[2] ?? '')) {
+        out.write(`\r\x1b[K${prefix}${line}`.slice(0, (out.columns || 120) + 4));
+        status = true;
+        return;
+      }
+      clear();
+      out.write(`${prefix}${line}\n`);
+    },
+    done: clear,
+  };
+}

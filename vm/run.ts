@@ -23,7 +23,7 @@ import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.js'
 import { fleetRun } from './fleet.js';
 import { type CachedImage, cacheRoot, ensureImage } from './image.js';
 import { checkoutDir } from './paths.js';
-import { followGuestLogs } from './progress.js';
+import { followGuestLogs, guestProgressPrinter } from './progress.js';
 import { type Accel, bootVm, detectAccel } from './qemu.js';
 
 const checkout = checkoutDir();
@@ -114,16 +114,24 @@ async function main(session: Session): Promise<number> {
   );
   const bootStarted = performance.now();
   // the guest's steps and each row's verdict as they come, not only once the VM is off
-  const progress = followGuestLogs(share, (file, line) =>
-    log(`guest ${file.replace(/\.log$/, '')}: ${line}`),
+  const printer = guestProgressPrinter();
+  const follow = followGuestLogs(share, (file, line) =>
+    printer.print(`test:vm: guest ${file.replace(/\.log$/, '')}: `, line),
   );
+  const progress = {
+    stop() {
+      follow.stop();
+      printer.done();
+    },
+  };
   const run = await bootVm({
     session,
     image,
     accel: accel.accel,
     shares: { podproof: { path: checkout, readonly: true }, out: { path: share, readonly: false } },
     limitMs,
-    log,
+    // the host's own lines clear the guest's status line first
+    log: (m) => printer.print('test:vm: ', m),
   }).finally(() => progress.stop());
   const vmSeconds = Math.round((performance.now() - bootStarted) / 1000);
   for (const f of readdirSync(share)) copyFileSync(join(share, f), join(outDir, f));
