@@ -14,6 +14,7 @@ import {
   parsePackages,
   recipeHash,
 } from '../vm/image.js';
+import { KINDS, kindPackages, kindsAsked } from '../vm/kinds.js';
 import { followGuestLogs, guestProgressPrinter, progressLines } from '../vm/progress.js';
 import { accelArgs, classifyKvmTrial, qemuArgv } from '../vm/qemu.js';
 
@@ -389,5 +390,88 @@ describe("the guest's progress printer", () => {
       p.done();
       expect(s.text()).toBe(lines.map((l) => `g: ${l}\n`).join(''));
     }
+  });
+});
+
+describe('host kinds (--kind)', () => {
+  it('reads --kind, --kind=, PODPROOF_VM_KIND and all; names a wrong one', () => {
+    expect(kindsAsked([], {}).map((k) => k.name)).toEqual(['trixie']);
+    expect(kindsAsked(['--kind', 'sid'], {}).map((k) => k.name)).toEqual(['sid']);
+    expect(kindsAsked(['--kind=bookworm'], {}).map((k) => k.name)).toEqual(['bookworm']);
+    expect(kindsAsked([], { PODPROOF_VM_KIND: 'sid-selinux' }).map((k) => k.name)).toEqual(['sid-selinux']);
+    expect(kindsAsked(['--kind', 'all'], {}).map((k) => k.name)).toEqual([
+      'trixie',
+      'sid',
+      'bookworm',
+      'sid-selinux',
+    ]);
+    expect(() => kindsAsked(['--kind', 'fedora'], {})).toThrow(
+      /--kind fedora: expected one of trixie, sid, bookworm, sid-selinux, or all/,
+    );
+  });
+  it("keeps trixie's recipe hash what it was before kinds (its cached image stays valid)", () => {
+    const recipe = { packagesText: 'systemd\ncrun\nnodejs\n', customizeText: 'echo a' };
+    expect(recipeHash({ ...recipe, kind: KINDS.trixie })).toBe(recipeHash(recipe));
+    const hashes = new Set(Object.values(KINDS).map((kind) => recipeHash({ ...recipe, kind })));
+    expect(hashes.size).toBe(4);
+  });
+  it('builds sid from sid alone, named for its kind', () => {
+    const argv = mmdebstrapArgv({
+      packages: ['podman', 'crun'],
+      customize: '/t/c',
+      tarball: '/t/r.tar',
+      kind: KINDS.sid,
+    });
+    expect(argv).toContain('--include=podman,crun');
+    expect(argv.slice(-3)).toEqual(['sid', '/t/r.tar', 'http://deb.debian.org/debian']);
+    expect(argv.join(' ')).not.toContain('forky');
+    expect(argv.join(' ')).toContain('printf \'podproof-vm-sid\\n\' >"$1/etc/hostname"');
+  });
+  it("builds bookworm with the host's node in place of its nodejs 18, and without the Quadlet step", () => {
+    const packages = kindPackages(KINDS.bookworm, ['podman', 'nodejs', 'busybox-static']);
+    expect(packages).toEqual(['podman', 'busybox-static', 'libstdc++6']);
+    const argv = mmdebstrapArgv({
+      packages,
+      customize: '/t/c',
+      tarball: '/t/r.tar',
+      kind: KINDS.bookworm,
+      node: '/usr/bin/node',
+    });
+    expect(argv).toContain('--customize-hook=copy-in /usr/bin/node /usr/local/bin');
+    expect(argv.slice(-3, -1)).toEqual(['bookworm', '/t/r.tar']);
+    expect(KINDS.bookworm.without?.steps).toEqual(['quadlet']);
+  });
+  it('builds sid-selinux with the policy instead of AppArmor, enforcing, SELinux the major module', () => {
+    const packages = kindPackages(KINDS['sid-selinux'], ['podman', 'apparmor']);
+    expect(packages).toContain('selinux-policy-default');
+    expect(packages).not.toContain('apparmor');
+    expect(KINDS['sid-selinux'].kernelArgs).toContain('security=selinux');
+    expect(
+      mmdebstrapArgv({ packages, customize: '/c', tarball: '/r', kind: KINDS['sid-selinux'] }).join(' '),
+    ).toContain('SELINUX=enforcing');
+  });
+  it("requires the kind's own confinement claim proven as root", () => {
+    const guest = {
+      done: true,
+      reports: {
+        root: {
+          results: [
+            {
+              claim: 'lsm.apparmor-confined',
+              identity: 'rootful',
+              verdict: 'skipped',
+              reason: 'no AppArmor',
+            },
+            { claim: 'lsm.selinux-confined', identity: 'rootful', verdict: 'skipped', reason: 'x' },
+          ],
+        },
+        user: { results: [] },
+      },
+      cleanCheck: '0',
+    };
+    expect(checkVmReports(guest, 'selinux').problems).toContain(
+      'root: lsm.selinux-confined (rootful) must be proven here, is skipped',
+    );
+    expect(checkVmReports(guest, 'selinux').problems.join('\n')).not.toContain('lsm.apparmor-confined');
   });
 });

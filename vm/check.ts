@@ -143,10 +143,14 @@ export function readGuestOutput(dir: string): GuestOutput {
 /**
  * The acceptance checks (pure): the guest finished, both reports exist and hold no refuted,
  * inconclusive or error row but those a waiver (vm/waivers-trixie-crun.json, stock crun only) accepts, rootful `systemd.*`,
- * rootful `lsm.apparmor-confined` and `network.egress-blocked` are proven (or waived), nothing
+ * rootful `lsm.MODULE-confined` of the kind's module and `network.egress-blocked` are proven (or waived), nothing
  * was left behind, and the reboot test served with its oneshot and failed without it.
  */
-export function checkVmReports(guest: GuestOutput): {
+export function checkVmReports(
+  guest: GuestOutput,
+  /** The kind's security module: its confinement claim must be proven as root. */
+  securityModule: 'apparmor' | 'selinux' = 'apparmor',
+): {
   problems: string[];
   skipped: string[];
   waived: string[];
@@ -172,11 +176,11 @@ export function checkVmReports(guest: GuestOutput): {
         problems.push(`${who}: ${r.claim} (${r.identity}) ${r.verdict}: ${r.reason}`);
     }
     // what this host kind is for: rootful systemd (PID 1 here), egress under pasta, and rootful
-    // AppArmor confinement (Debian's kernel boots with it), unless waived
+    // confinement by the kind's security module (Debian's kernel boots with AppArmor), unless waived
     const must = report.results.filter(
       (r) =>
         !r.waiver &&
-        (((r.claim.startsWith('systemd.') || r.claim === 'lsm.apparmor-confined') &&
+        (((r.claim.startsWith('systemd.') || r.claim === `lsm.${securityModule}-confined`) &&
           r.identity === 'rootful') ||
           r.claim === 'network.egress-blocked'),
     );

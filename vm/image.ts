@@ -19,12 +19,12 @@ import { describeEvidence, type Evidence } from '../src/exec/evidence.js';
 import type { Identity } from '../src/exec/identity.js';
 import { type ExecOptions, exec } from '../src/exec/run.js';
 import type { Session } from '../src/exec/session.js';
+import { type HostKind, KINDS, kindPackages } from './kinds.js';
 import { checkoutDir } from './paths.js';
 import type { VmImage } from './qemu.js';
 
 /** The recipe's files (vm/image/packages, vm/image/customize), in the checkout. */
 const recipeDir = () => join(checkoutDir(), 'vm', 'image');
-export const SUITE = 'trixie';
 export const MIRROR = 'http://deb.debian.org/debian';
 /**
  * Where the image's crun comes from. Debian 13's own crun 1.21 cannot set up a container's
@@ -58,34 +58,43 @@ export function parsePackages(text: string): string[] {
 }
 
 /**
- * The mmdebstrap argv that builds the rootfs tarball (pure): unshare mode, so its mounts die with
- * it. With crun from forky, forky is a second source that apt takes nothing else from; its
- * Release file is checked for its signature but not its Valid-Until (a week for testing: a mirror or
- * cache a few weeks behind, as this build machine's is, would otherwise refuse the whole build).
+ * The mmdebstrap argv that builds the rootfs tarball of a host kind (pure): unshare mode, so its
+ * mounts die with it. A package from another suite (trixie's crun from forky) comes from a second
+ * source that apt takes nothing else from; its Release file is checked for its signature but not
+ * its Valid-Until (a week for testing: a mirror or cache a few weeks behind, as this build
+ * machine's is, would otherwise refuse the whole build). `crun: 'trixie'`: trixie's own crun.
  */
 export function mmdebstrapArgv({
   packages,
   customize,
   tarball,
   crun = 'forky',
+  kind = KINDS.trixie,
+  node = process.execPath,
 }: {
   packages: string[];
   customize: string;
   tarball: string;
   crun?: string;
+  kind?: HostKind;
+  /** The host's node binary, for a kind that copies it in. */
+  node?: string;
 }): string[] {
-  const fromForky = crun === 'forky';
+  const from = kind.name === 'trixie' && crun !== 'forky' ? undefined : kind.from;
+  const suite = kind.suite;
   return [
     'mmdebstrap',
     '--mode=unshare',
     '--variant=minbase',
-    ...(fromForky ? [`--aptopt=APT::Default-Release "${SUITE}"`] : []),
-    `--include=${packages.map((p) => (fromForky && p === 'crun' ? 'crun/forky' : p)).join(',')}`,
+    ...(from ? [`--aptopt=APT::Default-Release "${suite}"`] : []),
+    `--include=${packages.map((p) => (from?.packages.includes(p) ? `${p}/${from.suite}` : p)).join(',')}`,
     `--customize-hook=${customize} "$1"`,
-    SUITE,
+    ...(kind.hostNode ? [`--customize-hook=copy-in ${node} /usr/local/bin`] : []),
+    ...kind.hooks.map((h) => `--customize-hook=${h}`),
+    suite,
     tarball,
-    ...(fromForky
-      ? [`deb ${MIRROR} ${SUITE} main`, `deb [check-valid-until=no] ${MIRROR} forky main`]
+    ...(from
+      ? [`deb ${MIRROR} ${suite} main`, `deb [check-valid-until=no] ${MIRROR} ${from.suite} main`]
       : [MIRROR]),
   ];
 }
@@ -107,29 +116,42 @@ export function recipeHash({
   packagesText,
   customizeText,
   crun = 'forky',
+  kind = KINDS.trixie,
 }: {
   packagesText: string;
   customizeText: string;
   crun?: string;
+  kind?: HostKind;
 }): string {
   const argv = mmdebstrapArgv({
-    packages: parsePackages(packagesText),
+    packages: kindPackages(kind, parsePackages(packagesText)),
     customize: 'HOOK',
     tarball: 'OUT',
     crun,
+    kind,
+    node: 'NODE',
   });
+  // trixie's hash is what it was before there were kinds: its cached image stays valid
+  const labelled = kind.selinuxLabel ? { selinuxLabel: true } : {};
   return createHash('sha256')
-    .update(JSON.stringify({ argv, customizeText, disk: DISK_SIZE }))
+    .update(JSON.stringify({ argv, customizeText, disk: DISK_SIZE, ...labelled }))
     .digest('hex')
     .slice(0, 16);
 }
 
-/** The current recipe: its files, the crun source, and their hash. */
-export function readRecipe(env: NodeJS.ProcessEnv = process.env) {
+/** The current recipe of a kind: its files, the crun source, and their hash. */
+export function readRecipe(kind: HostKind = KINDS.trixie, env: NodeJS.ProcessEnv = process.env) {
   const packagesText = readFileSync(join(recipeDir(), 'packages'), 'utf8');
   const customizeText = readFileSync(join(recipeDir(), 'customize'), 'utf8');
   const crun = crunSource(env);
-  return { packagesText, customizeText, crun, hash: recipeHash({ packagesText, customizeText, crun }) };
+  return {
+    packagesText,
+    customizeText,
+    crun,
+    kind,
+    packages: kindPackages(kind, parsePackages(packagesText)),
+    hash: recipeHash({ packagesText, customizeText, crun, kind }),
+  };
 }
 
 /** Where built images are kept (PODPROOF_VM_CACHE, else ~/.cache/podproof/vm). */
@@ -154,10 +176,37 @@ async function must(argv: string[], opts: ExecOptions, what: string): Promise<Ev
   return e;
 }
 
+/** The kind of a cached image (its recipe.json; images from before kinds are trixie's). */
+function cachedKind(dir: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'recipe.json'), 'utf8')).kind ?? 'trixie';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Label an unpacked tree with its own policy's file contexts (`setfiles` run from the tree,
+ * chrooted, as root: security.selinux attributes are written as plain attributes on a host
+ * without SELinux; mke2fs -d copies them into the disk).
+ */
+async function labelTree(rootfs: string, session: Session, log: (line: string) => void): Promise<void> {
+  const contexts = '/etc/selinux/default/contexts/files/file_contexts';
+  if (!existsSync(join(rootfs, contexts)))
+    throw new Error(`no ${contexts} in the image: no policy installed`);
+  await must(
+    ['chroot', rootfs, 'setfiles', '-F', contexts, '/'],
+    { timeoutMs: 10 * 60_000, signal: session.signal, purpose: 'label the VM rootfs (SELinux)' },
+    'setfiles',
+  );
+  log('labelled the image with its policy (setfiles)');
+}
+
 /** The cached image and how it came to be. */
 export interface CachedImage extends VmImage {
   dir: string;
   hash: string;
+  kind: HostKind;
   crun: CrunSource;
   built: boolean;
   buildSeconds?: number;
@@ -173,12 +222,14 @@ export async function ensureImage({
   session,
   builder,
   log,
+  kind = KINDS.trixie,
 }: {
   session: Session;
   builder: Identity;
   log: (line: string) => void;
+  kind?: HostKind;
 }): Promise<CachedImage> {
-  const recipe = readRecipe();
+  const recipe = readRecipe(kind);
   const dir = join(cacheRoot(), recipe.hash);
   const image = {
     dir,
@@ -187,6 +238,8 @@ export async function ensureImage({
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
     crun: recipe.crun,
+    kind,
+    kernelArgs: kind.kernelArgs,
   };
   if (existsSync(join(dir, 'recipe.json'))) return { ...image, built: false };
 
@@ -197,9 +250,11 @@ export async function ensureImage({
   const customize = join(work, 'customize');
   copyFileSync(join(recipeDir(), 'customize'), customize);
   const tarball = join(work, 'rootfs.tar');
-  log(`building the VM image ${recipe.hash} (mmdebstrap ${SUITE}, crun from ${recipe.crun}; about 1-2 min)`);
+  log(
+    `building the ${kind.name} VM image ${recipe.hash} (mmdebstrap ${kind.suite}${kind.name === 'trixie' ? `, crun from ${recipe.crun}` : ''}; about 1-3 min)`,
+  );
   await must(
-    mmdebstrapArgv({ packages: parsePackages(recipe.packagesText), customize, tarball, crun: recipe.crun }),
+    mmdebstrapArgv({ packages: recipe.packages, customize, tarball, crun: recipe.crun, kind }),
     {
       identity: builder,
       env: { TMPDIR: work },
@@ -218,6 +273,7 @@ export async function ensureImage({
     'tar',
   );
   rmSync(tarball);
+  if (kind.selinuxLabel) await labelTree(rootfs, session, log);
   const boot = bootFiles(readdirSync(join(rootfs, 'boot')));
   // what the image holds of what it is for, kept beside it (and said): versions, not names
   const versions = installedVersions(readFileSync(join(rootfs, 'var/lib/dpkg/status'), 'utf8'), [
@@ -249,14 +305,14 @@ export async function ensureImage({
   const seconds = Math.round((performance.now() - started) / 1000);
   writeFileSync(
     join(partial, 'recipe.json'),
-    `${JSON.stringify({ hash: recipe.hash, suite: SUITE, mirror: MIRROR, kernel: boot.version, builtAt: new Date().toISOString(), buildSeconds: seconds, crunFrom: recipe.crun, versions, packages: parsePackages(recipe.packagesText) }, null, 2)}\n`,
+    `${JSON.stringify({ hash: recipe.hash, kind: kind.name, suite: kind.suite, mirror: MIRROR, kernel: boot.version, builtAt: new Date().toISOString(), buildSeconds: seconds, crunFrom: kind.name === 'trixie' ? recipe.crun : undefined, versions, packages: recipe.packages }, null, 2)}\n`,
   );
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);
-  // the unpacked tree is 1 GB: gone now, not at teardown; and images of older recipes with it
+  // the unpacked tree is 1 GB: gone now, not at teardown; and this kind's images of older recipes
   rmSync(work, { recursive: true, force: true });
   for (const old of readdirSync(cacheRoot()))
-    if (old !== recipe.hash && !old.includes('.partial-'))
+    if (old !== recipe.hash && !old.includes('.partial-') && cachedKind(join(cacheRoot(), old)) === kind.name)
       rmSync(join(cacheRoot(), old), { recursive: true, force: true });
   log(`built the VM image in ${seconds} s (${dir})`);
   return { ...image, built: true, buildSeconds: seconds };

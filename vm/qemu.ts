@@ -17,6 +17,8 @@ export interface VmImage {
   disk: string;
   kernel: string;
   initrd: string;
+  /** Kernel arguments of its host kind (SELinux as the major module). */
+  kernelArgs?: readonly string[];
 }
 
 /** A 9p share: tag -> a host folder, read-only or not. */
@@ -130,7 +132,7 @@ export function qemuArgv({
   cpus = 2,
   hostfwd = undefined,
 }: {
-  image: Pick<VmImage, 'kernel' | 'initrd'>;
+  image: Pick<VmImage, 'kernel' | 'initrd' | 'kernelArgs'>;
   overlay: string;
   accel: Accel;
   consoleFile: string;
@@ -152,7 +154,7 @@ export function qemuArgv({
     '-initrd',
     image.initrd,
     '-append',
-    'root=/dev/vda rw console=ttyS0 panic=-1',
+    ['root=/dev/vda rw console=ttyS0 panic=-1', ...(image.kernelArgs ?? [])].join(' '),
     '-drive',
     `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
   ];

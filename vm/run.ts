@@ -1,6 +1,9 @@
 // npm run test:vm: prove the catalog on a second host kind, a Debian 13 VM (systemd as PID 1,
 // cgroup v2, podman 5.4, crun, pasta), beside this machine.
 //
+//   npm run test:vm -- --kind trixie|sid|bookworm|sid-selinux|all   (vm/kinds.ts; default trixie)
+//   npm run test:vm -- --kind all --build-only                      (build the images, boot nothing)
+//
 //   build   the disk image with mmdebstrap (cached by its recipe's hash; vm/image.ts)
 //   boot    qemu, KVM where it works and TCG otherwise (found by trying), no network out;
 //           the checkout shared read-only, an output folder shared writable (vm/qemu.ts)
@@ -19,9 +22,10 @@ import { describeEvidence } from '../src/exec/evidence.js';
 import { resolveIdentity } from '../src/exec/identity.js';
 import { exec } from '../src/exec/run.js';
 import { Session } from '../src/exec/session.js';
-import { checkVmReports, crunPlan, planText, readGuestOutput } from './check.js';
+import { checkVmReports, crunPlan, planText, readGuestOutput, STEPS } from './check.js';
 import { fleetRun } from './fleet.js';
 import { type CachedImage, cacheRoot, ensureImage } from './image.js';
+import { kindsAsked } from './kinds.js';
 import { checkoutDir } from './paths.js';
 import { followGuestLogs, guestProgressPrinter } from './progress.js';
 import { type Accel, bootVm, detectAccel } from './qemu.js';
@@ -78,15 +82,26 @@ async function main(session: Session): Promise<number> {
   if (!builder.ok)
     throw new Error(`the image is built as the rootless user: ${builder.reason} (run scripts/prepare-host)`);
   mkdirSync(outDir, { recursive: true });
+  const kinds = kindsAsked(process.argv);
 
-  const image = await ensureImage({ session, builder: builder.identity, log });
-  const accel = await detectAccel({ session, kernel: image.kernel });
-  log(`accelerator: ${accel.accel} (${accel.why})`);
+  if (process.argv.includes('--fleet')) {
+    const image = await ensureImage({ session, builder: builder.identity, log, kind: kinds[0] });
+    const accel = await detectAccel({ session, kernel: image.kernel });
+    log(`accelerator: ${accel.accel} (${accel.why})`);
+    const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
+    return fleet({ session, image, accel, timeScale, limitMs: vmLimitMs(accel.accel) });
+  }
 
-  // under TCG the guest runs many times slower: podproof's bounds there are scaled to match
-  const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
-  const limitMs = vmLimitMs(accel.accel);
-  if (process.argv.includes('--fleet')) return fleet({ session, image, accel, timeScale, limitMs });
+  if (process.argv.includes('--build-only')) {
+    // the images ahead of a run (a cache warmed on a quiet machine): nothing boots
+    for (const kind of kinds) {
+      const image = await ensureImage({ session, builder: builder.identity, log, kind });
+      log(
+        `${kind.name}: image ${image.hash} ${image.built ? `built in ${image.buildSeconds} s` : 'cached'} (${image.dir})`,
+      );
+    }
+    return 0;
+  }
 
   // this machine's side of the table: a report given by the caller (.ci/run proved already), or a run now
   let hostReport = process.env.PODPROOF_VM_HOST_REPORT;
@@ -99,12 +114,73 @@ async function main(session: Session): Promise<number> {
       env: { NO_COLOR: '1' },
     });
   }
+  let code = 0;
+  const reports: string[] = [];
+  for (const kind of kinds) {
+    // one kind: its folder is PODPROOF_VM_OUT (reports/vm for trixie); several, or another kind
+    // with the default: a folder per kind below it
+    const out =
+      kinds.length === 1 && (kind.name === 'trixie' || process.env.PODPROOF_VM_OUT)
+        ? outDir
+        : join(outDir, kind.name);
+    mkdirSync(out, { recursive: true });
+    if (kinds.length > 1) log(`== host kind ${kind.name}: ${kind.about}`);
+    const image = await ensureImage({ session, builder: builder.identity, log, kind });
+    code = Math.max(code, await proveKind({ session, image, hostReport, out }));
+    reports.push(...['vm-root.json', 'vm-user.json'].map((f) => join(out, f)).filter((f) => existsSync(f)));
+  }
+  if (kinds.length > 1) {
+    // every kind beside this machine: one matrix (issue 25)
+    const merged = await exec(
+      [
+        process.execPath,
+        cli,
+        'merge',
+        hostReport,
+        ...reports,
+        '--markdown',
+        join(outDir, 'matrix.md'),
+        '--json',
+        join(outDir, 'merged.json'),
+      ],
+      { env: { NO_COLOR: '1' } },
+    );
+    console.log(merged.stdout);
+    log(
+      `${code ? 'FAILED' : 'passed'}: ${kinds.map((k) => k.name).join(', ')} in ${seconds()} s; matrix in ${join(outDir, 'matrix.md')}`,
+    );
+  }
+  return code;
+}
+
+/** Boot one kind's image, run the guest's steps, and check what it wrote (into `out`). */
+async function proveKind({
+  session,
+  image,
+  hostReport,
+  out: outDir,
+}: {
+  session: Session;
+  image: CachedImage;
+  hostReport: string;
+  out: string;
+}): Promise<number> {
+  const kind = image.kind;
+  const accel = await detectAccel({ session, kernel: image.kernel });
+  log(`accelerator: ${accel.accel} (${accel.why})`);
+  // under TCG the guest runs many times slower: podproof's bounds there are scaled to match
+  const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
+  const limitMs = vmLimitMs(accel.accel);
+  const asked = process.env.PODPROOF_VM_STEPS?.split(/\s+/).filter(Boolean) ?? STEPS;
+  const steps = asked.filter((step) => !kind.without?.steps.includes(step));
+  if (steps.length < asked.length)
+    log(`${kind.name} does not run ${kind.without?.steps.join(', ')}: ${kind.without?.why}`);
 
   const share = session.tempDir('vm-out');
   writeFileSync(
     join(share, 'plan'),
     planText({
-      steps: process.env.PODPROOF_VM_STEPS?.split(/\s+/).filter(Boolean),
+      steps,
       proveArgs: process.env.PODPROOF_VM_PROVE_ARGS,
       userArgs: process.env.PODPROOF_VM_USER_ARGS ?? process.env.PODPROOF_VM_PROVE_ARGS,
       timeScale,
@@ -164,8 +240,9 @@ async function main(session: Session): Promise<number> {
     { env: { NO_COLOR: '1' } },
   );
   console.log(merged.stdout);
-  const verdict = checkVmReports(guest);
+  const verdict = checkVmReports(guest, kind.securityModule);
   const summary = {
+    kind: kind.name,
     image: { hash: image.hash, built: image.built, buildSeconds: image.buildSeconds, cache: cacheRoot() },
     accel,
     vmSeconds,
@@ -191,7 +268,7 @@ async function main(session: Session): Promise<number> {
   for (const p of verdict.problems) console.error(`test:vm: FAIL: ${p}`);
   log(
     `${verdict.problems.length ? 'FAILED' : 'passed'}: image ${image.built ? `built in ${image.buildSeconds} s` : 'cached'}, ` +
-      `VM ${vmSeconds} s under ${accel.accel}, ${seconds()} s in all; reports in ${outDir}`,
+      `${kind.name}, VM ${vmSeconds} s under ${accel.accel}, ${seconds()} s in all; reports in ${outDir}`,
   );
   return verdict.problems.length ? 1 : 0;
 }
