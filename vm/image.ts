@@ -93,8 +93,11 @@ export function mmdebstrapArgv({
     ...kind.hooks.map((h) => `--customize-hook=${h}`),
     suite,
     tarball,
-    ...(from
-      ? [`deb ${MIRROR} ${suite} main`, `deb [check-valid-until=no] ${MIRROR} ${from.suite} main`]
+    ...(from || kind.rolling
+      ? [
+          `deb ${kind.rolling ? '[check-valid-until=no] ' : ''}${MIRROR} ${suite} main`,
+          ...(from ? [`deb [check-valid-until=no] ${MIRROR} ${from.suite} main`] : []),
+        ]
       : [MIRROR]),
   ];
 }

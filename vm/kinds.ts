@@ -9,6 +9,12 @@ export interface HostKind {
   about: string;
   /** The Debian suite mmdebstrap builds. */
   suite: string;
+  /**
+   * A suite whose Release file is valid a week only (testing, unstable): checked for its
+   * signature but not its Valid-Until, as forky's is (a mirror or cache a few weeks behind, as
+   * this build machine's is, would otherwise refuse the whole build).
+   */
+  rolling?: boolean;
   /** Packages added to, and taken from, vm/image/packages. */
   add: string[];
   drop: string[];
@@ -63,6 +69,7 @@ export const KINDS: Record<KindName, HostKind> = {
     name: 'sid',
     about: SID_ABOUT,
     suite: 'sid',
+    rolling: true,
     add: [],
     drop: [],
     hooks: [hostname('sid')],
@@ -87,6 +94,7 @@ export const KINDS: Record<KindName, HostKind> = {
     name: 'sid-selinux',
     about: `${SID_ABOUT.split('. Not shared')[0]}, with SELinux enforcing (refpolicy with its container module, the filesystem labelled at build time, SELinux the major module). Not shared with Fedora: Fedora's own policy (container-selinux), of which refpolicy's container module is an older relative`,
     suite: 'sid',
+    rolling: true,
     add: ['selinux-basics', 'selinux-policy-default', 'policycoreutils', 'auditd'],
     drop: ['apparmor'],
     // enforcing from the first boot; the tree is labelled on the host before the disk is made
