@@ -95,11 +95,18 @@ export const KINDS: Record<KindName, HostKind> = {
     about: `${SID_ABOUT.split('. Not shared')[0]}, with SELinux enforcing (refpolicy with its container module, the filesystem labelled at build time, SELinux the major module). Not shared with Fedora: Fedora's own policy (container-selinux), of which refpolicy's container module is an older relative`,
     suite: 'sid',
     rolling: true,
-    add: ['selinux-basics', 'selinux-policy-default', 'policycoreutils', 'auditd'],
+    add: ['policycoreutils', 'selinux-utils'],
     drop: ['apparmor'],
-    // enforcing from the first boot; the tree is labelled on the host before the disk is made
-    // (an unprivileged mmdebstrap cannot write security.* attributes)
-    hooks: [hostname('sid-selinux'), 'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"'],
+    // the policy is installed by a hook: its postinst disables modules by a list that names one
+    // sid no longer ships (likewise, in 2:2.20261022-1), and `semodule -d` of a missing module
+    // fails the whole install; the hook drops the names the package does not have, then
+    // configures it. Enforcing from the first boot; the tree is labelled on the host before the
+    // disk is made (an unprivileged mmdebstrap cannot write security.* attributes)
+    hooks: [
+      hostname('sid-selinux'),
+      `chroot "$1" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q selinux-policy-default >/dev/null 2>&1; f=/var/lib/dpkg/info/selinux-policy-default.postinst; for m in $(sed -n "s/^notdefault=\\"\\(.*\\)\\"$/\\1/p" $f); do grep -qx "$m" /usr/share/selinux/default/.modules || sed -i "/^notdefault=/s/\\b$m\\b//" $f; done; dpkg --configure -a'`,
+      'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"',
+    ],
     selinuxLabel: true,
     securityModule: 'selinux',
     kernelArgs: ['security=selinux', 'selinux=1', 'enforcing=1'],

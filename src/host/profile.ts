@@ -58,6 +58,8 @@ export interface HostProfile {
   loginuid: { value: number | undefined; unset: boolean; canSet: boolean };
   /** The kernel's active security modules (/sys/kernel/security/lsm; empty where it has none). */
   securityModules?: string[];
+  /** SELinux's mode where the kernel has it (/sys/fs/selinux/enforce: 1 enforcing, 0 permissive). */
+  selinuxEnforcing?: boolean;
   /** Ubuntu 23.10+: kernel.apparmor_restrict_unprivileged_userns = 1. */
   apparmorRestrictsUserns: boolean;
   /** /dev/net/tun mode (rootless slirp4netns needs it world-readable). */
@@ -128,6 +130,7 @@ export async function detectHost(opts: {
     // root may set an unset loginuid once per process with CAP_AUDIT_CONTROL (bit 30)
     loginuid: { value: loginuid, unset, canSet: unset && hasCapBit(capEff, 30) },
     securityModules: (readTextIfAny('/sys/kernel/security/lsm') ?? '').trim().split(',').filter(Boolean),
+    ...selinuxMode(readTextIfAny('/sys/fs/selinux/enforce')),
     apparmorRestrictsUserns:
       readTextIfAny('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim() === '1',
     tunMode,
@@ -183,4 +186,10 @@ async function profileIdentity(
     }
   }
   return profile;
+}
+
+/** SELinux's mode from /sys/fs/selinux/enforce (pure): nothing where the file is missing. */
+export function selinuxMode(enforce: string | undefined): { selinuxEnforcing?: boolean } {
+  const v = enforce?.trim();
+  return v === '1' || v === '0' ? { selinuxEnforcing: v === '1' } : {};
 }

@@ -143,7 +143,7 @@ export function doctorChecklist(
     what: 'security modules',
     state: 'info',
     detail: host.securityModules?.length
-      ? host.securityModules.join(', ')
+      ? `${host.securityModules.join(', ')}${host.selinuxEnforcing === false ? ' (SELinux permissive: lsm.selinux-confined is skipped)' : ''}`
       : 'none in this kernel: the lsm.* claims are skipped',
   });
   if (host.apparmorRestrictsUserns)

@@ -17,4 +17,19 @@ export const lsmBreakages: Mutant[] = [
     kind: 'config',
     wrapper: conf({ containers: { apparmor_profile: 'unconfined' } }),
   },
+  // lsm.selinux-confined (runs where the kernel has SELinux enforcing: the sid-selinux VM)
+  {
+    name: 'label-disabled',
+    claim: 'lsm.selinux-confined',
+    how: 'every container runs with --security-opt label=disable',
+    kind: 'wrapper',
+    wrapper: () => ({ editRun: 'add_after_run --security-opt=label=disable' }),
+  },
+  {
+    name: 'conf-label-false',
+    claim: 'lsm.selinux-confined',
+    how: 'containers.conf label = false',
+    kind: 'config',
+    wrapper: conf({ containers: { label: false } }),
+  },
 ];

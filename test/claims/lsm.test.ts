@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  categoriesOf,
   checkConfined,
+  checkLabelDisabledReads,
+  checkSelinuxConfined,
   checkUnconfinedMounts,
   confinement,
   enforcedProfile,
+  parseSelinuxContext,
   unconfinedLabel,
 } from '../../src/claims/lsm.js';
 import type { ProbeSnapshot } from '../../src/probe/snapshot.js';
@@ -54,5 +58,59 @@ describe('lsm.apparmor-confined: the label and the refused mount', () => {
     );
     expect(() => confinement(withAttempts(['', 137], ['mounted', 0]))).toThrow(/did not run/);
     expect(confinement(treatment).refused).toBe(true);
+  });
+});
+
+/** A snapshot with the SELinux attempts' results (label, and the read of the host file). */
+const selinux = (label: string, read: [string, number]): ProbeSnapshot => ({
+  ...treatment,
+  attempts: {
+    'selinux-label': { text: `${label}\0`, exitCode: 0 },
+    'read-volume': { text: read[0], exitCode: read[1] },
+  },
+});
+const MARKER = 'podproof-abc-selinux-marker-1';
+const DENIED: [string, number] = ["cat: can't open '/podproof-selinux/marker': Permission denied", 1];
+const READ: [string, number] = [MARKER, 0];
+
+describe('lsm.selinux-confined: labels, categories and the refused host file', () => {
+  it('reads a context and its MCS categories', () => {
+    expect(parseSelinuxContext('system_u:system_r:container_t:s0:c123,c456\0')).toEqual({
+      user: 'system_u',
+      role: 'system_r',
+      type: 'container_t',
+      level: 's0:c123,c456',
+    });
+    expect(parseSelinuxContext('unconfined')).toBeUndefined();
+    expect(categoriesOf('s0:c123,c456')).toBe('c123,c456');
+    expect(categoriesOf('s0')).toBe('');
+  });
+
+  it('holds with container_t, categories of its own per container, the plain volume refused and :Z read', () => {
+    const plain = selinux('system_u:system_r:container_t:s0:c1,c2', DENIED);
+    const relabelled = selinux('system_u:system_r:container_t:s0:c3,c4', READ);
+    expect(checkSelinuxConfined([plain, relabelled], MARKER).holds).toBe(true);
+    // the same categories in both: no separation between containers
+    const same = selinux('system_u:system_r:container_t:s0:c1,c2', READ);
+    expect(checkSelinuxConfined([plain, same], MARKER).holds).toBe(false);
+    // refused for another reason (no such file) is not SELinux's refusal
+    const missing = selinux('system_u:system_r:container_t:s0:c1,c2', [
+      "cat: can't open 'x': No such file or directory",
+      1,
+    ]);
+    expect(checkSelinuxConfined([missing, relabelled], MARKER).holds).toBe(false);
+  });
+
+  it("the control's capture fails the treatment check, and the treatment's the control's", () => {
+    const disabled = selinux('system_u:system_r:spc_t:s0', READ);
+    expect(checkLabelDisabledReads(disabled, MARKER).holds).toBe(true);
+    expect(checkSelinuxConfined([disabled, disabled], MARKER).holds).toBe(false);
+    expect(
+      checkLabelDisabledReads(selinux('system_u:system_r:container_t:s0:c1,c2', DENIED), MARKER).holds,
+    ).toBe(false);
+    // a host without SELinux: the label reads as AppArmor's or nothing, the file is read
+    expect(
+      checkSelinuxConfined([selinux('unconfined', READ), selinux('unconfined', READ)], MARKER).holds,
+    ).toBe(false);
   });
 });
