@@ -451,7 +451,9 @@ describe('host kinds (--kind)', () => {
     expect(packages).toContain('policycoreutils');
     expect(packages).not.toContain('apparmor');
     // the policy comes from a hook that works around its postinst (see vm/kinds.ts)
-    expect(KINDS['sid-selinux'].hooks.join('\n')).toContain('apt-get install -y -q selinux-policy-default');
+    expect(KINDS['sid-selinux'].firstHooks?.join('\n')).toContain(
+      'apt-get install -y -q selinux-policy-default',
+    );
     expect(KINDS['sid-selinux'].kernelArgs).toContain('security=selinux');
     expect(
       mmdebstrapArgv({ packages, customize: '/c', tarball: '/r', kind: KINDS['sid-selinux'] }).join(' '),

@@ -88,6 +88,7 @@ export function mmdebstrapArgv({
     '--variant=minbase',
     ...(from ? [`--aptopt=APT::Default-Release "${suite}"`] : []),
     `--include=${packages.map((p) => (from?.packages.includes(p) ? `${p}/${from.suite}` : p)).join(',')}`,
+    ...(kind.firstHooks ?? []).map((h) => `--customize-hook=${h}`),
     `--customize-hook=${customize} "$1"`,
     ...(kind.hostNode ? [`--customize-hook=copy-in ${node} /usr/local/bin`] : []),
     ...kind.hooks.map((h) => `--customize-hook=${h}`),

@@ -24,6 +24,8 @@ export interface HostKind {
   hostNode?: boolean;
   /** More mmdebstrap customize hooks (after vm/image/customize), `$1` the new root. */
   hooks: string[];
+  /** Customize hooks before vm/image/customize (which takes the resolver away: apt needs it). */
+  firstHooks?: string[];
   /** Label the unpacked tree with the policy's file contexts before the disk is made. */
   selinuxLabel?: boolean;
   /** The security module the kind boots with; its claims are required proven there as root. */
@@ -102,11 +104,10 @@ export const KINDS: Record<KindName, HostKind> = {
     // fails the whole install; the hook drops the names the package does not have, then
     // configures it. Enforcing from the first boot; the tree is labelled on the host before the
     // disk is made (an unprivileged mmdebstrap cannot write security.* attributes)
-    hooks: [
-      hostname('sid-selinux'),
+    firstHooks: [
       `chroot "$1" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q selinux-policy-default >/dev/null 2>&1; f=/var/lib/dpkg/info/selinux-policy-default.postinst; for m in $(sed -n "s/^notdefault=\\"\\(.*\\)\\"$/\\1/p" $f); do grep -qx "$m" /usr/share/selinux/default/.modules || sed -i "/^notdefault=/s/\\b$m\\b//" $f; done; dpkg --configure -a'`,
-      'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"',
     ],
+    hooks: [hostname('sid-selinux'), 'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"'],
     selinuxLabel: true,
     securityModule: 'selinux',
     kernelArgs: ['security=selinux', 'selinux=1', 'enforcing=1'],
