@@ -117,7 +117,13 @@ export const KINDS: Record<KindName, HostKind> = {
       `chroot "$1" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q selinux-policy-default >/dev/null 2>&1; f=/var/lib/dpkg/info/selinux-policy-default.postinst; for m in $(sed -n "s/^notdefault=\\"\\(.*\\)\\"$/\\1/p" $f); do grep -qx "$m" /usr/share/selinux/default/.modules || sed -i "/^notdefault=/s/\\b$m\\b//" $f; done; dpkg --configure -a'`,
       PERMISSIVE_BUT_CONTAINERS,
     ],
-    hooks: [hostname('sid-selinux'), 'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"'],
+    hooks: [
+      hostname('sid-selinux'),
+      'sed -i "s/^SELINUX=.*/SELINUX=enforcing/" "$1/etc/selinux/config"',
+      // 9p has no labels: its files would be unlabeled_t, which no file may be created as
+      // ("associate" denied to a type, not a domain); the shares are labelled as tmpfs is
+      'sed -i "s/version=9p2000.L/version=9p2000.L,context=system_u:object_r:tmpfs_t:s0/g" "$1/etc/systemd/system/podproof-vm.service"',
+    ],
     selinuxLabel: true,
     securityModule: 'selinux',
     kernelArgs: ['security=selinux', 'selinux=1', 'enforcing=1'],
