@@ -4,13 +4,17 @@
 // control } }). test/contrast-catalog.test.ts feeds each arm's check the other arm's
 // observation from there, for every claim, with no test written per claim.
 // Usage: npm run build && node scripts/capture-observations.mjs [--only ID ...]
+// In a VM: PODPROOF_VM_STEPS="prepare capture" PODPROOF_VM_PROVE_ARGS="--only ID" npm run test:vm
+// (as root), then copy PODPROOF_VM_OUT/observations/*.json here.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prove } from '../dist/index.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
-const dir = new URL('../test/captured/observations/', import.meta.url).pathname;
+// PODPROOF_CAPTURE_DIR: elsewhere (a VM's output folder: its checkout is read-only)
+const dir =
+  process.env.PODPROOF_CAPTURE_DIR || new URL('../test/captured/observations/', import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 
 /** Plain data only: functions and class instances (podman handles, sessions) are not observations. */

@@ -16,7 +16,7 @@
 // proven or skipped, rootful systemd.* and the egress claim are proven and the reboot test held.
 // Everything it makes is journaled by a podproof session: SIGINT tears it down, `podproof clean`
 // after a SIGKILL.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeEvidence } from '../src/exec/evidence.js';
 import { resolveIdentity } from '../src/exec/identity.js';
@@ -210,7 +210,8 @@ async function proveKind({
     log: (m) => printer.print('test:vm: ', m),
   }).finally(() => progress.stop());
   const vmSeconds = Math.round((performance.now() - bootStarted) / 1000);
-  for (const f of readdirSync(share)) copyFileSync(join(share, f), join(outDir, f));
+  // files and folders (a capture step's observations/)
+  cpSync(share, outDir, { recursive: true });
   writeFileSync(join(outDir, 'console.log'), run.console);
   if (run.timedOut)
     throw new Error(
