@@ -114,23 +114,25 @@ describe('startsUnitOf', () => {
 });
 
 describe('unitsBySession', () => {
-  it('groups unit files and loaded units by session, each name once, podproof units only', () => {
+  it("groups unit files and loaded units by session, each name once, podproof sessions' units only", () => {
     const m = unitsBySession([
-      'podproof-abc123-echo-3.socket',
-      'podproof-abc123-echo-3.service',
-      'podproof-abc123-api-7.service',
-      'podproof-abc123-api-7.service', // as a file and loaded
-      'podproof-def456-probe-1.service',
-      'podproof-def456-echo.conf',
+      'podproof-mxdhqra1767259-echo-3.socket',
+      'podproof-mxdhqra1767259-echo-3.service',
+      'podproof-mxdhqra1767259-api-7.service',
+      'podproof-mxdhqra1767259-api-7.service', // as a file and loaded
+      'podproof-mxdhtqld32cf2d-probe-1.service',
+      'podproof-mxdhtqld32cf2d-echo.conf',
+      // a host's own unit with podproof in its name (the VM pins its cpuset with one)
+      'podproof-cpuset-pin.service',
       'dbus.socket',
     ]);
     expect(Object.fromEntries(m)).toEqual({
-      abc123: [
-        'podproof-abc123-echo-3.socket',
-        'podproof-abc123-echo-3.service',
-        'podproof-abc123-api-7.service',
+      mxdhqra1767259: [
+        'podproof-mxdhqra1767259-echo-3.socket',
+        'podproof-mxdhqra1767259-echo-3.service',
+        'podproof-mxdhqra1767259-api-7.service',
       ],
-      def456: ['podproof-def456-probe-1.service'],
+      mxdhtqld32cf2d: ['podproof-mxdhtqld32cf2d-probe-1.service'],
     });
   });
 });

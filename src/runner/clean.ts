@@ -242,11 +242,15 @@ function unitFilesIn(dir: string): string[] {
   }
 }
 
-/** podproof's units (file or unit names) by the session their name carries, each once (pure). */
+/**
+ * podproof's units (file or unit names) by the session their name carries, each once (pure). A
+ * session id is a time and random digits (14 characters): a unit of the host's own named
+ * `podproof-WORD-...` (the VM's `podproof-cpuset-pin.service`) is not a session's.
+ */
 export function unitsBySession(names: readonly string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const n of new Set(names)) {
-    const id = /^podproof-([a-z0-9]+)-[\w.-]+\.(?:service|socket)$/.exec(n)?.[1];
+    const id = /^podproof-([a-z0-9]{10,})-[\w.-]+\.(?:service|socket)$/.exec(n)?.[1];
     if (id) out.set(id, [...(out.get(id) ?? []), n]);
   }
   return out;
