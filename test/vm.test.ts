@@ -484,3 +484,25 @@ describe('host kinds (--kind)', () => {
     expect(checkVmReports(guest, 'selinux').problems.join('\n')).not.toContain('lsm.apparmor-confined');
   });
 });
+
+describe('a targeted plan (CI part of a kind)', () => {
+  const rows = (claim: string, verdict = 'proven') => ({
+    results: [{ claim, identity: 'rootful', verdict, reason: '' }],
+  });
+  it('requires no reboot test it did not plan, nor rows its --only could not select', () => {
+    const guest = {
+      done: true,
+      reports: { root: rows('lsm.selinux-confined'), user: rows('lsm.selinux-confined') },
+      cleanCheck: '0',
+    };
+    expect(
+      checkVmReports(guest, 'selinux', { steps: ['prepare', 'prove'], targeted: true }).problems,
+    ).toEqual([]);
+    // the whole plan still wants the reboot test, and some row the kind is for
+    expect(checkVmReports(guest, 'selinux').problems).toEqual(['the reboot test did not finish']);
+    const other = { ...guest, reports: { root: rows('pid.isolated'), user: undefined } };
+    expect(
+      checkVmReports(other, 'selinux', { steps: ['prepare', 'prove'], targeted: false }).problems,
+    ).toContain('no run proved a rootful systemd.* or an egress row');
+  });
+});

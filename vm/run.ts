@@ -241,7 +241,14 @@ async function proveKind({
     { env: { NO_COLOR: '1' } },
   );
   console.log(merged.stdout);
-  const verdict = checkVmReports(guest, kind.securityModule);
+  // a plan whose --only selects no systemd or network claim cannot prove the rows a kind is for
+  const only = [
+    ...`${process.env.PODPROOF_VM_PROVE_ARGS ?? ''} ${process.env.PODPROOF_VM_USER_ARGS ?? ''}`.matchAll(
+      /--only[= ](\S+)/g,
+    ),
+  ].map((m) => m[1] ?? '');
+  const targeted = only.length > 0 && !only.some((o) => /^(systemd|network)/.test(o));
+  const verdict = checkVmReports(guest, kind.securityModule, { steps, targeted });
   const summary = {
     kind: kind.name,
     image: { hash: image.hash, built: image.built, buildSeconds: image.buildSeconds, cache: cacheRoot() },
