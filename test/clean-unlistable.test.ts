@@ -52,21 +52,21 @@ describe('podproof clean finds unit files by their names', () => {
     const runtimeDir = join(dir, 'runtime');
     const units = join(runtimeDir, 'systemd', 'user');
     mkdirSync(units, { recursive: true });
-    for (const f of ['podproof-deadsess1-echo-14.service', 'podproof-deadsess1-echo-14.socket'])
+    for (const f of ['podproof-deadsession001-echo-14.service', 'podproof-deadsession001-echo-14.socket'])
       writeFileSync(join(units, f), '[Service]\n');
-    writeFileSync(join(units, 'podproof-livesess1-echo-3.service'), '[Service]\n');
+    writeFileSync(join(units, 'podproof-livesession001-echo-3.service'), '[Service]\n');
     writeFileSync(join(units, 'someone-else.service'), '[Service]\n');
     // the live session journals in the identity's own runtime dir (a run by that user)
     const journals = join(runtimeDir, 'podproof', 'sessions');
     mkdirSync(journals, { recursive: true });
     const head = {
       kind: 'session',
-      id: 'livesess1',
+      id: 'livesession001',
       pid: process.ppid,
       startTime: processStartTime(process.ppid),
       startedAt: new Date().toISOString(),
     };
-    writeFileSync(join(journals, 'livesess1.jsonl'), `${JSON.stringify(head)}\n`);
+    writeFileSync(join(journals, 'livesession001.jsonl'), `${JSON.stringify(head)}\n`);
     const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
     const identity = { name: 'rootless', user: 'me', home: dir, runtimeDir, via: 'self', ...me } as Identity;
     const session = new Session();
@@ -83,10 +83,10 @@ describe('podproof clean finds unit files by their names', () => {
         check: true,
         journalDir: join(dir, 'no-journals'),
       });
-      expect(cleaned.find((s) => s.id === 'deadsess1')?.removed).toEqual([
-        'units podproof-deadsess1-echo-14.service, podproof-deadsess1-echo-14.socket',
+      expect(cleaned.find((s) => s.id === 'deadsession001')?.removed).toEqual([
+        'units podproof-deadsession001-echo-14.service, podproof-deadsession001-echo-14.socket',
       ]);
-      expect(cleaned.map((s) => s.id)).not.toContain('livesess1');
+      expect(cleaned.map((s) => s.id)).not.toContain('livesession001');
     } finally {
       await session.teardown();
     }
