@@ -131,26 +131,31 @@ async function main(session: Session): Promise<number> {
   }
   if (kinds.length > 1) {
     // every kind beside this machine: one matrix (issue 25)
-    const merged = await exec(
-      [
-        process.execPath,
-        cli,
-        'merge',
-        hostReport,
-        ...reports,
-        '--markdown',
-        join(outDir, 'matrix.md'),
-        '--json',
-        join(outDir, 'merged.json'),
-      ],
-      { env: { NO_COLOR: '1' } },
-    );
-    console.log(merged.stdout);
+    await mergeReports(hostReport, reports, outDir);
     log(
       `${code ? 'FAILED' : 'passed'}: ${kinds.map((k) => k.name).join(', ')} in ${seconds()} s; matrix in ${join(outDir, 'matrix.md')}`,
     );
   }
   return code;
+}
+
+/** This machine's report and the VM reports side by side (`podproof merge`): matrix.md and merged.json in `dir`, the matrix printed. */
+async function mergeReports(hostReport: string, reports: string[], dir: string): Promise<void> {
+  const merged = await exec(
+    [
+      process.execPath,
+      cli,
+      'merge',
+      hostReport,
+      ...reports,
+      '--markdown',
+      join(dir, 'matrix.md'),
+      '--json',
+      join(dir, 'merged.json'),
+    ],
+    { env: { NO_COLOR: '1' } },
+  );
+  console.log(merged.stdout);
 }
 
 /** Boot one kind's image, run the guest's steps, and check what it wrote (into `out`). */
@@ -226,21 +231,11 @@ async function proveKind({
     log(`the guest kernel panicked ${panics} time(s) and rebooted into the unfinished step (console.log)`);
   const guest = readGuestOutput(outDir);
   const reports = ['vm-root.json', 'vm-user.json'].filter((f) => existsSync(join(outDir, f)));
-  const merged = await exec(
-    [
-      process.execPath,
-      cli,
-      'merge',
-      hostReport,
-      ...reports.map((f) => join(outDir, f)),
-      '--markdown',
-      join(outDir, 'matrix.md'),
-      '--json',
-      join(outDir, 'merged.json'),
-    ],
-    { env: { NO_COLOR: '1' } },
+  await mergeReports(
+    hostReport,
+    reports.map((f) => join(outDir, f)),
+    outDir,
   );
-  console.log(merged.stdout);
   // a plan whose --only selects no systemd or network claim cannot prove the rows a kind is for
   const only = [
     ...`${process.env.PODPROOF_VM_PROVE_ARGS ?? ''} ${process.env.PODPROOF_VM_USER_ARGS ?? ''}`.matchAll(
