@@ -152,7 +152,6 @@ export function readRecipe(kind: HostKind = KINDS.trixie, env: NodeJS.ProcessEnv
     packagesText,
     customizeText,
     crun,
-    kind,
     packages: kindPackages(kind, parsePackages(packagesText)),
     hash: recipeHash({ packagesText, customizeText, crun, kind }),
   };

@@ -86,10 +86,7 @@ async function main(session: Session): Promise<number> {
 
   if (process.argv.includes('--fleet')) {
     const image = await ensureImage({ session, builder: builder.identity, log, kind: kinds[0] });
-    const accel = await detectAccel({ session, kernel: image.kernel });
-    log(`accelerator: ${accel.accel} (${accel.why})`);
-    const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
-    return fleet({ session, image, accel, timeScale, limitMs: vmLimitMs(accel.accel) });
+    return fleet({ session, image, ...(await acceleratorFor(session, image)) });
   }
 
   if (process.argv.includes('--build-only')) {
@@ -139,6 +136,16 @@ async function main(session: Session): Promise<number> {
   return code;
 }
 
+/**
+ * How this image's kernel runs here (KVM where it works, else TCG; said), and what follows from
+ * it: under TCG the guest runs many times slower, so podproof's bounds there are scaled to match.
+ */
+async function acceleratorFor(session: Session, image: CachedImage) {
+  const accel = await detectAccel({ session, kernel: image.kernel });
+  log(`accelerator: ${accel.accel} (${accel.why})`);
+  return { accel, timeScale: accel.accel === 'tcg' ? TCG_TIME_SCALE : 1, limitMs: vmLimitMs(accel.accel) };
+}
+
 /** This machine's report and the VM reports side by side (`podproof merge`): matrix.md and merged.json in `dir`, the matrix printed. */
 async function mergeReports(hostReport: string, reports: string[], dir: string): Promise<void> {
   const merged = await exec(
@@ -171,11 +178,7 @@ async function proveKind({
   out: string;
 }): Promise<number> {
   const kind = image.kind;
-  const accel = await detectAccel({ session, kernel: image.kernel });
-  log(`accelerator: ${accel.accel} (${accel.why})`);
-  // under TCG the guest runs many times slower: podproof's bounds there are scaled to match
-  const timeScale = accel.accel === 'tcg' ? TCG_TIME_SCALE : 1;
-  const limitMs = vmLimitMs(accel.accel);
+  const { accel, timeScale, limitMs } = await acceleratorFor(session, image);
   const asked = process.env.PODPROOF_VM_STEPS?.split(/\s+/).filter(Boolean) ?? STEPS;
   const steps = asked.filter((step) => !kind.without?.steps.includes(step));
   if (steps.length < asked.length)
