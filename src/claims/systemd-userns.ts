@@ -1,7 +1,12 @@
 import type { Claim } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { socketActivationNeeds } from '../systemd/echo.js';
-import { type ServedAfterTeardown, servesAfterTeardown, USERNS_REFUSED } from '../systemd/userns.js';
+import {
+  keepDefaultPauseProcess,
+  type ServedAfterTeardown,
+  servesAfterTeardown,
+  USERNS_REFUSED,
+} from '../systemd/userns.js';
 
 export { USERNS_REFUSED };
 
@@ -29,7 +34,10 @@ function checkServedAfterOneshot(r: ServedAfterTeardown, podman: EchoSetup['podm
   );
 }
 
-export const usernsPrecreated: Claim<EchoSetup, ServedAfterTeardown> = {
+/** The echo setup, and whether a teardown stopped the identity's own pause process (started again at the end). */
+type UsernsSetup = EchoSetup & { defaultPause: { stopped: boolean } };
+
+export const usernsPrecreated: Claim<UsernsSetup, ServedAfterTeardown> = {
   id: 'systemd.userns-precreated',
   startEarly: true,
   title: 'a restricted (NoNewPrivileges) rootless service needs the user namespace created before it starts',
@@ -39,15 +47,16 @@ export const usernsPrecreated: Claim<EchoSetup, ServedAfterTeardown> = {
   // it stops podproof's pause process: nothing else of this identity may run meanwhile
   exclusive: true,
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
-  setup: echoSetup, // before the teardown: looking the image up runs podman
+  // before the teardown: looking the image up runs podman
+  setup: async (ctx) => ({ ...(await echoSetup(ctx)), defaultPause: keepDefaultPauseProcess(ctx) }),
   treatment: {
     setting: 'ordered after a oneshot `podman unshare /bin/true` service',
-    observe: (ctx, { image }) => servesAfterTeardown(ctx, image, true),
+    observe: (ctx, { image, defaultPause }) => servesAfterTeardown(ctx, image, true, defaultPause),
     check: (r, { podman }) => checkServedAfterOneshot(r, podman),
   },
   control: {
     setting: 'the same restricted service without the oneshot',
-    observe: (ctx, { image }) => servesAfterTeardown(ctx, image, false),
+    observe: (ctx, { image, defaultPause }) => servesAfterTeardown(ctx, image, false, defaultPause),
     check: (r) => checkUsernsRefused(r.served, r.observed, r.serviceOutput),
   },
 };

@@ -7,6 +7,7 @@ import type { Observation } from '../experiment/verdict.js';
 import { describeSocat, echoed, socketActivationNeeds } from '../systemd/echo.js';
 import { pullAsService, RESTRICT_INET, RESTRICTED_SERVICE, serveAll, startEcho } from '../systemd/serve.js';
 import { systemdUnavailable } from '../systemd/transient.js';
+import { ensureUserNamespace } from '../systemd/userns.js';
 import { pullRegistry } from './pull-registry.js';
 import { checkServesAll, type EchoRun, type EchoSetup, echoSetup, withRuntimeNote } from './systemd-echo.js';
 import { socketActivation } from './systemd-socket.js';
@@ -129,9 +130,12 @@ export const restrictedStillServes: Claim<EchoSetup, EchoRun> = {
   identities: ['rootful', 'rootless'],
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
   setup: echoSetup,
+  // both arms: rootless, the restricted service joins a user namespace made before it
+  // (systemd.userns-precreated proves why), whatever an earlier claim tore down
   treatment: {
     setting: `${RESTRICTED_SERVICE.join(', ')}, --pull=never`,
     async observe(ctx, { image }) {
+      await ensureUserNamespace(ctx);
       const echo = await startEcho(
         ctx,
         { image, withDatagrams: false, serviceProperties: RESTRICTED_SERVICE },
@@ -147,6 +151,7 @@ export const restrictedStillServes: Claim<EchoSetup, EchoRun> = {
   control: {
     setting: `${RESTRICTED_SERVICE.join(', ')}, --pull=always`,
     async observe(ctx, { image }) {
+      await ensureUserNamespace(ctx);
       const echo = await startEcho(
         ctx,
         { image, withDatagrams: false, serviceProperties: RESTRICTED_SERVICE, runFlags: ['--pull=always'] },

@@ -96,6 +96,21 @@ export class Session {
   }
 
   /**
+   * A dir of this session under `parent`, named by {@link name} (short and fixed, where a temp
+   * name is too long: a podman runroot before 5.1 must be under 50 characters); journaled and
+   * removed as a temp dir is.
+   */
+  dirAt(parent: string, what: string, opts: { owner?: Identity } = {}): string {
+    this.refuseWhenEnding(`dir ${what}`);
+    const dir = join(parent, this.name(what));
+    this.record({ kind: 'tempdir', path: dir });
+    this.onTeardown(`dir ${dir}`, () => removeTempDir(dir));
+    mkdirSync(dir, { mode: 0o700 });
+    if (opts.owner && process.getuid?.() === 0) chownSync(dir, opts.owner.uid, opts.owner.gid);
+    return dir;
+  }
+
+  /**
    * A temp dir of this session (see {@link tempDir}) holding these files (name -> text), each
    * with `mode` (default 0644); returns each file's path by its name.
    */

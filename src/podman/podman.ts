@@ -339,6 +339,11 @@ export class Podman {
     return pausePidFiles(this.identity)[this.storage];
   }
 
+  /** Does this handle's store have its pause process running (rootless: the user namespace exists)? */
+  pauseProcessUp(): boolean {
+    return pauseProcessUp(this.pausePidFile());
+  }
+
   /**
    * Where podman puts an image's big temp files while it writes one (`storage*`, `buildah*`;
    * /var/tmp unless TMPDIR says otherwise): a journaled session dir per identity, so a podman

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
+import type { ExecContext } from '../exec/context.js';
 import { NotObserved } from '../exec/errors.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import { processAlive, readPidFile } from '../host/procs.js';
-import { type Podman, pausePidFiles } from '../podman/podman.js';
+import { type Podman, pausePidFiles, type StorageMode } from '../podman/podman.js';
 import { describeSocat, type EchoEnv, echoed, startEchoSocket } from './echo.js';
 import { RESTRICTED_SERVICE } from './serve.js';
 import { execLine } from './units.js';
@@ -17,7 +18,26 @@ import { execLine } from './units.js';
 export const USERNS_REFUSED = /newuidmap|newgidmap|cannot set up namespace/i;
 
 /** What tearing the user namespace down and serving after it needs. */
-export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd' | 'runningContainers'> };
+export type UsernsEnv = EchoEnv & {
+  podman: Pick<Podman, 'argv' | 'cmd' | 'runningContainers' | 'binary'>;
+  defer(name: string, fn: () => unknown): void;
+};
+
+/**
+ * A restricted (NoNewPrivileges) rootless service can only join a user namespace that exists
+ * (see {@link USERNS_REFUSED}): make sure podproof's store has its pause process, as the article's
+ * `podman-usernamespace.service` oneshot does before such a service. Rootful: nothing to do.
+ */
+export async function ensureUserNamespace(
+  ctx: Pick<ExecContext, 'identity'> & { podman: Pick<Podman, 'cmd' | 'pauseProcessUp'> },
+): Promise<void> {
+  if (ctx.identity.name !== 'rootless' || ctx.podman.pauseProcessUp()) return;
+  const made = await ctx.podman.cmd(['unshare', '/bin/true'], {
+    purpose: 'create the user namespace before the restricted service (as podman-usernamespace.service)',
+    timeoutMs: 60_000,
+  });
+  if (!succeeded(made)) throw new Error(`podman unshare /bin/true: ${describeEvidence(made)}`);
+}
 
 /**
  * Tear the rootless user namespace down: stop every pause process podman could join. That is
@@ -27,18 +47,66 @@ export type UsernsEnv = EchoEnv & { podman: Pick<Podman, 'argv' | 'cmd' | 'runni
  * their own namespaces; podman starts a new pause process on its next use (as `podman system
  * migrate` does).
  */
-export async function tearDownUserns(ctx: UsernsEnv): Promise<{ ok: boolean; detail: string }> {
-  const files = Object.values(pausePidFiles(ctx.identity));
-  const pids = [...new Set(files.map(readPidFile).filter(processAlive))];
-  if (!pids.length) return { ok: true, detail: 'no pause process was running' };
+export async function tearDownUserns(
+  ctx: UsernsEnv,
+): Promise<{ ok: boolean; detail: string; stopped: StorageMode[] }> {
+  const up = Object.entries(pausePidFiles(ctx.identity))
+    .map(([mode, file]) => ({ mode: mode as StorageMode, pid: readPidFile(file) }))
+    .filter((p) => processAlive(p.pid));
+  const pids = [...new Set(up.map((p) => p.pid))];
+  const stopped = up.map((p) => p.mode);
+  if (!pids.length) return { ok: true, detail: 'no pause process was running', stopped };
   // SIGKILL: the pause process only holds the namespaces open, and takes seconds over SIGTERM
   await ctx.exec(['kill', '-KILL', ...pids], {
     purpose: 'tear down the user namespace (kill the pause processes)',
   });
-  const stopped = await waitUntil(() => !pids.some(processAlive), 5_000, 100, ctx.signal);
-  if (!stopped)
-    return { ok: false, detail: `pause process(es) ${pids.filter(processAlive).join(', ')} still running` };
-  return { ok: true, detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped` };
+  const gone = await waitUntil(() => !pids.some(processAlive), 5_000, 100, ctx.signal);
+  if (!gone)
+    return {
+      ok: false,
+      detail: `pause process(es) ${pids.filter(processAlive).join(', ')} still running`,
+      stopped,
+    };
+  return {
+    ok: true,
+    detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped`,
+    stopped,
+  };
+}
+
+/**
+ * The identity's own pause process (podman's default location), as it was before a teardown
+ * stopped it: a user's restricted service may count on it. Made again at the claim's end by a
+ * throwaway store (podman keeps the tmpdir a store was made with, so podproof's store cannot put
+ * one there, and the user's own store is theirs); the pause process outlives the store, as
+ * podman's own does. `keep.stopped` is set by {@link servesAfterTeardown}.
+ */
+export function keepDefaultPauseProcess(ctx: UsernsEnv): { stopped: boolean } {
+  const keep = { stopped: false };
+  ctx.defer("start the identity's own pause process again (podman's default location)", async () => {
+    if (!keep.stopped || ctx.session.signal.aborted) return;
+    if (processAlive(readPidFile(pausePidFiles(ctx.identity).host))) return;
+    const made = await startDefaultPauseProcess(ctx, ctx.podman.binary);
+    if (!succeeded(made)) throw new Error(describeEvidence(made));
+  });
+  return keep;
+}
+
+/**
+ * Start a pause process at podman's default location ($XDG_RUNTIME_DIR/libpod/tmp) for the
+ * identity, from a store of the session's own (removed at teardown). Its runroot is short: podman
+ * before 5.1 refuses one of 50 characters or more.
+ */
+export async function startDefaultPauseProcess(
+  ctx: Pick<ExecContext, 'session' | 'identity' | 'exec'>,
+  binary: string,
+) {
+  const root = ctx.session.tempDir('pause-store', { owner: ctx.identity });
+  const runroot = ctx.session.dirAt(ctx.identity.runtimeDir, 'pause', { owner: ctx.identity });
+  return ctx.exec([binary, '--root', root, '--runroot', runroot, 'unshare', '/bin/true'], {
+    purpose: "start the identity's own pause process (podman's default location)",
+    timeoutMs: 60_000,
+  });
 }
 
 /**
@@ -76,6 +144,7 @@ export async function servesAfterTeardown(
   ctx: UsernsEnv,
   image: string,
   withPrecreate: boolean,
+  keep: { stopped: boolean },
 ): Promise<ServedAfterTeardown> {
   const running = await runningContainersGone(ctx);
   if (running.length)
@@ -84,6 +153,7 @@ export async function servesAfterTeardown(
     );
   // from here until the service starts, no podman of this identity may run: it would recreate the namespace
   const down = await tearDownUserns(ctx);
+  if (down.stopped.includes('host')) keep.stopped = true;
   if (!down.ok) throw new NotObserved(down.detail);
   const precreate = ctx.session.name('userns');
   // the service's stderr also goes to a file of the harness: the control's failure is read there

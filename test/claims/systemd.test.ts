@@ -5,8 +5,10 @@ import { checkRestrictedPullFails } from '../../src/claims/systemd.js';
 import { checkServesAll, type EchoRun } from '../../src/claims/systemd-echo.js';
 import { checkOnlyLoopback, checkRanWithoutSockets } from '../../src/claims/systemd-socket.js';
 import { checkUsernsRefused } from '../../src/claims/systemd-userns.js';
+import type { Identity } from '../../src/exec/identity.js';
 import { parseServiceEnd, socketUnitListened } from '../../src/systemd/echo.js';
 import type { Send } from '../../src/systemd/serve.js';
+import { ensureUserNamespace } from '../../src/systemd/userns.js';
 import { observed } from '../support/observations.js';
 
 const arms = (claim: string) => observed<unknown, EchoRun>(claim, 'rootless');
@@ -129,5 +131,60 @@ describe('systemd.userns-precreated: the right failure is the user namespace pod
     expect(checkUsernsRefused(true, 'answered', refused).holds).toBe(false);
     expect(checkUsernsRefused(false, 'no answer', crun).holds).toBe(false);
     expect(checkUsernsRefused(false, 'no answer', '').holds).toBe(false);
+  });
+});
+
+describe('systemd.restricted-still-serves: rootless, both arms join a user namespace made before the service', () => {
+  // a restricted (NoNewPrivileges) rootless service cannot make one: an earlier claim
+  // (systemd.userns-precreated) may have stopped the pause process after this claim's setup
+  const podman = (up: boolean) => {
+    const calls: string[][] = [];
+    return {
+      calls,
+      pauseProcessUp: () => up,
+      cmd: async (args: string[]) => {
+        calls.push(args);
+        return {
+          argv: args,
+          identity: 'rootless',
+          exitCode: 0,
+          stdout: '',
+          stderr: '',
+          durationMs: 1,
+        } as never;
+      },
+    };
+  };
+  const who = (name: 'rootful' | 'rootless') => ({ name }) as Identity;
+
+  it('rootless without a pause process: podman unshare makes one first', async () => {
+    const p = podman(false);
+    await ensureUserNamespace({ identity: who('rootless'), podman: p });
+    expect(p.calls).toEqual([['unshare', '/bin/true']]);
+  });
+  it('rootless with one running, or rootful: no podman call', async () => {
+    for (const [name, up] of [
+      ['rootless', true],
+      ['rootful', false],
+    ] as const) {
+      const p = podman(up);
+      await ensureUserNamespace({ identity: who(name), podman: p });
+      expect(p.calls).toEqual([]);
+    }
+  });
+  it('a failed podman unshare is an error, not a service that could not serve', async () => {
+    const p = podman(false);
+    p.cmd = async (args: string[]) => {
+      p.calls.push(args);
+      return {
+        argv: args,
+        identity: 'rootless',
+        exitCode: 125,
+        stdout: '',
+        stderr: 'Error: newuidmap',
+        durationMs: 1,
+      } as never;
+    };
+    await expect(ensureUserNamespace({ identity: who('rootless'), podman: p })).rejects.toThrow(/unshare/);
   });
 });
