@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileLockHolders } from '../src/exec/procs.js';
-import { holdFileLock } from '../src/exec/run.js';
+import { type HeldLock, holdFileLock, LockBusy } from '../src/exec/run.js';
+import { waitUntil } from '../src/exec/wait.js';
 import { parseProcLocks } from '../src/parse/locks.js';
 import { describeLockHolders } from '../src/runner/prove.js';
-import { IdentityLock, LockGroup } from '../src/runner/rwlock.js';
+import { type FileLock, IdentityLock, LockGroup } from '../src/runner/rwlock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podproof-lock-test-'));
 /** Processes a test started: killed at the end whatever the test did (a failed one leaves none). */
@@ -90,6 +91,104 @@ describe('two runs, each with both identities, whose exclusive claims cross (a d
     await Promise.all([runToEnd(a.rootless, holdsA), runToEnd(b.rootful, holdsB)]);
     expect(fileLockHolders(files.rootful)).toEqual([]);
     expect(fileLockHolders(files.rootless)).toEqual([]);
+  });
+});
+
+/**
+ * flock(2)'s rules in memory, for orders the kernel decides: a hold is granted while nothing
+ * conflicts (waiters do not block a shared request), and a release grants the waiters it frees
+ * at once, before the releasing run goes on, the order the race tests need.
+ */
+function memoryFileLock(): FileLock & { mode(): string } {
+  let shared = 0;
+  let exclusive = false;
+  const waiting: { mode: 'shared' | 'exclusive'; grant: (h: HeldLock) => void }[] = [];
+  const free = (mode: 'shared' | 'exclusive') => !exclusive && (mode === 'shared' || shared === 0);
+  const hold = (mode: 'shared' | 'exclusive'): HeldLock => {
+    if (mode === 'exclusive') exclusive = true;
+    else shared++;
+    return {
+      release: async () => {
+        if (mode === 'exclusive') exclusive = false;
+        else shared--;
+        for (let w = waiting[0]; w && free(w.mode); w = waiting[0]) {
+          waiting.shift();
+          w.grant(hold(w.mode));
+        }
+        return undefined;
+      },
+    };
+  };
+  const take: FileLock = async (mode, _signal, nonblock) => {
+    if (free(mode)) return hold(mode);
+    if (nonblock) throw new LockBusy('memory', mode);
+    return new Promise((grant) => waiting.push({ mode, grant }));
+  };
+  return Object.assign(take, {
+    mode: () => (exclusive ? 'exclusive' : shared ? `shared x${shared}` : 'free'),
+  });
+}
+
+describe("a run's apparatus is gone before another run holds the identity alone (a sink container met by systemd.userns-precreated, 1 round of 5)", () => {
+  /** Runs A and B on one identity, both holding it for their run; A's apparatus is up. */
+  const twoRuns = async () => {
+    const file = memoryFileLock();
+    const a = new IdentityLock(file);
+    const b = new IdentityLock(file);
+    const apparatusOfA = { up: true, removals: 0 };
+    a.beforeYield = async () => {
+      if (apparatusOfA.up) apparatusOfA.removals++;
+      apparatusOfA.up = false;
+    };
+    return { file, a, b, apparatusOfA, holdA: await a.hold(), holdB: await b.hold() };
+  };
+  /**
+   * B's exclusive claim once granted: does A's apparatus stay up (podman would join its
+   * containers' namespace)? As systemd.userns-precreated, it waits a bounded time for it to go.
+   */
+  const bAloneMeets = async (b: IdentityLock, apparatusOfA: { up: boolean }) => {
+    const release = await b.acquire(true, undefined, { yieldFirst: true });
+    const gone = await waitUntil(() => !apparatusOfA.up, 2_000, 10);
+    await release();
+    return !gone;
+  };
+
+  it('B waits for A; A, to hold it alone too, gives the shared hold up: B gets it, A has removed its apparatus', async () => {
+    const { a, b, apparatusOfA, holdA, holdB } = await twoRuns();
+    const bMet = bAloneMeets(b, apparatusOfA);
+    await new Promise((r) => setImmediate(r));
+    // A's claim keeps the run's apparatus (yieldFirst false): it goes because B got the identity
+    const releaseA = a.acquire(true);
+    expect(await bMet).toBe(false);
+    expect(apparatusOfA.removals).toBe(1);
+    await holdB(); // B's run ends; A's claim gets the identity alone
+    await (await releaseA)();
+    await holdA();
+  });
+
+  it("B waits while A holds it alone; A's release grants B first: A's resumed shared hold waits, its apparatus gone", async () => {
+    const { file, a, b, apparatusOfA, holdA, holdB } = await twoRuns();
+    await holdB(); // B's own run hold dropped (ended), only its claim's wait below
+    const releaseA = await a.acquire(true); // A alone: its keeping claim runs
+    expect(file.mode()).toBe('exclusive');
+    const bMet = bAloneMeets(b, apparatusOfA);
+    await new Promise((r) => setImmediate(r));
+    apparatusOfA.up = true; // A's keeping claim made it
+    apparatusOfA.removals = 0;
+    const aDone = releaseA(); // B is granted at once; A's shared hold must wait for B
+    expect(await bMet).toBe(false);
+    await aDone;
+    expect(apparatusOfA.removals).toBe(1);
+    await holdA();
+  });
+
+  it('a lone run that keeps its apparatus keeps it (nothing contended)', async () => {
+    const { a, apparatusOfA, holdA, holdB } = await twoRuns();
+    await holdB(); // B is gone
+    const releaseA = await a.acquire(true);
+    await releaseA();
+    expect(apparatusOfA).toEqual({ up: true, removals: 0 });
+    await holdA();
   });
 });
 

@@ -200,6 +200,11 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         ),
         apparatus: new SharedApparatus(),
       };
+      // a contended exclusive claim gives the identity up to another run: its apparatus first
+      lock.beforeYield = async () => {
+        for (const f of (await runShared.apparatus?.release()) ?? [])
+          opts.onProgress?.(`cleanup failed: ${f}`);
+      };
       for (const claim of claimsHere) {
         tasks.push({
           who: identityName,
@@ -210,7 +215,9 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
             const waitFrom = performance.now();
             let release: () => Promise<void>;
             try {
-              release = await lock.acquire(claim.exclusive === true, runDeadline);
+              release = await lock.acquire(claim.exclusive === true, runDeadline, {
+                yieldFirst: !claim.keepsApparatus,
+              });
             } catch (err) {
               // the run's deadline passed while another run held the identity: not observed at all
               const waited = ((performance.now() - waitFrom) / 1000).toFixed(0);

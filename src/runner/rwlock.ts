@@ -87,6 +87,13 @@ export class IdentityLock {
   private needs = 0;
   /** The host-wide shared lock held for them. */
   private file: Promise<HeldLock> | undefined;
+  /**
+   * What the run keeps of this identity between claims (its shared apparatus: a sink container),
+   * removed before a contended exclusive claim gives up the shared hold: the run that gets the
+   * identity alone must not meet it (`systemd.userns-precreated` waits for no container of the
+   * store to run). Called while this process runs no other claim of the identity.
+   */
+  beforeYield?: () => Promise<unknown>;
 
   /**
    * `take` takes the host-wide lock (none: in this process only); `onWait` hears when another
@@ -120,8 +127,12 @@ export class IdentityLock {
    * in arrival order), then host-wide. A `signal` that aborts while another process holds it
    * rejects (nothing held).
    */
-  async acquire(exclusive: boolean, signal?: AbortSignal): Promise<() => Promise<void>> {
-    if (exclusive) return this.acquireExclusive(signal);
+  async acquire(
+    exclusive: boolean,
+    signal?: AbortSignal,
+    opts: { yieldFirst?: boolean } = {},
+  ): Promise<() => Promise<void>> {
+    if (exclusive) return this.acquireExclusive(signal, opts.yieldFirst === true);
     const releaseHere = await this.here.acquire(false);
     try {
       // a claim's shared need is the run's kind of hold, inside this process's lock
@@ -141,13 +152,19 @@ export class IdentityLock {
 
   /**
    * An exclusive claim's hold (see {@link LockGroup}): this identity paused in this process and
-   * its shared hold dropped; then its exclusive lock, tried without waiting; where another run
+   * its shared hold dropped (`yieldFirst`: what the run keeps of it removed before); then its exclusive lock, tried without waiting; where another run
    * holds it, the identities ranked from this one on paused and dropped, and the lock waited for.
    */
-  private async acquireExclusive(signal?: AbortSignal): Promise<() => Promise<void>> {
+  private async acquireExclusive(
+    signal: AbortSignal | undefined,
+    yieldFirst: boolean,
+  ): Promise<() => Promise<void>> {
     let releaseHere = await this.here.acquire(true);
     let paused: IdentityLock[] = [this];
     try {
+      // a run waiting for the identity alone gets it the moment the shared hold goes: a claim
+      // that does not keep the run's apparatus removes it first
+      if (yieldFirst) await this.beforeYield?.();
       await this.dropFile();
       let held = await this.takeFile('exclusive', signal, true).catch((err: unknown) => {
         if (err instanceof LockBusy) return undefined;
@@ -157,7 +174,7 @@ export class IdentityLock {
         // contended: its shared hold back while the identities ranked after it drain (their
         // in-process locks, in rank order; this one, the first, is held already): dropped
         // only for the wait itself, it keeps its own containers out of other runs' exclusive
-        // claims as long as it can
+        // claims as long as it can (where another run holds it alone already, see resumeShared)
         await this.resumeShared([this]);
         const releases: (() => void)[] = [releaseHere];
         releaseHere = () => {
@@ -165,7 +182,12 @@ export class IdentityLock {
         };
         paused = this.group.members.slice(this.group.members.indexOf(this));
         for (const m of paused) if (m !== this) releases.push(await m.here.acquire(true));
-        for (const m of paused) await m.dropFile();
+        // what the run keeps of each goes before its shared hold: the run that gets one alone
+        // must not meet it
+        for (const m of paused) {
+          await m.beforeYield?.();
+          await m.dropFile();
+        }
         held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
       }
       const exclusive = held;
@@ -184,9 +206,24 @@ export class IdentityLock {
     }
   }
 
-  /** After an exclusive hold: the shared holds these identities still need, again, in order. */
+  /**
+   * After an exclusive hold: the shared holds these identities still need, again, in order. One
+   * another run took alone in between (its waiting exclusive claim got it first) first loses
+   * what this run keeps of it: that claim would meet it, and this run waits on that claim.
+   */
   private async resumeShared(members: IdentityLock[]): Promise<void> {
-    for (const m of members) if (m.needs > 0) await m.sharedFile();
+    for (const m of members) {
+      if (m.needs === 0) continue;
+      if (!m.file) {
+        const held = await m.takeFile('shared', undefined, true).catch((err: unknown) => {
+          if (err instanceof LockBusy) return undefined;
+          throw err;
+        });
+        if (held) m.file = Promise.resolve(held);
+        else await m.beforeYield?.();
+      }
+      await m.sharedFile();
+    }
   }
 
   private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal, nonblock = false): Promise<HeldLock> {
