@@ -97,21 +97,25 @@ async function cleanSessions(opts: CleanOptions): Promise<CleanedSession[]> {
     if (!r.ok) continue;
     const liveThere = readJournals(join(r.identity.runtimeDir, 'podproof', 'sessions'));
     const skip = new Set([...live, ...liveThere.filter((j) => j.live).map((j) => j.id), opts.session.id]);
-    const loaded = await exec(
-      [
-        'systemctl',
-        ...(name === 'rootless' ? ['--user'] : []),
-        'list-units',
-        '--all',
-        '--plain',
-        '--no-legend',
-        'podproof-*',
-      ],
-      { identity: r.identity, timeoutMs: 15_000, purpose: 'clean: podproof units' },
-    );
+    // no system manager (PID 1 is not systemd: sd_booted's test) has no units to list
+    const managed = name === 'rootless' || existsSync('/run/systemd/system');
+    const loaded = !managed
+      ? undefined
+      : await exec(
+          [
+            'systemctl',
+            ...(name === 'rootless' ? ['--user'] : []),
+            'list-units',
+            '--all',
+            '--plain',
+            '--no-legend',
+            'podproof-*',
+          ],
+          { identity: r.identity, timeoutMs: 15_000, purpose: 'clean: podproof units' },
+        );
     const bySession = unitsBySession([
       ...unitFilesIn(unitDir(r.identity)),
-      ...(loaded.exitCode === 0 ? unitNames(loaded.stdout) : []),
+      ...(loaded?.exitCode === 0 ? unitNames(loaded.stdout) : []),
     ]);
     for (const [id, names] of bySession) {
       // a journaled session's units were undone above: what is still here was not journaled
