@@ -75,6 +75,31 @@ describe('podproof merge', () => {
       { claim: 'caps.y', broken: false, line: 'caps.y: proven on 3 of 3 hosts' },
     ]);
   });
+  it('describes each host in Markdown: versions, runtime, network, module, manager, when, how long, its rows', () => {
+    const r = report('vm', [
+      row('net.x', 'rootful', 'proven'),
+      row('net.x', 'rootless', 'skipped'),
+      row('caps.y', 'rootful', 'proven'),
+    ]);
+    Object.assign(r.host, {
+      cgroup: { version: 'v2' },
+      systemdPid1: true,
+      securityModules: ['lockdown', 'capability', 'selinux'],
+      selinuxEnforcing: true,
+      identities: {
+        rootful: { podman: { ociRuntime: 'crun', ociRuntimeVersion: '1.28', networkBackend: 'netavark' } },
+        rootless: { podman: { rootlessNetworkCmd: 'pasta' } },
+      },
+    });
+    r.durationMs = 683_400;
+    const md = formatMergedMarkdown(nameHosts([r]));
+    expect(md).toContain(
+      '| host | os | kernel | podman | runtime | network (rootless) | cgroup, PID 1 | security modules | started | took | rows |',
+    );
+    expect(md).toContain(
+      '| vm | Debian | 6.1 | 5.4 | crun 1.28 | netavark + pasta | v2, systemd | selinux (enforcing) | 2026-11-25T00:00Z | 683 s | 2 proven, 1 skipped |',
+    );
+  });
   it('prints a host x claim x identity matrix in Markdown', () => {
     const md = formatMergedMarkdown(hosts);
     expect(md).toContain('| claim | identity | a | b | a#2 |');
@@ -114,9 +139,13 @@ describe('a host without a report', () => {
   });
 
   it('shows in every output: Markdown, JUnit (an error), JSON', () => {
-    expect(formatMergedMarkdown(hosts)).toContain(
-      '| gamma | no report: cannot read the report: ENOENT | | |',
-    );
+    const gamma = formatMergedMarkdown(hosts)
+      .split('\n')
+      .find((l) => l.startsWith('| gamma |'));
+    expect(gamma).toMatch(/^\| gamma \| no report: cannot read the report: ENOENT \|( \|)+$/);
+    // as many cells as the header
+    const header = formatMergedMarkdown(hosts).split('\n')[2] ?? '';
+    expect(gamma?.split('|').length).toBe(header.split('|').length);
     const xml = formatMergedJunit(hosts);
     expect(XMLValidator.validate(xml)).toBe(true);
     const parsed = new XMLParser({ ignoreAttributes: false }).parse(xml);

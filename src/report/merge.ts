@@ -125,12 +125,14 @@ export function formatMergedMarkdown(hosts: readonly HostReport[]): string {
   const lines = [
     `## podproof: ${hosts.length} host(s)`,
     '',
-    '| host | os | kernel | podman |',
-    '|---|---|---|---|',
+    `| host | ${HOST_COLUMNS.map((c) => c.title).join(' | ')} |`,
+    `|---|${HOST_COLUMNS.map(() => '---|').join('')}`,
     ...hosts.map(({ host, report, missing }) =>
       missing
-        ? `| ${host} | no report: ${missing} | | |`
-        : `| ${host} | ${report.host?.os?.prettyName ?? '?'} | ${report.host?.kernel ?? '?'} | ${report.host?.podman?.version ?? '?'} |`,
+        ? `| ${host} | no report: ${missing} |${HOST_COLUMNS.slice(1)
+            .map(() => ' |')
+            .join('')}`
+        : `| ${host} | ${HOST_COLUMNS.map((c) => c.of(report)).join(' | ')} |`,
     ),
     '',
     `| claim | identity | ${names.join(' | ')} |`,
@@ -144,6 +146,57 @@ export function formatMergedMarkdown(hosts: readonly HostReport[]): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/** What a podman of the host said of itself: the rootful identity's, else the rootless one's. */
+const podmanOf = (r: Report) => r.host?.identities?.rootful?.podman ?? r.host?.identities?.rootless?.podman;
+
+/** A row's verdicts counted, most first: `53 proven, 7 skipped` (pure). */
+export function tally(results: readonly ClaimResult[]): string {
+  const n = new Map<string, number>();
+  for (const r of results) n.set(r.verdict, (n.get(r.verdict) ?? 0) + 1);
+  return [...n].map(([v, k]) => `${k} ${v}`).join(', ') || 'no rows';
+}
+
+/**
+ * The host table's columns after the name: what a reader needs to explain a difference between
+ * hosts (versions, runtime, network, security module, manager) and when and how long each ran.
+ */
+const HOST_COLUMNS: { title: string; of: (r: Report) => string }[] = [
+  { title: 'os', of: (r) => r.host?.os?.prettyName ?? '?' },
+  { title: 'kernel', of: (r) => r.host?.kernel ?? '?' },
+  { title: 'podman', of: (r) => r.host?.podman?.version ?? '?' },
+  {
+    title: 'runtime',
+    of: (r) => [podmanOf(r)?.ociRuntime, podmanOf(r)?.ociRuntimeVersion].filter(Boolean).join(' ') || '?',
+  },
+  {
+    title: 'network (rootless)',
+    of: (r) =>
+      [podmanOf(r)?.networkBackend, r.host?.identities?.rootless?.podman?.rootlessNetworkCmd]
+        .filter(Boolean)
+        .join(' + ') || '?',
+  },
+  {
+    title: 'cgroup, PID 1',
+    of: (r) => `${r.host?.cgroup?.version ?? '?'}, ${r.host?.systemdPid1 ? 'systemd' : 'not systemd'}`,
+  },
+  {
+    title: 'security modules',
+    of: (r) => {
+      const lsm = (r.host?.securityModules ?? []).filter((m) => ['apparmor', 'selinux'].includes(m));
+      const mode =
+        r.host?.selinuxEnforcing === undefined
+          ? ''
+          : r.host.selinuxEnforcing
+            ? ' (enforcing)'
+            : ' (permissive)';
+      return lsm.length ? lsm.map((m) => (m === 'selinux' ? `selinux${mode}` : m)).join(', ') : 'none';
+    },
+  },
+  { title: 'started', of: (r) => (r.startedAt ? r.startedAt.replace(/:\d\d\.\d+Z$/, 'Z') : '?') },
+  { title: 'took', of: (r) => `${Math.round((r.durationMs ?? 0) / 1000)} s` },
+  { title: 'rows', of: (r) => tally(r.results) },
+];
 
 /** The same as plain text for a terminal: the matrix, then the per-claim lines (pure). */
 export function formatMergedText(hosts: readonly HostReport[]): string {
