@@ -9,6 +9,7 @@ import {
   mergedJson,
   nameHosts,
   perClaim,
+  tally,
 } from '../src/report/merge.js';
 import type { Report } from '../src/runner/prove.js';
 import { row } from './support/results.js';
@@ -53,6 +54,13 @@ describe('podproof merge', () => {
   });
   it("tells one host's reports apart by their rootless user (root, and a normal user)", () => {
     const as = (user: string) => {
+      expect(
+        tally([
+          row('a', 'rootful', 'skipped'),
+          row('b', 'rootful', 'refuted'),
+          row('c', 'rootful', 'proven'),
+        ]),
+      ).toBe('1 proven, 1 refuted, 1 skipped');
       const r = report('vm', [row('net.x', 'rootless', 'proven')]);
       (r.host as { identities?: unknown }).identities = {
         rootless: { name: 'rootless', available: true, user },
@@ -76,6 +84,9 @@ describe('podproof merge', () => {
     ]);
   });
   it('describes each host in Markdown: versions, runtime, network, module, manager, when, how long, its rows', () => {
+    expect(
+      tally([row('a', 'rootful', 'skipped'), row('b', 'rootful', 'refuted'), row('c', 'rootful', 'proven')]),
+    ).toBe('1 proven, 1 refuted, 1 skipped');
     const r = report('vm', [
       row('net.x', 'rootful', 'proven'),
       row('net.x', 'rootless', 'skipped'),

@@ -150,11 +150,17 @@ export function formatMergedMarkdown(hosts: readonly HostReport[]): string {
 /** What a podman of the host said of itself: the rootful identity's, else the rootless one's. */
 const podmanOf = (r: Report) => r.host?.identities?.rootful?.podman ?? r.host?.identities?.rootless?.podman;
 
-/** A row's verdicts counted, most first: `53 proven, 7 skipped` (pure). */
+/** Rows' verdicts counted, in one order for every host: `53 proven, 7 skipped` (pure). */
 export function tally(results: readonly ClaimResult[]): string {
+  const order: readonly string[] = ['proven', 'refuted', 'inconclusive', 'error', 'skipped'];
   const n = new Map<string, number>();
   for (const r of results) n.set(r.verdict, (n.get(r.verdict) ?? 0) + 1);
-  return [...n].map(([v, k]) => `${k} ${v}`).join(', ') || 'no rows';
+  return (
+    [...n]
+      .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+      .map(([v, k]) => `${k} ${v}`)
+      .join(', ') || 'no rows'
+  );
 }
 
 /**
