@@ -87,12 +87,17 @@ export class Session {
     // named first, journaled, then made: a SIGKILL between the two leaves nothing unrecorded
     const dir = tmp.tmpNameSync({ prefix: `podproof-${this.id}-${what.replace(/[^\w.-]/g, '-')}-` });
     const writer = writerThroughSudo(opts.writer);
+    this.makeJournaledDir(dir, 0o755, opts.owner, writer);
+    chmodSync(dir, 0o755); // mkdir applies the umask
+    return dir;
+  }
+
+  /** Journal `dir` (a temp dir to `clean`), register its removal, then make it, `owner`'s where the harness is root. */
+  private makeJournaledDir(dir: string, mode: number, owner?: Identity, writer?: Identity): void {
     this.record({ kind: 'tempdir', path: dir, ...(writer ? { writer: writer.name } : {}) });
     this.onTeardown(`temp dir ${dir}`, () => removeTempDir(dir, writer));
-    mkdirSync(dir, { mode: 0o755 });
-    chmodSync(dir, 0o755); // mkdir applies the umask
-    if (opts.owner && process.getuid?.() === 0) chownSync(dir, opts.owner.uid, opts.owner.gid);
-    return dir;
+    mkdirSync(dir, { mode });
+    if (owner && process.getuid?.() === 0) chownSync(dir, owner.uid, owner.gid);
   }
 
   /**
@@ -103,10 +108,7 @@ export class Session {
   dirAt(parent: string, what: string, opts: { owner?: Identity } = {}): string {
     this.refuseWhenEnding(`dir ${what}`);
     const dir = join(parent, this.name(what));
-    this.record({ kind: 'tempdir', path: dir });
-    this.onTeardown(`dir ${dir}`, () => removeTempDir(dir));
-    mkdirSync(dir, { mode: 0o700 });
-    if (opts.owner && process.getuid?.() === 0) chownSync(dir, opts.owner.uid, opts.owner.gid);
+    this.makeJournaledDir(dir, 0o700, opts.owner);
     return dir;
   }
 

@@ -61,7 +61,7 @@ export function pausePidFiles(identity: Identity): Record<StorageMode, string> {
 }
 
 /** Does the pid file name a running process (the store's pause process, up)? */
-function pauseProcessUp(file: string): boolean {
+export function pauseProcessUp(file: string): boolean {
   let pid = '';
   try {
     pid = readFileSync(file, 'utf8').trim();

@@ -166,10 +166,7 @@ export class IdentityLock {
       // that does not keep the run's apparatus removes it first
       if (yieldFirst) await this.beforeYield?.();
       await this.dropFile();
-      let held = await this.takeFile('exclusive', signal, true).catch((err: unknown) => {
-        if (err instanceof LockBusy) return undefined;
-        throw err;
-      });
+      let held = await this.tryFile('exclusive', signal);
       if (!held) {
         // contended: its shared hold back while the identities ranked after it drain (their
         // in-process locks, in rank order; this one, the first, is held already): dropped
@@ -215,15 +212,20 @@ export class IdentityLock {
     for (const m of members) {
       if (m.needs === 0) continue;
       if (!m.file) {
-        const held = await m.takeFile('shared', undefined, true).catch((err: unknown) => {
-          if (err instanceof LockBusy) return undefined;
-          throw err;
-        });
+        const held = await m.tryFile('shared');
         if (held) m.file = Promise.resolve(held);
         else await m.beforeYield?.();
       }
       await m.sharedFile();
     }
+  }
+
+  /** The host-wide lock without waiting: undefined where another process holds it. */
+  private tryFile(mode: 'shared' | 'exclusive', signal?: AbortSignal): Promise<HeldLock | undefined> {
+    return this.takeFile(mode, signal, true).catch((err: unknown) => {
+      if (err instanceof LockBusy) return undefined;
+      throw err;
+    });
   }
 
   private takeFile(mode: 'shared' | 'exclusive', signal?: AbortSignal, nonblock = false): Promise<HeldLock> {

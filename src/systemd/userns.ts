@@ -5,7 +5,7 @@ import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import { processAlive, readPidFile } from '../host/procs.js';
-import { type Podman, pausePidFiles, type StorageMode } from '../podman/podman.js';
+import { type Podman, pausePidFiles, pauseProcessUp, type StorageMode } from '../podman/podman.js';
 import { describeSocat, type EchoEnv, echoed, startEchoSocket } from './echo.js';
 import { RESTRICTED_SERVICE } from './serve.js';
 import { execLine } from './units.js';
@@ -85,7 +85,7 @@ export function keepDefaultPauseProcess(ctx: UsernsEnv): { stopped: boolean } {
   const keep = { stopped: false };
   ctx.defer("start the identity's own pause process again (podman's default location)", async () => {
     if (!keep.stopped || ctx.session.signal.aborted) return;
-    if (processAlive(readPidFile(pausePidFiles(ctx.identity).host))) return;
+    if (pauseProcessUp(pausePidFiles(ctx.identity).host)) return;
     const made = await startDefaultPauseProcess(ctx, ctx.podman.binary);
     if (!succeeded(made)) throw new Error(describeEvidence(made));
   });
