@@ -139,6 +139,7 @@ describe("a run's apparatus is gone before another run holds the identity alone 
     a.beforeYield = async () => {
       if (apparatusOfA.up) apparatusOfA.removals++;
       apparatusOfA.up = false;
+      return [];
     };
     return { file, a, b, apparatusOfA, holdA: await a.hold(), holdB: await b.hold() };
   };
@@ -179,6 +180,17 @@ describe("a run's apparatus is gone before another run holds the identity alone 
     expect(await bMet).toBe(false);
     await aDone;
     expect(apparatusOfA.removals).toBe(1);
+    await holdA();
+  });
+
+  it('what the yield could not remove reaches the claim that yielded (its row), not only a progress line', async () => {
+    const { a, holdA, holdB } = await twoRuns();
+    await holdB();
+    a.beforeYield = async () => ['remove sink container podproof-x-sink-1: exit 125'];
+    const failures: string[] = [];
+    const release = await a.acquire(true, undefined, { yieldFirst: true, failures });
+    expect(failures).toEqual(['remove sink container podproof-x-sink-1: exit 125']);
+    await release();
     await holdA();
   });
 

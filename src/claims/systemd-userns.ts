@@ -34,10 +34,7 @@ function checkServedAfterOneshot(r: ServedAfterTeardown, podman: EchoSetup['podm
   );
 }
 
-/** The echo setup, and whether a teardown stopped the identity's own pause process (started again at the end). */
-type UsernsSetup = EchoSetup & { defaultPause: { stopped: boolean } };
-
-export const usernsPrecreated: Claim<UsernsSetup, ServedAfterTeardown> = {
+export const usernsPrecreated: Claim<EchoSetup, ServedAfterTeardown> = {
   id: 'systemd.userns-precreated',
   startEarly: true,
   title: 'a restricted (NoNewPrivileges) rootless service needs the user namespace created before it starts',
@@ -47,16 +44,20 @@ export const usernsPrecreated: Claim<UsernsSetup, ServedAfterTeardown> = {
   // it stops podproof's pause process: nothing else of this identity may run meanwhile
   exclusive: true,
   needs: (host, identity) => socketActivationNeeds(host, identity.name),
-  // before the teardown: looking the image up runs podman
-  setup: async (ctx) => ({ ...(await echoSetup(ctx)), defaultPause: keepDefaultPauseProcess(ctx) }),
+  // before the teardown: looking the image up runs podman; the user's own pause process, running
+  // now, runs again at the end
+  setup: async (ctx) => {
+    keepDefaultPauseProcess(ctx);
+    return echoSetup(ctx);
+  },
   treatment: {
     setting: 'ordered after a oneshot `podman unshare /bin/true` service',
-    observe: (ctx, { image, defaultPause }) => servesAfterTeardown(ctx, image, true, defaultPause),
+    observe: (ctx, { image }) => servesAfterTeardown(ctx, image, true),
     check: (r, { podman }) => checkServedAfterOneshot(r, podman),
   },
   control: {
     setting: 'the same restricted service without the oneshot',
-    observe: (ctx, { image, defaultPause }) => servesAfterTeardown(ctx, image, false, defaultPause),
+    observe: (ctx, { image }) => servesAfterTeardown(ctx, image, false),
     check: (r) => checkUsernsRefused(r.served, r.observed, r.serviceOutput),
   },
 };

@@ -42,15 +42,24 @@ export interface RunShared {
   apparatus?: SharedApparatus;
 }
 
-/** Run one claim on one identity: its own evidence log, deadline, podman handle and background processes. */
+/** Why a claim cannot run on this identity here (a missing privilege, module or tool), if it cannot. */
+export function skipReason(claim: Claim, shared: RunShared): string | undefined {
+  return claim.needs?.(shared.host, shared.identity, { root: shared.root }) || undefined;
+}
+
+/**
+ * Run one claim on one identity: its own evidence log, deadline, podman handle and background
+ * processes. `yielded`: what taking its hold could not remove of the run's apparatus (its row says it).
+ */
 export async function runOne(
   claim: Claim,
   shared: RunShared,
   timeoutMs: number,
   runDeadline?: AbortSignal,
+  yielded: string[] = [],
 ): Promise<ClaimResult> {
-  const { identity, host, session } = shared;
-  const skip = claim.needs?.(host, identity, { root: shared.root });
+  const { identity, session } = shared;
+  const skip = skipReason(claim, shared);
   if (skip) return skippedResult(claim, identity.name, skip);
   const log = new EvidenceLog(shared.log);
   if (runDeadline?.aborted)
@@ -69,12 +78,8 @@ export async function runOne(
   const ctx = claimContext(shared, claim.id, { log, signal, defer: (name, fn) => cleanups.defer(name, fn) });
   const { podman } = ctx;
   const t0 = performance.now();
-  // it runs alone: no other claim's apparatus (a sink container) may confound it either, unless
-  // the claim says none does (it joins the run's plain networks itself)
-  const released =
-    claim.exclusive && !claim.keepsApparatus ? ((await shared.apparatus?.release()) ?? []) : [];
   const outcome = await runClaim(claim, ctx, shared.onObservation);
-  const failures = [...released, ...(await cleanups.run())];
+  const failures = [...yielded, ...(await cleanups.run())];
   if (claim.exclusive) await podman.settle();
   clearTimeout(timer);
   const timedOut = deadline.aborted && outcome.verdict !== 'proven';

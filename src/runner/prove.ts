@@ -33,6 +33,7 @@ import {
   runOne,
   SharedApparatus,
   skippedResult,
+  skipReason,
 } from './experiment.js';
 import { pool } from './pool.js';
 import { IdentityLock, LockGroup } from './rwlock.js';
@@ -201,10 +202,7 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
         apparatus: new SharedApparatus(),
       };
       // a contended exclusive claim gives the identity up to another run: its apparatus first
-      lock.beforeYield = async () => {
-        for (const f of (await runShared.apparatus?.release()) ?? [])
-          opts.onProgress?.(`cleanup failed: ${f}`);
-      };
+      lock.beforeYield = async () => (await runShared.apparatus?.release()) ?? [];
       for (const claim of claimsHere) {
         tasks.push({
           who: identityName,
@@ -212,11 +210,17 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
           exclusive: claim.exclusive,
           keepsApparatus: claim.keepsApparatus,
           run: async () => {
+            // decided from the host's profile alone: no hold, so nothing of the run's is yielded for it
+            const skip = skipReason(claim, runShared);
+            if (skip) return skippedResult(claim, identityName, skip);
             const waitFrom = performance.now();
             let release: () => Promise<void>;
+            // what the hold could not remove when it yielded the run's apparatus: the row says it
+            const yielded: string[] = [];
             try {
               release = await lock.acquire(claim.exclusive === true, runDeadline, {
                 yieldFirst: !claim.keepsApparatus,
+                failures: yielded,
               });
             } catch (err) {
               // the run's deadline passed while another run held the identity: not observed at all
@@ -235,10 +239,18 @@ export async function prove(opts: ProveOptions = {}): Promise<Report> {
             }
             try {
               return await session.track(
-                runOne(claim, runShared, opts.claimTimeoutMs ?? scaled(120_000), runDeadline),
+                runOne(
+                  claim,
+                  runShared,
+                  opts.claimTimeoutMs ?? scaled(120_000),
+                  runDeadline,
+                  yielded.splice(0),
+                ),
               );
             } finally {
               await release();
+              // given back after the row was made: only the progress line can say it
+              for (const f of yielded) opts.onProgress?.(`cleanup failed: ${f}`);
             }
           },
         });

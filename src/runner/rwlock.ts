@@ -91,9 +91,10 @@ export class IdentityLock {
    * What the run keeps of this identity between claims (its shared apparatus: a sink container),
    * removed before a contended exclusive claim gives up the shared hold: the run that gets the
    * identity alone must not meet it (`systemd.userns-precreated` waits for no container of the
-   * store to run). Called while this process runs no other claim of the identity.
+   * store to run). Called while this process runs no other claim of the identity; it returns
+   * what it could not remove, which the hold that yielded reports (`failures` of acquire).
    */
-  beforeYield?: () => Promise<unknown>;
+  beforeYield?: () => Promise<string[]>;
 
   /**
    * `take` takes the host-wide lock (none: in this process only); `onWait` hears when another
@@ -125,14 +126,15 @@ export class IdentityLock {
   /**
    * Hold the identity shared (most claims) or alone (`exclusive`): first in this process (fair,
    * in arrival order), then host-wide. A `signal` that aborts while another process holds it
-   * rejects (nothing held).
+   * rejects (nothing held). `failures` gets what the identities' `beforeYield` could not remove
+   * while this hold was taken or given back: the claim that yielded reports it.
    */
   async acquire(
     exclusive: boolean,
     signal?: AbortSignal,
-    opts: { yieldFirst?: boolean } = {},
+    opts: { yieldFirst?: boolean; failures?: string[] } = {},
   ): Promise<() => Promise<void>> {
-    if (exclusive) return this.acquireExclusive(signal, opts.yieldFirst === true);
+    if (exclusive) return this.acquireExclusive(signal, opts.yieldFirst === true, opts.failures ?? []);
     const releaseHere = await this.here.acquire(false);
     try {
       // a claim's shared need is the run's kind of hold, inside this process's lock
@@ -158,13 +160,14 @@ export class IdentityLock {
   private async acquireExclusive(
     signal: AbortSignal | undefined,
     yieldFirst: boolean,
+    failures: string[],
   ): Promise<() => Promise<void>> {
     let releaseHere = await this.here.acquire(true);
     let paused: IdentityLock[] = [this];
     try {
       // a run waiting for the identity alone gets it the moment the shared hold goes: a claim
       // that does not keep the run's apparatus removes it first
-      if (yieldFirst) await this.beforeYield?.();
+      if (yieldFirst) await this.yieldApparatus(failures);
       await this.dropFile();
       let held = await this.tryFile('exclusive', signal);
       if (!held) {
@@ -172,7 +175,7 @@ export class IdentityLock {
         // in-process locks, in rank order; this one, the first, is held already): dropped
         // only for the wait itself, it keeps its own containers out of other runs' exclusive
         // claims as long as it can (where another run holds it alone already, see resumeShared)
-        await this.resumeShared([this]);
+        await this.resumeShared([this], failures);
         const releases: (() => void)[] = [releaseHere];
         releaseHere = () => {
           for (const r of releases.splice(0).reverse()) r();
@@ -182,7 +185,7 @@ export class IdentityLock {
         // what the run keeps of each goes before its shared hold: the run that gets one alone
         // must not meet it
         for (const m of paused) {
-          await m.beforeYield?.();
+          await m.yieldApparatus(failures);
           await m.dropFile();
         }
         held = await this.waitFor(this.takeFile('exclusive', signal), 'exclusive');
@@ -191,13 +194,13 @@ export class IdentityLock {
       return async () => {
         try {
           await exclusive.release();
-          await this.resumeShared(paused);
+          await this.resumeShared(paused, failures);
         } finally {
           releaseHere();
         }
       };
     } catch (err) {
-      await this.resumeShared(paused).catch(() => undefined);
+      await this.resumeShared(paused, failures).catch(() => undefined);
       releaseHere();
       throw err;
     }
@@ -208,16 +211,21 @@ export class IdentityLock {
    * another run took alone in between (its waiting exclusive claim got it first) first loses
    * what this run keeps of it: that claim would meet it, and this run waits on that claim.
    */
-  private async resumeShared(members: IdentityLock[]): Promise<void> {
+  private async resumeShared(members: IdentityLock[], failures: string[]): Promise<void> {
     for (const m of members) {
       if (m.needs === 0) continue;
       if (!m.file) {
         const held = await m.tryFile('shared');
         if (held) m.file = Promise.resolve(held);
-        else await m.beforeYield?.();
+        else await m.yieldApparatus(failures);
       }
       await m.sharedFile();
     }
+  }
+
+  /** What the run keeps of this identity removed ({@link beforeYield}), its failures added to `failures`. */
+  private async yieldApparatus(failures: string[]): Promise<void> {
+    failures.push(...((await this.beforeYield?.()) ?? []));
   }
 
   /** The host-wide lock without waiting: undefined where another process holds it. */

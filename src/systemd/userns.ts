@@ -5,7 +5,7 @@ import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
 import { waitUntil } from '../exec/wait.js';
 import { processAlive, readPidFile } from '../host/procs.js';
-import { type Podman, pausePidFiles, pauseProcessUp, type StorageMode } from '../podman/podman.js';
+import { type Podman, pausePidFiles, pauseProcessUp } from '../podman/podman.js';
 import { describeSocat, type EchoEnv, echoed, startEchoSocket } from './echo.js';
 import { RESTRICTED_SERVICE } from './serve.js';
 import { execLine } from './units.js';
@@ -47,49 +47,43 @@ export async function ensureUserNamespace(
  * their own namespaces; podman starts a new pause process on its next use (as `podman system
  * migrate` does).
  */
-export async function tearDownUserns(
-  ctx: UsernsEnv,
-): Promise<{ ok: boolean; detail: string; stopped: StorageMode[] }> {
-  const up = Object.entries(pausePidFiles(ctx.identity))
-    .map(([mode, file]) => ({ mode: mode as StorageMode, pid: readPidFile(file) }))
-    .filter((p) => processAlive(p.pid));
-  const pids = [...new Set(up.map((p) => p.pid))];
-  const stopped = up.map((p) => p.mode);
-  if (!pids.length) return { ok: true, detail: 'no pause process was running', stopped };
+export async function tearDownUserns(ctx: UsernsEnv): Promise<{ ok: boolean; detail: string }> {
+  const pids = [
+    ...new Set(
+      Object.values(pausePidFiles(ctx.identity))
+        .map(readPidFile)
+        .filter((pid) => processAlive(pid)),
+    ),
+  ];
+  if (!pids.length) return { ok: true, detail: 'no pause process was running' };
   // SIGKILL: the pause process only holds the namespaces open, and takes seconds over SIGTERM
   await ctx.exec(['kill', '-KILL', ...pids], {
     purpose: 'tear down the user namespace (kill the pause processes)',
   });
   const gone = await waitUntil(() => !pids.some(processAlive), 5_000, 100, ctx.signal);
   if (!gone)
-    return {
-      ok: false,
-      detail: `pause process(es) ${pids.filter(processAlive).join(', ')} still running`,
-      stopped,
-    };
+    return { ok: false, detail: `pause process(es) ${pids.filter(processAlive).join(', ')} still running` };
   return {
     ok: true,
     detail: `pause process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} stopped`,
-    stopped,
   };
 }
 
 /**
- * The identity's own pause process (podman's default location), as it was before a teardown
- * stopped it: a user's restricted service may count on it. Made again at the claim's end by a
- * throwaway store (podman keeps the tmpdir a store was made with, so podproof's store cannot put
- * one there, and the user's own store is theirs); the pause process outlives the store, as
- * podman's own does. `keep.stopped` is set by {@link servesAfterTeardown}.
+ * The identity's own pause process (podman's default location), as it was when the claim began:
+ * a user's restricted service may count on it, and a teardown stops it. Running then and gone at
+ * the claim's end, it is made again by a throwaway store (podman keeps the tmpdir a store was made
+ * with, so podproof's store cannot put one there, and the user's own store is theirs); the pause
+ * process outlives the store, as podman's own does.
  */
-export function keepDefaultPauseProcess(ctx: UsernsEnv): { stopped: boolean } {
-  const keep = { stopped: false };
+export function keepDefaultPauseProcess(ctx: UsernsEnv): void {
+  const pidFile = pausePidFiles(ctx.identity).host;
+  if (!pauseProcessUp(pidFile)) return;
   ctx.defer("start the identity's own pause process again (podman's default location)", async () => {
-    if (!keep.stopped || ctx.session.signal.aborted) return;
-    if (pauseProcessUp(pausePidFiles(ctx.identity).host)) return;
+    if (ctx.session.signal.aborted || pauseProcessUp(pidFile)) return;
     const made = await startDefaultPauseProcess(ctx, ctx.podman.binary);
     if (!succeeded(made)) throw new Error(describeEvidence(made));
   });
-  return keep;
 }
 
 /**
@@ -144,7 +138,6 @@ export async function servesAfterTeardown(
   ctx: UsernsEnv,
   image: string,
   withPrecreate: boolean,
-  keep: { stopped: boolean },
 ): Promise<ServedAfterTeardown> {
   const running = await runningContainersGone(ctx);
   if (running.length)
@@ -153,7 +146,6 @@ export async function servesAfterTeardown(
     );
   // from here until the service starts, no podman of this identity may run: it would recreate the namespace
   const down = await tearDownUserns(ctx);
-  if (down.stopped.includes('host')) keep.stopped = true;
   if (!down.ok) throw new NotObserved(down.detail);
   const precreate = ctx.session.name('userns');
   // the service's stderr also goes to a file of the harness: the control's failure is read there
