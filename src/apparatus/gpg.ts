@@ -96,9 +96,15 @@ export function lookasideConfig(registry: string, dir: string): string {
 /**
  * A HOME of the harness's own whose registries.d names a file lookaside for `registry`: podman
  * started with it (c/image reads $HOME/.config/containers/registries.d first) writes signatures
- * there on push and reads them on pull; the user's own config is never touched.
+ * there on push and reads them on pull; the user's own config is never touched. XDG_CONFIG_HOME
+ * stays the identity's own, so storage.conf and containers.conf are read as in every other call
+ * of the store: a driver that differs from the one the store was made with is refused by podman
+ * 5.8 ("database graph driver ... does not match").
  */
-export function lookasideHome(env: ApparatusEnv, registry: string): { HOME: string } {
+export function lookasideHome(
+  env: ApparatusEnv,
+  registry: string,
+): { HOME: string; XDG_CONFIG_HOME: string } {
   const home = identityDir(env, 'home', 0o755);
   const lookaside = identityDir(env, 'lookaside', 0o755);
   const registriesD = join(home, '.config', 'containers', 'registries.d');
@@ -107,5 +113,11 @@ export function lookasideHome(env: ApparatusEnv, registry: string): { HOME: stri
   if (process.getuid?.() === 0)
     for (const d of [join(home, '.config'), join(home, '.config', 'containers'), registriesD])
       chownSync(d, env.identity.uid, env.identity.gid);
-  return { HOME: home };
+  return { HOME: home, XDG_CONFIG_HOME: identityConfigHome(env.identity) };
+}
+
+/** Where the identity's podman reads its user config (containers.conf, storage.conf). */
+export function identityConfigHome(identity: { via?: string; home: string }): string {
+  const own = identity.via === 'self' ? process.env.XDG_CONFIG_HOME : undefined;
+  return own || join(identity.home, '.config');
 }

@@ -72,8 +72,6 @@ interface SignedSetup {
   policies: { treatment: string; control: string };
   /** podman's environment: HOME whose registries.d names the lookaside, GNUPGHOME with the keys. */
   env: Record<string, string>;
-  /** Rootless: podman's storage driver as a flag (with another HOME it reads none of the user's storage.conf). */
-  driverFlags: string[];
   registry: PullRegistry;
 }
 
@@ -84,10 +82,11 @@ async function pullAll(
   arm: 'treatment' | 'control',
 ): Promise<SignedPulls> {
   return s.registry.pullEach(s.refs, (ref) =>
-    ctx.podman.cmd(
-      [...s.driverFlags, 'pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref],
-      { purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`, timeoutMs: 120_000, env: s.env },
-    ),
+    ctx.podman.cmd(['pull', '--tls-verify=false', '--signature-policy', s.policies[arm], ref], {
+      purpose: `${arm}: pull ${ref.split('/').slice(-1)[0]}`,
+      timeoutMs: 120_000,
+      env: s.env,
+    }),
   );
 }
 
@@ -113,11 +112,6 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
     const registry = await pullRegistry(ctx);
     const env = { ...keys.env, ...lookasideHome(ctx, registry.address) };
 
-    const driverFlags: string[] = [];
-    if (ctx.identity.name === 'rootless') {
-      driverFlags.push('--storage-driver', await ctx.podman.storageDriver('the storage driver'));
-    }
-
     // the unsigned image is the registry's own (pushed without a signature); the signed ones are
     // this claim's, in repositories of their own (a signature belongs to a repository and digest)
     const { scope } = registry;
@@ -132,7 +126,6 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
     ] as const) {
       await pushImage(ctx.podman, image, ref, {
         signBy: key,
-        globalFlags: driverFlags,
         env,
         purpose: `push ${ref.split('/').slice(-1)[0]} signed`,
       });
@@ -141,7 +134,7 @@ export const signedOnly: Claim<SignedSetup, SignedPulls> = {
       treatment: signedByPolicy(scope, pub),
       control: ACCEPT_ANYTHING,
     });
-    return { refs, policies, env, driverFlags, registry };
+    return { refs, policies, env, registry };
   },
   treatment: {
     setting: '--signature-policy: signedBy the signer key',
