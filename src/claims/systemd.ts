@@ -161,7 +161,8 @@ export const restrictedStillServes: Claim<EchoSetup, EchoRun> = {
       const e = first
         ? (await echo.sendWhileServing(first, 'hello', 'control: tcp4 with --pull=always', 'control')).e
         : undefined;
-      const journal = (await echo.journal("control: the service's journal")).stdout;
+      const readJournal = async () => (await echo.journal("control: the service's journal")).stdout;
+      let journal = await readJournal();
       const isFailed = async () => {
         const st = await echo.units.systemctl(
           ['is-failed', `${echo.base}.service`, `${echo.base}.socket`],
@@ -170,16 +171,20 @@ export const restrictedStillServes: Claim<EchoSetup, EchoRun> = {
         return st.stdout.trim().split('\n');
       };
       let states = await isFailed();
-      // without the pull's own error in a journal, the failure shown is systemd's: the failing
-      // service is retried until its start limit, then systemd fails the socket too
+      // the pull's own error can reach the journal after systemd's line that the service failed
+      // (journald reads the service's output stream on its own); without a journal the failure
+      // shown is systemd's: the failing service is retried until its start limit, then systemd
+      // fails the socket too (a start that takes seconds, as under TCG, may never reach it)
       if (!pullBlockedLine(journal))
         await waitUntil(
           async () => {
+            journal = await readJournal();
+            if (pullBlockedLine(journal)) return true;
             states = await isFailed();
             return states.every((x) => x === 'failed');
           },
           20_000,
-          200,
+          500,
           ctx.signal,
         );
       return { sends: e ? [{ name: 'tcp4', e }] : [], journal, states };
