@@ -138,6 +138,14 @@ describe('qemu argv', () => {
     expect(argv).toContain('local,path=/t/out,mount_tag=out,security_model=none');
     expect(argv).toContain('file=/t/o.qcow2,format=qcow2,if=virtio,cache=unsafe');
   });
+  it('boots a TCG guest without address randomization (translations reused), a KVM guest as Debian does', () => {
+    const append = (accel: 'tcg' | 'kvm') => {
+      const argv = qemuArgv({ ...base, accel, shares: {} });
+      return argv[argv.indexOf('-append') + 1]?.split(' ') ?? [];
+    };
+    expect(append('tcg')).toContain('norandmaps');
+    expect(append('kvm')).not.toContain('norandmaps');
+  });
   it('forwards SSH from loopback only, with restricted user networking', () => {
     const argv = qemuArgv({ ...base, shares: {}, hostfwd: { port: 2222 } });
     expect(argv).toContain(

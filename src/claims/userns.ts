@@ -1,7 +1,7 @@
 import { BUSYBOX } from '../apparatus/images.js';
 import { describeEvidence } from '../exec/evidence.js';
 import { succeeded } from '../exec/run.js';
-import { type Claim, type ClaimContext, unexplained } from '../experiment/types.js';
+import { type Claim, type ClaimContext, SkipClaim, unexplained } from '../experiment/types.js';
 import type { Observation } from '../experiment/verdict.js';
 import { readSubidRanges } from '../host/files.js';
 import { autoUsernsMinSize } from '../host/storage-conf.js';
@@ -142,6 +142,17 @@ export function checkAutoRanges(
 }
 
 /**
+ * Why rootful podman found no "containers" ranges that /etc/subuid has (`needs` saw them), from
+ * its stderr (pure): a podman built with shadow's libsubid (Debian sid's 5.8) asks it, and
+ * libsubid answers only for a user that exists (`getsubids containers`: "Error fetching ranges").
+ */
+export function unseenContainersRanges(stderr: string): string | undefined {
+  // logrus quotes its msg: the name's quotes come escaped
+  if (!/Cannot find mappings for user \\?"containers\\?"/i.test(stderr)) return undefined;
+  return 'rootful --userns=auto: podman found no ranges for "containers" although /etc/subuid has them: it reads them through shadow\'s libsubid, which answers only for an existing user; create a system user named containers (scripts/prepare-host does)';
+}
+
+/**
  * Start a detached `--userns=auto` container and read its uid_map from the host, in
  * /proc/PID/uid_map of the process its `--pidfile` names (two plain reads, not a `podman exec`);
  * removed with the claim.
@@ -159,7 +170,11 @@ async function autoContainer(
     flags: ['--userns=auto', `--pidfile=${pidfile}`, ...flags],
     purpose,
   });
-  if (!succeeded(started)) throw new Error(describeEvidence(started));
+  if (!succeeded(started)) {
+    const unseen = unseenContainersRanges(started.stderr);
+    if (unseen) throw new SkipClaim(unseen);
+    throw new Error(describeEvidence(started));
+  }
   const id = started.stdout.trim();
   const container = { id, removed: false, map: [] as IdMapRange[] };
   ctx.defer(`remove ${purpose}`, () => removeAuto(ctx, [container], 'cleanup'));

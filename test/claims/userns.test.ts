@@ -6,6 +6,7 @@ import {
   disjoint,
   expectedRootlessMap,
   IDENTITY_MAP,
+  unseenContainersRanges,
 } from '../../src/claims/userns.js';
 import { storageConfNumber } from '../../src/host/storage-conf.js';
 import type { IdMapRange } from '../../src/probe/snapshot.js';
@@ -72,4 +73,19 @@ describe('userns.auto-ranges: edge cases on captured observations', () => {
       expect(asTreatment.holds, asTreatment.observed).toBe(false);
     },
   );
+});
+
+describe('rootful --userns=auto where podman cannot see the "containers" ranges', () => {
+  // podman 5.8.6 on Debian sid, /etc/subuid with containers:200000:1000000 and no such user
+  const sid =
+    'time="2026-12-07T22:54:03Z" level=error msg="Cannot find mappings for user \\"containers\\": no subuid ranges found for user \\"containers\\" in /etc/subuid"\nError: creating container storage: not enough unused IDs in user namespace (auto-userns-min-size 1024 from podman default)\n';
+  it('names the fix (a system user for libsubid), a skip and not an error', () => {
+    expect(unseenContainersRanges(sid)).toMatch(/libsubid.*create a system user named containers/);
+  });
+  it('any other failure of the run is not this', () => {
+    expect(
+      unseenContainersRanges('Error: creating container storage: not enough unused IDs in user namespace\n'),
+    ).toBeUndefined();
+    expect(unseenContainersRanges('')).toBeUndefined();
+  });
 });
