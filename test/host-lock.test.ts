@@ -211,16 +211,27 @@ describe('IdentityLock across processes (flock)', () => {
     const file = join(dir, 'fds.lock');
     const held = await holdFileLock(file, 'shared');
     try {
-      const waiter = readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .find((p) => {
-          try {
-            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-            return argv[0]?.endsWith('tail') && argv.includes(`--pid=${process.pid}`);
-          } catch {
-            return false;
-          }
-        });
+      const findWaiter = () =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .find((p) => {
+            try {
+              const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+              return argv[0]?.endsWith('tail') && argv.includes(`--pid=${process.pid}`);
+            } catch {
+              return false;
+            }
+          });
+      // the holder says `held` just before its shell execs the waiting tail: wait for the exec
+      let waiter: string | undefined;
+      await waitUntil(
+        () => {
+          waiter = findWaiter();
+          return waiter !== undefined;
+        },
+        10_000,
+        20,
+      );
       expect(waiter).toBeDefined();
       for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${waiter}/fd/${fd}`)).toBe('/dev/null');
     } finally {
