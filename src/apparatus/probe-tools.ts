@@ -1,6 +1,7 @@
-import { realpathSync, symlinkSync } from 'node:fs';
+import { chownSync, copyFileSync, lchownSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type EvidenceLog } from '../exec/evidence.js';
+import type { Identity } from '../exec/identity.js';
 import { exec, succeeded } from '../exec/run.js';
 import type { Session } from '../exec/session.js';
 import { which } from '../exec/which.js';
@@ -27,7 +28,7 @@ export function probeToolsOptions(hostDir: string): string[] {
  * busybox`), world-readable: mounted at {@link TOOLS_DIR} it runs wherever the container's
  * user may read and execute. Removed at session teardown.
  */
-export async function probeTools(session: Session, log?: EvidenceLog): Promise<string> {
+export async function probeTools(session: Session, log?: EvidenceLog, owner?: Identity): Promise<string> {
   const busybox = which('busybox');
   if (!busybox)
     throw new FixtureError('the probe of a user image needs a static busybox: install busybox-static');
@@ -37,9 +38,16 @@ export async function probeTools(session: Session, log?: EvidenceLog): Promise<s
     log,
   });
   if (!succeeded(list)) throw new FixtureError(`busybox --list: ${describeEvidence(list)}`);
-  const dir = session.tempCopies('probe-tools', { busybox: realpathSync(busybox) });
+  // the identity's own, every entry: where SELinux runs, its podman relabels the dir (the
+  // volume's `z`), and a rootless podman may not relabel what it does not own
+  const dir = session.tempDir('probe-tools', { owner });
+  const chown = owner && process.getuid?.() === 0 ? owner : undefined;
+  copyFileSync(realpathSync(busybox), join(dir, 'busybox'));
+  if (chown) chownSync(join(dir, 'busybox'), chown.uid, chown.gid);
   for (const applet of list.stdout.split('\n').map((l) => l.trim())) {
-    if (/^[\w.-]+$/.test(applet) && applet !== 'busybox') symlinkSync('busybox', join(dir, applet));
+    if (!/^[\w.-]+$/.test(applet) || applet === 'busybox') continue;
+    symlinkSync('busybox', join(dir, applet));
+    if (chown) lchownSync(join(dir, applet), chown.uid, chown.gid);
   }
   return dir;
 }

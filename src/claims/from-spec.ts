@@ -269,7 +269,7 @@ async function specSetup(ctx: ClaimContext, spec: ContainerSpec): Promise<SpecSe
     throw new SkipClaim(
       `image ${spec.image} is not in ${ctx.identity.name}'s storage (${ctx.identity.user}); podproof pulls nothing: pull or build it as ${ctx.identity.user} first`,
     );
-  const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log));
+  const dir = await ctx.shared('probe tools', (made) => probeTools(made.session, made.log, made.identity));
   return {
     image: spec.image,
     tools: probeToolsOptions(dir),
