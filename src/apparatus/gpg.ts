@@ -117,7 +117,7 @@ export function lookasideHome(
 }
 
 /** Where the identity's podman reads its user config (containers.conf, storage.conf). */
-export function identityConfigHome(identity: { via?: string; home: string }): string {
+function identityConfigHome(identity: { via?: string; home: string }): string {
   const own = identity.via === 'self' ? process.env.XDG_CONFIG_HOME : undefined;
   return own || join(identity.home, '.config');
 }

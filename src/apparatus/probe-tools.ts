@@ -1,4 +1,4 @@
-import { chownSync, copyFileSync, lchownSync, realpathSync, symlinkSync } from 'node:fs';
+import { lchownSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEvidence, type EvidenceLog } from '../exec/evidence.js';
 import type { Identity } from '../exec/identity.js';
@@ -40,10 +40,8 @@ export async function probeTools(session: Session, log?: EvidenceLog, owner?: Id
   if (!succeeded(list)) throw new FixtureError(`busybox --list: ${describeEvidence(list)}`);
   // the identity's own, every entry: where SELinux runs, its podman relabels the dir (the
   // volume's `z`), and a rootless podman may not relabel what it does not own
-  const dir = session.tempDir('probe-tools', { owner });
+  const dir = session.tempCopies('probe-tools', { busybox: realpathSync(busybox) }, { owner });
   const chown = owner && process.getuid?.() === 0 ? owner : undefined;
-  copyFileSync(realpathSync(busybox), join(dir, 'busybox'));
-  if (chown) chownSync(join(dir, 'busybox'), chown.uid, chown.gid);
   for (const applet of list.stdout.split('\n').map((l) => l.trim())) {
     if (!/^[\w.-]+$/.test(applet) || applet === 'busybox') continue;
     symlinkSync('busybox', join(dir, applet));

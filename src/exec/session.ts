@@ -135,11 +135,15 @@ export class Session {
 
   /**
    * A temp dir of this session holding copies of host files (name in the dir -> source path),
-   * modes kept: a binary a container runs from a volume, say. Returns the dir.
+   * modes kept: a binary a container runs from a volume, say. `owner`: dir and copies are that
+   * identity's (see {@link tempDir}). Returns the dir.
    */
-  tempCopies(what: string, files: Record<string, string>): string {
-    const dir = this.tempDir(what);
-    for (const [name, source] of Object.entries(files)) copyFileSync(source, join(dir, name));
+  tempCopies(what: string, files: Record<string, string>, opts: { owner?: Identity } = {}): string {
+    const dir = this.tempDir(what, { owner: opts.owner });
+    for (const [name, source] of Object.entries(files)) {
+      copyFileSync(source, join(dir, name));
+      if (opts.owner && process.getuid?.() === 0) chownSync(join(dir, name), opts.owner.uid, opts.owner.gid);
+    }
     return dir;
   }
 
